@@ -1,0 +1,90 @@
+/**
+ * The two back ends of the case log behind one small interface: PostgreSQL through a pg pool, and
+ * embedded PGlite (one process only; see lock.ts).
+ */
+import { Pool, types as pgTypes, type PoolClient } from 'pg';
+import { TiphubError } from '../errors';
+
+// int8 (counts, sums) as numbers: our counters stay far below 2^53.
+pgTypes.setTypeParser(20, (v) => Number(v));
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export interface Db extends Queryable {
+  readonly backend: 'postgres' | 'pglite';
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function wrapConnectError(err: unknown): TiphubError {
+  const code = (err as { code?: string })?.code;
+  return new TiphubError('TIPHUB_CASELOG_UNAVAILABLE', `cannot reach PostgreSQL${code ? ` (${code})` : ''}`, { cause: err });
+}
+
+export interface PostgresOptions {
+  url: string;
+  /** A schema to work in (tests isolate themselves this way); created if missing. */
+  schema?: string;
+  max?: number;
+}
+
+export async function openPostgres(opts: PostgresOptions): Promise<Db> {
+  const schema = opts.schema;
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'bad schema name');
+  const pool = new Pool({
+    connectionString: opts.url,
+    max: opts.max ?? 8,
+    // public stays on the path for extensions created there once.
+    options: schema ? `-c search_path=${schema},public` : undefined,
+    application_name: 'tiphub',
+  });
+  pool.on('error', () => {
+    /* an idle client lost its connection; the next query reconnects */
+  });
+  try {
+    if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    else await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw wrapConnectError(err);
+  }
+  const q = async <T>(c: Pool | PoolClient, sql: string, params?: unknown[]) => {
+    const r = await c.query(sql, params as unknown[]);
+    return { rows: r.rows as T[] };
+  };
+  return {
+    backend: 'postgres',
+    query: (sql, params) => q(pool, sql, params),
+    async transaction(fn) {
+      const client = await pool.connect().catch((err) => {
+        throw wrapConnectError(err);
+      });
+      try {
+        await client.query('BEGIN');
+        const result = await fn({ query: (sql, params) => q(client, sql, params) });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export async function openPglite(dir: string): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pg = await PGlite.create(dir);
+  const parse = <T>(r: { rows: unknown[] }) => ({ rows: r.rows as T[] });
+  return {
+    backend: 'pglite',
+    query: async (sql, params) => parse(await pg.query(sql, params)),
+    transaction: (fn) => pg.transaction((tx) => fn({ query: async (sql, params) => parse(await tx.query(sql, params)) })),
+    close: () => pg.close(),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * One set of migrations for PostgreSQL and PGlite. Append only: a migration that shipped is never
+ * edited. Tables are created unqualified, in the connection's schema (tests isolate by schema).
+ */
+import type { Db } from './db';
+
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'case log',
+    sql: `
+CREATE TABLE meta (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+
+-- The only place an informant's address lives, sealed.
+CREATE TABLE informants (
+  pseudonym text PRIMARY KEY,
+  channel text NOT NULL,
+  address_sealed text,
+  language text,
+  first_seen timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  blocked boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE cases (
+  id serial PRIMARY KEY,
+  ref text NOT NULL UNIQUE,
+  status text NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'triage', 'open', 'closed')),
+  priority text NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+  assignee text,
+  flags text[] NOT NULL DEFAULT '{}',
+  tags text[] NOT NULL DEFAULT '{}',
+  places text[] NOT NULL DEFAULT '{}',
+  language text,
+  report_count integer NOT NULL DEFAULT 0,
+  informant_count integer NOT NULL DEFAULT 0,
+  channels text[] NOT NULL DEFAULT '{}',
+  first_report_at timestamptz,
+  last_report_at timestamptz,
+  merged_into integer REFERENCES cases (id),
+  event_seq integer NOT NULL DEFAULT 0,
+  head_hash text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX cases_by_first_report ON cases (first_report_at, id);
+
+CREATE TABLE case_informants (
+  case_id integer NOT NULL REFERENCES cases (id),
+  pseudonym text NOT NULL REFERENCES informants (pseudonym),
+  channel text NOT NULL,
+  PRIMARY KEY (case_id, pseudonym)
+);
+
+-- One row per inbound message. The primary key is the lasting exactly-once guard.
+CREATE TABLE reports (
+  id text PRIMARY KEY,
+  case_id integer NOT NULL REFERENCES cases (id),
+  informant text NOT NULL REFERENCES informants (pseudonym),
+  channel text NOT NULL,
+  account text NOT NULL,
+  native_id text NOT NULL,
+  origin text NOT NULL CHECK (origin IN ('live', 'import')),
+  sent_at timestamptz NOT NULL,
+  received_at timestamptz NOT NULL,
+  text text,
+  language text,
+  tags text[] NOT NULL DEFAULT '{}',
+  places text[] NOT NULL DEFAULT '{}',
+  fingerprint text,
+  duplicate_of text,
+  duplicate_kind text CHECK (duplicate_kind IN ('exact', 'near', 'followup', 'media', 'edit')),
+  location jsonb,
+  contact jsonb,
+  reply_to text,
+  forwarded boolean NOT NULL DEFAULT false,
+  edited boolean NOT NULL DEFAULT false,
+  group_key text,
+  raw_sealed text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX reports_by_case ON reports (case_id, sent_at);
+CREATE INDEX reports_by_informant ON reports (informant, sent_at);
+CREATE INDEX reports_by_fingerprint ON reports (fingerprint, sent_at) WHERE fingerprint IS NOT NULL;
+
+-- Content-addressed: the bytes live in the media store under their sha256.
+CREATE TABLE media (
+  sha256 text PRIMARY KEY,
+  mime text,
+  size bigint NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE report_media (
+  report_id text NOT NULL REFERENCES reports (id),
+  idx integer NOT NULL,
+  kind text NOT NULL,
+  declared_mime text,
+  declared_size bigint,
+  filename text,
+  sha256 text REFERENCES media (sha256),
+  state text NOT NULL CHECK (state IN ('stored', 'pending', 'missing')),
+  reason text,
+  PRIMARY KEY (report_id, idx)
+);
+
+-- Append-only, hash-chained per case.
+CREATE TABLE events (
+  id bigserial PRIMARY KEY,
+  case_id integer NOT NULL REFERENCES cases (id),
+  seq integer NOT NULL,
+  at timestamptz NOT NULL,
+  kind text NOT NULL,
+  actor text NOT NULL,
+  data jsonb NOT NULL,
+  prev_hash text,
+  hash text NOT NULL,
+  UNIQUE (case_id, seq)
+);
+
+-- Payloads that could not be normalized or validated: kept sealed, with the reason.
+CREATE TABLE quarantine (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  channel text NOT NULL,
+  source text NOT NULL,
+  code text NOT NULL,
+  reason text NOT NULL,
+  payload_sealed text
+);
+`,
+  },
+];
+
+export async function migrate(db: Db): Promise<number[]> {
+  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const applied: number[] = [];
+  for (const m of migrations) {
+    const done = await db.transaction(async (tx) => {
+      // Serialises concurrent starters (several workers against one PostgreSQL).
+      await tx.query('SELECT pg_advisory_xact_lock(7202611240)');
+      const { rows } = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [m.id]);
+      if (rows.length) return false;
+      for (const stmt of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await tx.query(stmt);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+      return true;
+    });
+    if (done) applied.push(m.id);
+  }
+  return applied;
+}

@@ -1,0 +1,253 @@
+/**
+ * `tiphub ingest FILE.jsonl`: each line goes through the simulator adapter and the intake queue
+ * exactly like a live message, marked as an import (it records only: nobody is answered). Returns
+ * when every accepted line is in the case log.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { QueueEvents, type Job } from 'bullmq';
+import { SingleBar, Presets } from 'cli-progress';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import { adapters } from '../../adapters/registry';
+import { isRejected, type InboundMessage } from '../contracts/inbound-message';
+import { isTiphubError, TiphubError } from '../errors';
+import { MediaStore } from '../media/store';
+import { createIntakeQueue, intakeJobId, sealForIntake, type IntakeJobData } from '../queue/intake-queue';
+import { redisOptions } from '../queue/redis';
+import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
+import { openCaseLogAccess } from '../hub/access';
+import { startIntakeWorker, type IntakeJobResult, type RunningIntakeWorker } from '../../workers/intake/worker';
+import type { QuarantineEntry } from '../caselog/quarantine';
+
+export interface IngestSummary {
+  lines: number;
+  accepted: number;
+  present: number;
+  rejected: number;
+}
+
+export interface IngestIo {
+  readonly out: NodeJS.WritableStream;
+  readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+const CHUNK = 500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Pending {
+  readonly line: number;
+  readonly jobId: string;
+  readonly messageId: string;
+  readonly job: ReturnType<typeof sealForIntake>;
+  requeued: boolean;
+}
+
+export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string, io: IngestIo, opts: { schema?: string } = {}): Promise<IngestSummary> {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+    throw new TiphubError('TIPHUB_INGEST_FILE_UNREADABLE', `${file}: no such file`);
+  }
+  const display = file;
+  const summary: IngestSummary = { lines: 0, accepted: 0, present: 0, rejected: 0 };
+  const access = await openCaseLogAccess(cfg, log, { role: 'ingest', schema: opts.schema });
+  const cleanup: (() => Promise<void>)[] = [() => access.close()];
+  const done = async () => {
+    while (cleanup.length) await cleanup.pop()!().catch((err) => log.warn({ err }, 'cleanup failed'));
+  };
+  try {
+    let redis: ProvidedRedis | null = null;
+    const target = access.hubRedis ?? (redis = await provideRedis(cfg, log)).target;
+    if (redis) cleanup.push(() => redis!.stop());
+    const queue = createIntakeQueue(target, cfg);
+    const events = new QueueEvents('intake', { connection: redisOptions(target, { forWorker: true }), prefix: cfg.queue.prefix });
+    cleanup.push(async () => {
+      await events.close();
+      await queue.close();
+    });
+    await events.waitUntilReady();
+
+    // Workers: the running hub's, or ones already on the queue (PostgreSQL), else our own.
+    let worker: RunningIntakeWorker | null = null;
+    if (access.local && (access.local.db.backend === 'pglite' || (await queue.getWorkersCount()) === 0)) {
+      worker = startIntakeWorker({ cfg, redis: target, caselog: access.local, log });
+      cleanup.push(() => worker!.close());
+    }
+
+    const adapter = adapters.simulator({ keyring: access.keyring, log, account: cfg.channels.simulator.account });
+    const store = new MediaStore(path.join(cfg.dataDir, 'media'));
+    const messageId = (parts: readonly (string | number)[]) => access.keyring.messageId('simulator', parts);
+    const startedAt = Date.now();
+
+    const bar = io.err.isTTY ? new SingleBar({ format: 'ingest [{bar}] {value}/{total} lines', stream: io.err }, Presets.shades_classic) : null;
+    const totalLines = bar ? await countLines(abs) : 0;
+    bar?.start(totalLines, 0);
+    const progress = () => bar?.update(summary.accepted + summary.present + summary.rejected);
+
+    const pending = new Map<string, Pending>();
+    const seenIds = new Set<string>();
+    const reject = async (entries: { line: number; reason: string; code: string; payload: string }[]) => {
+      if (!entries.length) return;
+      for (const e of entries) io.err.write(`${display}:${e.line}: ${e.reason}\n`);
+      summary.rejected += entries.length;
+      const q: QuarantineEntry[] = entries.map((e) => ({
+        channel: 'simulator',
+        source: `${path.basename(display)}:${e.line}`,
+        code: e.code,
+        reason: e.reason,
+        payloadSealed: access.keyring.seal({ file: path.basename(display), line: e.line, text: e.payload }, 'quarantine'),
+      }));
+      await access.service.quarantine(q);
+      progress();
+    };
+
+    const settle = (jobId: string, outcome: { ok: true; status: 'inserted' | 'present' } | { ok: false; reason: string }) => {
+      const p = pending.get(jobId);
+      if (!p) return;
+      pending.delete(jobId);
+      if (outcome.ok) {
+        if (outcome.status === 'inserted') summary.accepted++;
+        else summary.present++;
+        progress();
+      } else {
+        failures.push({ line: p.line, reason: outcome.reason, code: 'TIPHUB_MESSAGE_INVALID', payload: '' });
+      }
+    };
+    const failures: { line: number; reason: string; code: string; payload: string }[] = [];
+    events.on('completed', ({ jobId, returnvalue }) => {
+      const rv = (typeof returnvalue === 'string' ? safeJson(returnvalue) : returnvalue) as IntakeJobResult | null;
+      settle(jobId, { ok: true, status: rv?.status === 'present' ? 'present' : 'inserted' });
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      const p = pending.get(jobId);
+      if (p) void checkFailed(p, failedReason);
+    });
+    // A job that failed for good: quarantined by the worker (it says why); count it rejected.
+    const checkFailed = async (p: Pending, reason: string) => {
+      const job = await queue.getJob(p.jobId);
+      if (job && (await job.getState()) === 'failed') settle(p.jobId, { ok: false, reason: reason || 'failed' });
+    };
+
+    const flush = async (batch: { line: number; text: string }[]) => {
+      const rejected: { line: number; reason: string; code: string; payload: string }[] = [];
+      const accepted: { line: number; message: InboundMessage }[] = [];
+      for (const { line, text } of batch) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          rejected.push({ line, reason: 'not valid JSON', code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
+          continue;
+        }
+        const m = adapter.normalize({ line: parsed, baseDir: path.dirname(abs) }, { account: cfg.channels.simulator.account, receivedAt: new Date(), messageId });
+        if (isRejected(m)) {
+          rejected.push({ line, reason: m.reason, code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
+          continue;
+        }
+        try {
+          // The simulator's "platform" is this machine: its media step is a copy into the store.
+          for (const md of m.media) {
+            const s = await store.putFile(md.ref, cfg.media.maxBytes);
+            Object.assign(md, { sha256: s.sha256, storedSize: s.size, sniffedMime: s.mime, size: s.size });
+          }
+        } catch (err) {
+          if (!isTiphubError(err)) throw err;
+          rejected.push({ line, reason: err.message, code: err.code, payload: text });
+          continue;
+        }
+        accepted.push({ line, message: m });
+      }
+      await reject(rejected);
+
+      const present = new Set(await access.service.presentReports(accepted.map((a) => a.message.id)));
+      const toAdd: Pending[] = [];
+      for (const a of accepted) {
+        if (present.has(a.message.id) || seenIds.has(a.message.id)) {
+          summary.present++;
+          continue;
+        }
+        seenIds.add(a.message.id);
+        const job = sealForIntake(access.keyring, a.message, 'import');
+        toAdd.push({ line: a.line, jobId: intakeJobId(a.message.id), messageId: a.message.id, job, requeued: false });
+      }
+      for (const p of toAdd) pending.set(p.jobId, p);
+      if (toAdd.length) await queue.addBulk(toAdd.map((p) => p.job));
+      progress();
+    };
+
+    let batch: { line: number; text: string }[] = [];
+    let lineNo = 0;
+    for await (const text of createInterface({ input: fs.createReadStream(abs, 'utf8'), crlfDelay: Infinity })) {
+      lineNo++;
+      if (!text.trim()) continue;
+      summary.lines++;
+      batch.push({ line: lineNo, text: lineNo === 1 ? text.replace(/^\uFEFF/, '') : text });
+      if (batch.length >= CHUNK) {
+        await flush(batch);
+        batch = [];
+      }
+    }
+    await flush(batch);
+
+    // Wait for the workers; now and then look at jobs whose events we may have missed.
+    let lastSweep = Date.now();
+    while (pending.size) {
+      await sleep(50);
+      if (Date.now() - lastSweep > 1000) {
+        lastSweep = Date.now();
+        await sweep(queue, pending, startedAt, access.service, settle, checkFailed);
+      }
+    }
+    // Jobs that failed for good were quarantined by the worker, with the reason shown here.
+    for (const f of failures.sort((a, b) => a.line - b.line)) io.err.write(`${display}:${f.line}: ${f.reason}\n`);
+    summary.rejected += failures.length;
+    bar?.stop();
+    return summary;
+  } finally {
+    await done();
+  }
+}
+
+async function sweep(
+  queue: ReturnType<typeof createIntakeQueue>,
+  pending: Map<string, Pending>,
+  startedAt: number,
+  service: { presentReports(ids: readonly string[]): Promise<string[]> },
+  settle: (jobId: string, o: { ok: true; status: 'inserted' | 'present' }) => void,
+  checkFailed: (p: Pending, reason: string) => Promise<void>,
+) {
+  const list = [...pending.values()].slice(0, 2000);
+  const present = new Set(await service.presentReports(list.map((p) => p.messageId)));
+  for (const p of list) {
+    const job = (await queue.getJob(p.jobId)) as Job<IntakeJobData, IntakeJobResult> | undefined;
+    const state = job ? await job.getState() : 'unknown';
+    if (present.has(p.messageId) && (state === 'completed' || state === 'unknown')) {
+      settle(p.jobId, { ok: true, status: job?.returnvalue?.status === 'present' ? 'present' : 'inserted' });
+    } else if (job && job.timestamp < startedAt && (state === 'completed' || state === 'failed') && !p.requeued) {
+      // A job left in Redis by an earlier run hid ours (BullMQ ignores a stored job id): replace it.
+      p.requeued = true;
+      await job.remove();
+      await queue.add(p.job.name, p.job.data, p.job.opts);
+    } else if (state === 'failed') {
+      await checkFailed(p, job?.failedReason ?? 'failed');
+    } else if (state === 'unknown' && !present.has(p.messageId) && !p.requeued) {
+      p.requeued = true;
+      await queue.add(p.job.name, p.job.data, p.job.opts);
+    }
+  }
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return null;
+  }
+}
+
+async function countLines(file: string): Promise<number> {
+  let n = 0;
+  for await (const l of createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity })) if (l.trim()) n++;
+  return n;
+}

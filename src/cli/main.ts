@@ -1,0 +1,144 @@
+/** The `tiphub` program: one subcommand per role. */
+import * as fs from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { describeConfig, loadConfig, type Config } from '../config';
+import { isTiphubError, TiphubError } from '../errors';
+import { createLogger, type Logger } from '../log';
+import { openCaseLogAccess } from '../hub/access';
+import { startHub } from '../hub/hub';
+import { formatVerify } from '../caselog/verify';
+import { runIngest } from './ingest';
+
+interface Ctx {
+  cfg: Readonly<Config>;
+  log: Logger;
+}
+
+function context(program: Command): Ctx {
+  const o = program.opts<{ config?: string }>();
+  const cfg = loadConfig({ configPath: o.config });
+  return { cfg, log: createLogger(cfg.log.level) };
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (s: string) => resolve(s);
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('tiphub')
+    .description('An open tip line: messages from Telegram, WhatsApp and Signal become reports in one case log.')
+    .option('--config <file>', 'YAML configuration file (default: ./tiphub.yaml if present)')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run the whole hub in one process (case log, Redis, workers, adapters)')
+    .action(async () => {
+      const { cfg, log } = context(program);
+      const hub = await startHub(cfg, log);
+      process.stderr.write(`tiphub is running (data in ${cfg.dataDir}). Ctrl-C stops it.\n`);
+      const sig = await waitForSignal();
+      log.info({ signal: sig }, 'stopping');
+      await hub.stop();
+    });
+
+  program
+    .command('worker')
+    .description('run the workers only (scale them out against one Redis and one PostgreSQL)')
+    .action(async () => {
+      const { cfg, log } = context(program);
+      const hub = await startHub(cfg, log, { adapters: false });
+      const sig = await waitForSignal();
+      log.info({ signal: sig }, 'stopping');
+      await hub.stop();
+    });
+
+  program
+    .command('migrate')
+    .description('create or upgrade the case log schema')
+    .action(async () => {
+      const { cfg, log } = context(program);
+      const access = await openCaseLogAccess(cfg, log, { role: 'migrate' });
+      await access.close();
+      process.stdout.write(access.local ? 'migrate: the case log is up to date\n' : 'migrate: the running hub already migrated the case log\n');
+    });
+
+  const config = program.command('config').description('configuration');
+  config
+    .command('check')
+    .description('validate the configuration and print it (secrets masked)')
+    .action(() => {
+      try {
+        const cfg = loadConfig({ configPath: program.opts<{ config?: string }>().config });
+        process.stdout.write(`configuration OK\n${JSON.stringify(describeConfig(cfg), null, 2)}\n`);
+      } catch (err) {
+        if (!isTiphubError(err, 'TIPHUB_CONFIG_INVALID')) throw err;
+        process.stderr.write(`${err.message}\n`);
+        exitCode = 1;
+      }
+    });
+
+  program
+    .command('ingest')
+    .description('import messages from a JSONL file through the simulator channel (records only; nobody is answered)')
+    .argument('<file>', 'one message per line: {"id","from","name"?,"text"?,"sentAt"?,"location"?,"media"?}')
+    .action(async (file: string) => {
+      const { cfg, log } = context(program);
+      const s = await runIngest(cfg, log, file, { out: process.stdout, err: process.stderr });
+      process.stdout.write(`ingest: ${s.lines} lines: ${s.accepted} accepted, ${s.present} already present, ${s.rejected} rejected\n`);
+      exitCode = s.rejected ? 1 : 0;
+    });
+
+  program
+    .command('export')
+    .description('export the case log: one case per line (jsonl) or one report per row (csv)')
+    .option('--format <format>', 'jsonl or csv', 'jsonl')
+    .option('--out <file>', 'write to a file instead of standard output')
+    .action(async (o: { format: string; out?: string }) => {
+      if (o.format !== 'jsonl' && o.format !== 'csv') throw new TiphubError('TIPHUB_CONFIG_INVALID', '--format must be jsonl or csv');
+      const { cfg, log } = context(program);
+      const access = await openCaseLogAccess(cfg, log, { role: 'export' });
+      const out = o.out ? fs.createWriteStream(o.out, { mode: 0o600 }) : process.stdout;
+      const write = (chunk: string) => new Promise<void>((resolve, reject) => out.write(chunk, (e) => (e ? reject(e) : resolve())));
+      try {
+        const s = await access.service.exportCases(o.format, write);
+        process.stderr.write(`export: ${s.cases} cases, ${s.reports} reports\n`);
+      } finally {
+        if (o.out) await new Promise<void>((r) => (out as fs.WriteStream).end(() => r()));
+        await access.close();
+      }
+    });
+
+  program
+    .command('verify')
+    .description('check every case’s event chain, its reports against their recorded hashes, and its counters')
+    .action(async () => {
+      const { cfg, log } = context(program);
+      const access = await openCaseLogAccess(cfg, log, { role: 'verify' });
+      try {
+        const r = await access.service.verify();
+        (r.ok ? process.stdout : process.stderr).write(formatVerify(r) + '\n');
+        exitCode = r.ok ? 0 : 2;
+      } finally {
+        await access.close();
+      }
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (isTiphubError(err)) {
+      process.stderr.write(`tiphub: ${err.code}: ${err.message}${err.retryable ? ' (may succeed if tried again)' : ''}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  return exitCode;
+}

@@ -1,0 +1,219 @@
+/**
+ * Configuration: secrets and addresses from the environment, everything else from an optional YAML
+ * file (tiphub.yaml in the working directory, or --config FILE). Validated once with zod, unknown
+ * keys rejected, then frozen. This is the only module that reads process.env.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { z } from 'zod';
+import { TiphubError } from '../errors';
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const FileSchema = z
+  .object({
+    queue: z
+      .object({
+        /** BullMQ key prefix; wrap it in {braces} on Redis Cluster so a queue's keys share a slot. */
+        prefix: z.string().regex(/^[A-Za-z0-9_{}.-]{1,64}$/, 'letters, digits, _ { } . - only').default('tiphub'),
+        attempts: z.number().int().min(1).max(100).default(10),
+        backoffMs: z.number().int().min(10).max(3_600_000).default(1000),
+        keepCompleted: z
+          .object({ ageSeconds: z.number().int().min(0).default(3600), count: z.number().int().min(0).default(10_000) })
+          .strict()
+          .prefault({}),
+        keepFailed: z
+          .object({ ageSeconds: z.number().int().min(0).default(14 * 86_400), count: z.number().int().min(0).default(50_000) })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    worker: z
+      .object({
+        concurrency: z.number().int().min(1).max(5000).default(256),
+        /** Reports written per database transaction (group commit). */
+        batchSize: z.number().int().min(1).max(2000).default(256),
+        /** How long a batch waits for company before it is written. */
+        batchWaitMs: z.number().int().min(0).max(1000).default(2),
+        lockDurationMs: z.number().int().min(1000).default(30_000),
+        stalledIntervalMs: z.number().int().min(500).default(30_000),
+        maxStalledCount: z.number().int().min(1).default(5),
+      })
+      .strict()
+      .prefault({}),
+    grouping: z
+      .object({
+        followupMinutes: z.number().min(0).max(24 * 60).default(10),
+        exactWindowHours: z.number().min(0).max(24 * 365).default(24),
+        /** A text shorter than this (letters and digits, after normalization) never matches others. */
+        minChars: z.number().int().min(1).default(12),
+        minWords: z.number().int().min(1).default(3),
+      })
+      .strict()
+      .prefault({}),
+    media: z
+      .object({ maxBytes: z.number().int().min(1).default(16 * 1024 * 1024) })
+      .strict()
+      .prefault({}),
+    log: z.object({ level: LogLevel.default('info') }).strict().prefault({}),
+    hub: z
+      .object({
+        /** How long a command waits for the embedded case log held by a process with no control socket. */
+        lockWaitMs: z.number().int().min(0).default(15_000),
+      })
+      .strict()
+      .prefault({}),
+    channels: z
+      .object({
+        simulator: z.object({ account: z.string().min(1).max(64).default('simulator') }).strict().prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const KNOWN_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG'] as const;
+
+const EnvSchema = z.object({
+  TIPHUB_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^(rediss?:\/\/|\/)/, 'must be a redis:// or rediss:// URL, or the absolute path of a Unix socket')
+    .optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  TIPHUB_DATA_DIR: z.string().min(1).optional(),
+  TIPHUB_LOG_LEVEL: LogLevel.optional(),
+  TIPHUB_CONFIG: z.string().min(1).optional(),
+});
+
+export type FileConfig = z.infer<typeof FileSchema>;
+
+export interface Config extends FileConfig {
+  readonly secret: string | null;
+  readonly redisUrl: string | null;
+  readonly databaseUrl: string | null;
+  readonly dataDir: string;
+  readonly configFile: string | null;
+}
+
+export interface LoadOptions {
+  env?: Record<string, string | undefined>;
+  /** --config FILE; a missing explicit file is an error, a missing tiphub.yaml is not. */
+  configPath?: string;
+  cwd?: string;
+  /** Values that replace the file's (tests, benchmarks). Validated like the file. */
+  overrides?: Record<string, unknown>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+function issueLines(issues: readonly z.core.$ZodIssue[], where: (p: PropertyKey[]) => string): string[] {
+  return issues.map((i) => {
+    const p = i.path.map(String).join('.');
+    const keys = i.code === 'unrecognized_keys' ? ` (${(i as { keys: string[] }).keys.join(', ')})` : '';
+    const msg = i.code === 'unrecognized_keys' ? 'unknown key' + (i.path.length ? '' : ' at top level') : i.message;
+    return `${where(i.path as PropertyKey[])}${p ? p + ': ' : ''}${msg}${keys}`;
+  });
+}
+
+/** Reads, validates and freezes the configuration. Throws TIPHUB_CONFIG_INVALID listing every problem. */
+export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const problems: string[] = [];
+
+  const envIn: Record<string, string | undefined> = {};
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('TIPHUB_') && !(KNOWN_ENV as readonly string[]).includes(k) && !k.startsWith('TIPHUB_TEST_')) {
+      problems.push(`environment: ${k}: unknown variable (known: ${KNOWN_ENV.join(', ')})`);
+    }
+  }
+  for (const k of [...KNOWN_ENV, 'REDIS_URL', 'DATABASE_URL']) if (env[k] !== undefined && env[k] !== '') envIn[k] = env[k];
+  const envParsed = EnvSchema.safeParse(envIn);
+  if (!envParsed.success) problems.push(...issueLines(envParsed.error.issues, () => 'environment: '));
+
+  const explicit = opts.configPath ?? envIn.TIPHUB_CONFIG;
+  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'tiphub.yaml');
+  let fileValue: Record<string, unknown> = {};
+  let configFile: string | null = null;
+  let locate: (p: PropertyKey[]) => string = () => '';
+  if (fs.existsSync(file)) {
+    configFile = file;
+    const text = fs.readFileSync(file, 'utf8');
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+    if (doc.errors.length) {
+      for (const e of doc.errors) {
+        const pos = e.linePos?.[0];
+        problems.push(`${file}:${pos ? pos.line : '?'}: ${e.code}: not valid YAML`);
+      }
+    } else {
+      const v = doc.toJS() as unknown;
+      if (v !== null && v !== undefined && (typeof v !== 'object' || Array.isArray(v))) {
+        problems.push(`${file}:1: the file must hold a mapping`);
+      } else fileValue = (v ?? {}) as Record<string, unknown>;
+      locate = (p) => {
+        for (let n = p.length; n >= 0; n--) {
+          const node = n === 0 ? doc.contents : doc.getIn(p.slice(0, n), true);
+          if (isNode(node) && node.range) return `${file}:${lineCounter.linePos(node.range[0]).line}: `;
+        }
+        return `${file}: `;
+      };
+    }
+  } else if (explicit) {
+    problems.push(`${file}: configuration file not found`);
+  }
+
+  const merged = opts.overrides ? deepMerge(fileValue, opts.overrides) : fileValue;
+  const fileParsed = FileSchema.safeParse(merged);
+  if (!fileParsed.success) problems.push(...issueLines(fileParsed.error.issues, locate));
+
+  if (problems.length || !envParsed.success || !fileParsed.success) {
+    throw new TiphubError('TIPHUB_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = envParsed.data;
+  const cfg: Config = {
+    ...fileParsed.data,
+    log: { level: e.TIPHUB_LOG_LEVEL ?? fileParsed.data.log.level },
+    secret: e.TIPHUB_SECRET ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    databaseUrl: e.DATABASE_URL ?? null,
+    dataDir: path.resolve(cwd, e.TIPHUB_DATA_DIR ?? 'data'),
+    configFile,
+  };
+  return deepFreeze(cfg);
+}
+
+/** A description of the configuration with secrets masked, for `tiphub config check`. */
+export function describeConfig(cfg: Readonly<Config>): Record<string, unknown> {
+  const mask = (url: string | null) => (url ? url.replace(/\/\/([^@/]*)@/, '//***@') : null);
+  return {
+    ...cfg,
+    secret: cfg.secret ? '(set from TIPHUB_SECRET)' : '(key file in the data directory)',
+    redisUrl: mask(cfg.redisUrl),
+    databaseUrl: mask(cfg.databaseUrl),
+  };
+}

@@ -1,0 +1,51 @@
+import type { ChannelName, InboundMessage, Origin, Rejected } from './inbound-message';
+import type { Keyring } from '../crypto/keyring';
+import type { Logger } from '../log';
+
+export interface NormalizeContext {
+  /** Which bot or number received the payload. */
+  readonly account: string;
+  /** When the hub received it; the default for a missing sentAt. */
+  readonly receivedAt: Date;
+  /** The keyed hash that turns the platform's identifying parts into the pipeline's message id. */
+  readonly messageId: (parts: readonly (string | number)[]) => string;
+}
+
+export type SinkResult = { readonly status: 'enqueued' };
+
+/**
+ * Where an adapter hands a message. It resolves once the job is stored in Redis: only then may
+ * the adapter acknowledge the platform's update. It does not reject for a transient fault (it
+ * waits and tries again), so a failed enqueue never turns into a confirmed, lost update.
+ */
+export type InboundSink = (message: InboundMessage, meta?: { origin?: Origin }) => Promise<SinkResult>;
+
+export interface OutboundMessage {
+  readonly text: string;
+  /** The native id of the informant's message this answers, where the channel can quote. */
+  readonly replyTo?: string | null;
+}
+
+export interface SendResult {
+  readonly nativeId: string;
+}
+
+export interface ChannelAdapter<Raw = unknown> {
+  readonly channel: ChannelName;
+  /** Pure: the same payload and context give the same result. */
+  normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected;
+  /** Receives (polling, webhook, websocket, browser session) and calls `sink` for each message. */
+  start(sink: InboundSink): Promise<void>;
+  /** Answers an informant; throws a TiphubError saying whether a retry can help. */
+  send(address: string, message: OutboundMessage): Promise<SendResult>;
+  /** Drains: acknowledges nothing that was not enqueued. */
+  stop(): Promise<void>;
+}
+
+export interface AdapterDeps {
+  readonly keyring: Keyring;
+  readonly log: Logger;
+  readonly account: string;
+}
+
+export type AdapterFactory = (deps: AdapterDeps) => ChannelAdapter;

@@ -1,0 +1,103 @@
+/**
+ * InboundMessage: what every adapter produces and the intake worker consumes. Validated with zod
+ * at both ends of the queue. `sender` and `raw` are in clear only in memory: they are sealed when
+ * the job is enqueued and in the case log.
+ */
+import { z } from 'zod';
+
+/** Only the channels built so far. */
+export const ChannelName = z.enum(['simulator']);
+export type ChannelName = z.infer<typeof ChannelName>;
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+export const MessageId = z.string().regex(/^m[0-9a-f]{32}$/, 'a pipeline message id');
+
+export const MediaKind = z.enum(['photo', 'video', 'audio', 'voice', 'document', 'sticker', 'animation', 'other']);
+export type MediaKind = z.infer<typeof MediaKind>;
+
+export const MediaRef = z
+  .object({
+    /** The platform's reference (file id, media id, attachment id; a path for the simulator). */
+    ref: z.string().min(1),
+    kind: MediaKind,
+    /** Declared by the platform or the sender; not trusted. */
+    mime: z.string().nullable(),
+    size: z.number().int().nonnegative().nullable(),
+    filename: z.string().nullable(),
+    /** Known once the media step stored the bytes. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+    sniffedMime: z.string().nullable(),
+    storedSize: z.number().int().nonnegative().nullable(),
+  })
+  .strict();
+export type MediaRef = z.infer<typeof MediaRef>;
+
+export const InboundMessage = z
+  .object({
+    v: z.literal(1),
+    id: MessageId,
+    /** The platform's message id, without the sender's or the chat's id. */
+    nativeId: z.string().min(1).max(256),
+    channel: ChannelName,
+    /** Which bot or number received it. */
+    account: z.string().min(1).max(128),
+    sender: z.object({ address: z.string().min(1).max(512), name: z.string().max(512).nullable() }).strict(),
+    sentAt: IsoTime,
+    receivedAt: IsoTime,
+    text: z.string().max(65_536).nullable(),
+    media: z.array(MediaRef).max(100),
+    location: z
+      .object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180), label: z.string().max(1024).nullable() })
+      .strict()
+      .nullable(),
+    contact: z.object({ name: z.string().max(512).nullable(), phone: z.string().max(64).nullable() }).strict().nullable(),
+    /** Native id of the message this one answers. */
+    replyTo: z.string().max(256).nullable(),
+    forwarded: z.boolean(),
+    edited: z.boolean(),
+    /** Messages the platform sends as one unit (a Telegram album); they belong to one case. */
+    groupKey: z.string().max(256).nullable(),
+    /** The platform payload as received, the sender's identifying fields removed. */
+    raw: z.unknown(),
+  })
+  .strict();
+export type InboundMessage = z.infer<typeof InboundMessage>;
+
+export interface Rejected {
+  readonly rejected: true;
+  /** What is wrong, without quoting the payload. */
+  readonly reason: string;
+}
+
+export function isRejected(v: InboundMessage | Rejected): v is Rejected {
+  return (v as Rejected).rejected === true;
+}
+
+/** Where a message came from: a live channel, or an import that must stay silent. */
+export type Origin = 'live' | 'import';
+
+/**
+ * A zod error as text that names fields and rules, never values: it is logged and stored.
+ */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => {
+      const p = i.path.map(String).join('.') || '(message)';
+      switch (i.code) {
+        case 'invalid_type':
+          return `${p}: expected ${i.expected}`;
+        case 'unrecognized_keys':
+          return `${p}: unknown field(s) ${i.keys.map((k) => JSON.stringify(k).slice(0, 40)).join(', ')}`;
+        case 'invalid_format':
+          return `${p}: not a valid ${i.format}`;
+        case 'too_big':
+        case 'too_small':
+          return `${p}: ${i.code === 'too_big' ? 'too large' : 'too small or empty'}`;
+        default:
+          return `${p}: invalid (${i.code})`;
+      }
+    })
+    .join('; ');
+}

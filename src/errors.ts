@@ -1,0 +1,58 @@
+/**
+ * Every error tiphub raises on purpose carries a code (documented in docs/errors.md; a test checks)
+ * and says whether trying again can help. Messages never contain tip text, names or addresses:
+ * they end up in logs, in BullMQ's failedReason in Redis and on operators' terminals.
+ */
+export const errorCodes = {
+  TIPHUB_CONFIG_INVALID: { retryable: false, summary: 'The configuration (environment, YAML file or a data file under config/) is invalid.' },
+  TIPHUB_SECRET_MISSING: { retryable: false, summary: 'No secret: TIPHUB_SECRET is unset and the case log exists without its key file.' },
+  TIPHUB_SECRET_MISMATCH: { retryable: false, summary: 'The secret does not match the key-check value stored in the case log.' },
+  TIPHUB_SEAL_INVALID: { retryable: false, summary: 'A sealed value could not be opened: wrong key, or altered.' },
+  TIPHUB_MESSAGE_INVALID: { retryable: false, summary: 'A message failed validation against the InboundMessage schema.' },
+  TIPHUB_INGEST_LINE_INVALID: { retryable: false, summary: 'A line of an ingest file is not a valid simulator message.' },
+  TIPHUB_INGEST_FILE_UNREADABLE: { retryable: false, summary: 'The ingest file cannot be read.' },
+  TIPHUB_MEDIA_UNREADABLE: { retryable: false, summary: 'A media file named by a message does not exist or cannot be read.' },
+  TIPHUB_MEDIA_TOO_LARGE: { retryable: false, summary: 'A media file is larger than the configured limit.' },
+  TIPHUB_CASELOG_LOCKED: { retryable: true, summary: 'The embedded case log is held by another process that offers no control socket.' },
+  TIPHUB_CASELOG_UNAVAILABLE: { retryable: true, summary: 'The case log (PostgreSQL or PGlite) could not be reached.' },
+  TIPHUB_CASELOG_WRITE_FAILED: { retryable: true, summary: 'A write to the case log failed; the transaction was rolled back.' },
+  TIPHUB_CASELOG_CORRUPT: { retryable: false, summary: 'The case log failed verification (event chain, report content or counters).' },
+  TIPHUB_REDIS_UNAVAILABLE: { retryable: true, summary: 'Redis could not be reached or started.' },
+  TIPHUB_HUB_PROTOCOL: { retryable: false, summary: 'The control socket of the running hub answered something unexpected.' },
+  TIPHUB_HUB_UNAVAILABLE: { retryable: true, summary: 'The running hub did not answer on its control socket.' },
+  TIPHUB_UNKNOWN_OPERATION: { retryable: false, summary: 'The hub was asked for an operation it does not know.' },
+  TIPHUB_ADAPTER_UNKNOWN: { retryable: false, summary: 'No adapter is registered for that channel.' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class TiphubError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  override readonly name = 'TiphubError';
+
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.retryable = opts.retryable ?? errorCodes[code].retryable;
+  }
+}
+
+export function isTiphubError(err: unknown, code?: ErrorCode): err is TiphubError {
+  return err instanceof TiphubError && (code === undefined || err.code === code);
+}
+
+/**
+ * A description of a foreign error that is safe to log or store: its class, code and SQLSTATE,
+ * never its message (PostgreSQL and JSON.parse quote the offending values in theirs).
+ */
+export function describeForeignError(err: unknown): string {
+  if (err instanceof TiphubError) return `${err.code}: ${err.message}`;
+  if (err && typeof err === 'object') {
+    const e = err as { name?: unknown; code?: unknown };
+    const name = typeof e.name === 'string' ? e.name : 'Error';
+    const code = typeof e.code === 'string' || typeof e.code === 'number' ? ` ${String(e.code)}` : '';
+    return `${name}${code}`;
+  }
+  return typeof err;
+}

@@ -1,0 +1,138 @@
+/**
+ * Grouping: which case a new report joins. One function over a batch, so the dedupe issue can
+ * replace it whole. The foundation's rules, every window measured on `sentAt`:
+ * 1. same `groupKey` from the same informant (an album) → that case;
+ * 2. the same normalized text (not short) within `exactWindowHours` → the case of its earliest copy;
+ * 3. the same informant within `followupMinutes` → the case of their nearest message;
+ * 4. otherwise a new case.
+ */
+import type { Queryable } from '../caselog/db';
+
+export type DuplicateKind = 'exact' | 'near' | 'followup' | 'media' | 'edit';
+
+export interface GroupingInput {
+  readonly id: string;
+  readonly pseudonym: string;
+  readonly sentAt: Date;
+  readonly fingerprint: string | null;
+  readonly groupKey: string | null;
+}
+
+/** A case that exists, or the n-th new case of this batch. */
+export type CaseTarget = { readonly caseId: number } | { readonly newCase: number };
+
+export interface GroupingDecision {
+  readonly target: CaseTarget;
+  readonly duplicate: { readonly of: string; readonly kind: DuplicateKind } | null;
+}
+
+export interface GroupingRules {
+  readonly followupMinutes: number;
+  readonly exactWindowHours: number;
+}
+
+/** `items` come sorted by sentAt; decisions are returned in the same order. */
+export type GroupBatch = (tx: Queryable, items: readonly GroupingInput[], rules: GroupingRules) => Promise<GroupingDecision[]>;
+
+interface Seen {
+  readonly id: string;
+  readonly target: CaseTarget;
+  readonly sentAt: number;
+}
+
+interface Row {
+  i: number;
+  id: string;
+  case_id: number;
+  sent_at: Date | string;
+}
+
+const toMs = (t: Date | string) => (t instanceof Date ? t.getTime() : Date.parse(t));
+
+export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
+  const exactMs = rules.exactWindowHours * 3_600_000;
+  const followMs = rules.followupMinutes * 60_000;
+  const at = items.map((it) => it.sentAt.toISOString());
+
+  const withFp = items.map((it, i) => ({ i, fp: it.fingerprint, at: at[i] })).filter((x) => x.fp);
+  const withKey = items.map((it, i) => ({ i, p: it.pseudonym, g: it.groupKey })).filter((x) => x.g);
+  const all = items.map((it, i) => ({ i, p: it.pseudonym, at: at[i] }));
+
+  const [exact, album, follow] = await Promise.all([
+    withFp.length
+      ? tx.query<Row>(
+          `SELECT x.i, r.id, r.case_id, r.sent_at
+             FROM jsonb_to_recordset($1::jsonb) AS x(i int, fp text, at timestamptz)
+             CROSS JOIN LATERAL (
+               SELECT id, case_id, sent_at FROM reports
+                WHERE fingerprint = x.fp AND sent_at BETWEEN x.at - make_interval(secs => $2) AND x.at + make_interval(secs => $2)
+                ORDER BY sent_at, id LIMIT 1) r`,
+          [JSON.stringify(withFp), exactMs / 1000],
+        )
+      : { rows: [] as Row[] },
+    withKey.length
+      ? tx.query<Row>(
+          `SELECT x.i, r.id, r.case_id, r.sent_at
+             FROM jsonb_to_recordset($1::jsonb) AS x(i int, p text, g text)
+             CROSS JOIN LATERAL (
+               SELECT id, case_id, sent_at FROM reports WHERE informant = x.p AND group_key = x.g
+                ORDER BY sent_at, id LIMIT 1) r`,
+          [JSON.stringify(withKey)],
+        )
+      : { rows: [] as Row[] },
+    tx.query<Row>(
+      `SELECT x.i, r.id, r.case_id, r.sent_at
+         FROM jsonb_to_recordset($1::jsonb) AS x(i int, p text, at timestamptz)
+         CROSS JOIN LATERAL (
+           SELECT id, case_id, sent_at FROM reports
+            WHERE informant = x.p AND sent_at BETWEEN x.at - make_interval(secs => $2) AND x.at + make_interval(secs => $2)
+            ORDER BY abs(extract(epoch FROM sent_at - x.at)), id LIMIT 1) r`,
+      [JSON.stringify(all), followMs / 1000],
+    ),
+  ]);
+  const byIndex = (rows: Row[]) => new Map(rows.map((r) => [r.i, { id: r.id, target: { caseId: r.case_id }, sentAt: toMs(r.sent_at) } as Seen]));
+  const dbExact = byIndex(exact.rows);
+  const dbAlbum = byIndex(album.rows);
+  const dbFollow = byIndex(follow.rows);
+
+  // What this batch has placed so far, so copies inside one batch group as if sent one by one.
+  const batchByFp = new Map<string, Seen[]>();
+  const batchByInformant = new Map<string, Seen[]>();
+  const batchByAlbum = new Map<string, Seen>();
+  let newCases = 0;
+  const decisions: GroupingDecision[] = [];
+
+  items.forEach((it, i) => {
+    const t = it.sentAt.getTime();
+    const albumKey = it.groupKey ? `${it.pseudonym}\u0000${it.groupKey}` : null;
+    let decision: GroupingDecision | null = null;
+
+    const albumHit = albumKey ? (batchByAlbum.get(albumKey) ?? dbAlbum.get(i)) : undefined;
+    if (albumHit) decision = { target: albumHit.target, duplicate: { of: albumHit.id, kind: 'followup' } };
+
+    if (!decision && it.fingerprint) {
+      const candidates = [dbExact.get(i), ...(batchByFp.get(it.fingerprint) ?? [])].filter(
+        (s): s is Seen => !!s && Math.abs(s.sentAt - t) <= exactMs,
+      );
+      const earliest = candidates.sort((a, b) => a.sentAt - b.sentAt)[0];
+      if (earliest) decision = { target: earliest.target, duplicate: { of: earliest.id, kind: 'exact' } };
+    }
+
+    if (!decision) {
+      const candidates = [dbFollow.get(i), ...(batchByInformant.get(it.pseudonym) ?? [])].filter(
+        (s): s is Seen => !!s && Math.abs(s.sentAt - t) <= followMs,
+      );
+      const nearest = candidates.sort((a, b) => Math.abs(a.sentAt - t) - Math.abs(b.sentAt - t))[0];
+      if (nearest) decision = { target: nearest.target, duplicate: { of: nearest.id, kind: 'followup' } };
+    }
+
+    decision ??= { target: { newCase: newCases++ }, duplicate: null };
+    decisions.push(decision);
+
+    const seen: Seen = { id: it.id, target: decision.target, sentAt: t };
+    if (it.fingerprint) batchByFp.set(it.fingerprint, [...(batchByFp.get(it.fingerprint) ?? []), seen]);
+    batchByInformant.set(it.pseudonym, [...(batchByInformant.get(it.pseudonym) ?? []), seen]);
+    if (albumKey && !batchByAlbum.has(albumKey)) batchByAlbum.set(albumKey, seen);
+  });
+  return decisions;
+};

@@ -1,0 +1,69 @@
+/**
+ * How a command reaches the case log: PostgreSQL directly; the embedded PGlite folder under its
+ * lock when no hub holds it; else through the running hub's control socket.
+ */
+import type { Config } from '../config';
+import type { Keyring } from '../crypto/keyring';
+import { TiphubError } from '../errors';
+import type { Logger } from '../log';
+import { isHeld, tryLock, type LockInfo } from '../caselog/lock';
+import { keyringFor, openCaseLogHere, type OpenCaseLog } from '../caselog/open';
+import { callHub, RemoteCaseLogService, type HubHello } from './control';
+import { LocalCaseLogService, type CaseLogService } from './service';
+
+export interface CaseLogAccess {
+  readonly service: CaseLogService;
+  readonly keyring: Keyring;
+  /** Set when this process opened the case log (it may run workers on it). */
+  readonly local: OpenCaseLog | null;
+  /** The running hub's Redis, when the case log is reached through the hub. */
+  readonly hubRedis: string | null;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function openCaseLogAccess(
+  cfg: Readonly<Config>,
+  log: Logger,
+  opts: { role: string; schema?: string; poolSize?: number; allowHub?: boolean } = { role: 'command' },
+): Promise<CaseLogAccess> {
+  const local = (c: OpenCaseLog): CaseLogAccess => ({
+    service: new LocalCaseLogService(c.db),
+    keyring: c.keyring,
+    local: c,
+    hubRedis: null,
+    close: () => c.close(),
+  });
+  if (cfg.databaseUrl) return local(await openCaseLogHere(cfg, { log, schema: opts.schema, poolSize: opts.poolSize }));
+
+  const deadline = Date.now() + cfg.hub.lockWaitMs;
+  let holder: LockInfo | null = null;
+  for (;;) {
+    const l = tryLock(cfg.dataDir, opts.role);
+    if (isHeld(l)) return local(await openCaseLogHere(cfg, { log, lock: l }));
+    holder = l;
+    if (opts.allowHub !== false) {
+      try {
+        const hello = await callHub<HubHello>(cfg.dataDir, 'hello');
+        log.debug({ hubPid: hello.pid }, 'case log reached through the running hub');
+        return {
+          service: new RemoteCaseLogService(cfg.dataDir, hello),
+          keyring: keyringFor(cfg, hello.keyCheck, false),
+          local: null,
+          hubRedis: hello.redis,
+          close: async () => undefined,
+        };
+      } catch (err) {
+        if (!(err instanceof TiphubError) || err.code !== 'TIPHUB_HUB_UNAVAILABLE') throw err;
+      }
+    }
+    if (Date.now() > deadline) break;
+    await sleep(200);
+  }
+  throw new TiphubError(
+    'TIPHUB_CASELOG_LOCKED',
+    `the embedded case log is in use by pid ${holder?.pid} (${holder?.role})` +
+      (opts.allowHub === false ? '; stop it first (the embedded case log is single-process)' : ', which offers no control socket; try again when it ends'),
+  );
+}

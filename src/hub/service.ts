@@ -1,0 +1,48 @@
+/**
+ * What commands ask of the case log. `LocalCaseLogService` runs the operations on a case log
+ * opened in this process; `RemoteCaseLogService` sends the same operations to the running hub
+ * over its control socket (the embedded case log is single-process).
+ */
+import type { Db } from '../caselog/db';
+import { exportCaseLog, type ExportFormat, type ExportSummary } from '../caselog/export';
+import { addQuarantine, type QuarantineEntry } from '../caselog/quarantine';
+import { verifyCaseLog, type VerifyResult } from '../caselog/verify';
+import { readKeyCheck } from '../caselog/open';
+
+export interface CaseLogService {
+  readonly via: 'local' | 'hub';
+  keyCheck(): Promise<string | null>;
+  presentReports(ids: readonly string[]): Promise<string[]>;
+  quarantine(entries: readonly QuarantineEntry[]): Promise<void>;
+  exportCases(format: ExportFormat, write: (chunk: string) => void | Promise<void>): Promise<ExportSummary>;
+  verify(): Promise<VerifyResult>;
+}
+
+export class LocalCaseLogService implements CaseLogService {
+  readonly via = 'local' as const;
+  constructor(private readonly db: Db) {}
+
+  keyCheck() {
+    return readKeyCheck(this.db);
+  }
+
+  async presentReports(ids: readonly string[]) {
+    if (!ids.length) return [];
+    const { rows } = await this.db.query<{ id: string }>(`SELECT id FROM reports WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [
+      JSON.stringify(ids),
+    ]);
+    return rows.map((r) => r.id);
+  }
+
+  quarantine(entries: readonly QuarantineEntry[]) {
+    return addQuarantine(this.db, entries);
+  }
+
+  exportCases(format: ExportFormat, write: (chunk: string) => void | Promise<void>) {
+    return exportCaseLog(this.db, format, write);
+  }
+
+  verify() {
+    return verifyCaseLog(this.db);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * workers/intake: unseal → validate → group → write, the write in one transaction per batch.
+ * A payload that cannot be opened or validated is kept in quarantine with its reason and fails
+ * for good (UnrecoverableError); a failed write is retried with backoff.
+ */
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Config } from '../../src/config';
+import type { OpenCaseLog } from '../../src/caselog/open';
+import { addQuarantine } from '../../src/caselog/quarantine';
+import { describeIssues, InboundMessage } from '../../src/contracts/inbound-message';
+import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
+import { textFingerprint } from '../../src/grouping/fingerprint';
+import { groupByFoundationRules, type GroupBatch } from '../../src/grouping/group';
+import type { Logger } from '../../src/log';
+import { INTAKE_QUEUE, SEAL_AAD_INTAKE, type IntakeJobData } from '../../src/queue/intake-queue';
+import { redisOptions, type RedisTarget } from '../../src/queue/redis';
+import { Batcher } from './batcher';
+import { writeBatch, type IntakeItem, type IntakeResult } from './write-batch';
+
+export const SEAL_AAD_ADDRESS = 'informant-address';
+export const SEAL_AAD_RAW = 'report-raw';
+
+export interface IntakeWorkerOptions {
+  readonly cfg: Readonly<Config>;
+  readonly redis: RedisTarget;
+  readonly caselog: OpenCaseLog;
+  readonly log: Logger;
+  readonly group?: GroupBatch;
+  /** Called after each committed batch (benchmarks, the conversation layer). */
+  readonly onCommitted?: (items: IntakeItem[], results: IntakeResult[]) => void;
+}
+
+export type IntakeJobResult = { readonly status: 'inserted' | 'present'; readonly caseRef?: string };
+
+export interface RunningIntakeWorker {
+  readonly worker: Worker<IntakeJobData, IntakeJobResult>;
+  close(): Promise<void>;
+}
+
+export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: IntakeJobData): IntakeItem {
+  const { keyring } = caselog;
+  const opened = keyring.unseal(data.sealed, SEAL_AAD_INTAKE);
+  const parsed = InboundMessage.safeParse(opened);
+  if (!parsed.success) throw new TiphubError('TIPHUB_MESSAGE_INVALID', `invalid message: ${describeIssues(parsed.error)}`);
+  const message = parsed.data;
+  return {
+    message,
+    origin: data.origin,
+    pseudonym: keyring.pseudonym(message.channel, message.sender.address),
+    addressSealed: keyring.seal(message.sender, SEAL_AAD_ADDRESS),
+    rawSealed: keyring.seal(message.raw ?? null, SEAL_AAD_RAW),
+    fingerprint: textFingerprint(message.text, cfg.grouping),
+  };
+}
+
+export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorker {
+  const { cfg, caselog, log } = opts;
+  const group = opts.group ?? groupByFoundationRules;
+  const batcher = new Batcher<IntakeItem, IntakeResult>({
+    maxSize: cfg.worker.batchSize,
+    maxWaitMs: cfg.worker.batchWaitMs,
+    write: (items) => writeBatch(caselog.db, items, { group, rules: cfg.grouping }),
+    onWritten: (items, results, ms) => {
+      log.debug({ reports: items.length, ms: Math.round(ms) }, 'batch committed');
+      opts.onCommitted?.(items, results);
+    },
+  });
+
+  const quarantine = async (job: Job<IntakeJobData>, err: TiphubError) => {
+    const sealed = typeof job.data?.sealed === 'string' ? job.data.sealed : caselog.keyring.seal(job.data ?? null, 'quarantine');
+    await addQuarantine(caselog.db, [{ channel: 'unknown', source: `intake job ${job.id}`, code: err.code, reason: err.message, payloadSealed: sealed }]);
+    log.warn({ jobId: job.id, code: err.code }, 'message quarantined');
+    throw new UnrecoverableError(`${err.code}: ${err.message}`);
+  };
+
+  const processor = async (job: Job<IntakeJobData, IntakeJobResult>): Promise<IntakeJobResult> => {
+    const data = job.data;
+    if (!data || data.v !== 1 || typeof data.sealed !== 'string' || (data.origin !== 'live' && data.origin !== 'import')) {
+      return quarantine(job, new TiphubError('TIPHUB_MESSAGE_INVALID', 'job data is not a sealed intake message'));
+    }
+    let item: IntakeItem;
+    try {
+      item = prepareItem(caselog, cfg, data);
+    } catch (err) {
+      if (isTiphubError(err)) return quarantine(job, err);
+      throw err;
+    }
+    try {
+      const r = await batcher.submit(item);
+      return r.status === 'inserted' ? { status: 'inserted', caseRef: r.caseRef } : { status: 'present' };
+    } catch (err) {
+      // The database's own message may quote values: keep only its kind and code.
+      if (isTiphubError(err)) throw err;
+      throw new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', `case log write failed (${describeForeignError(err)})`);
+    }
+  };
+
+  const worker = new Worker<IntakeJobData, IntakeJobResult>(INTAKE_QUEUE, processor, {
+    connection: redisOptions(opts.redis, { forWorker: true }),
+    prefix: cfg.queue.prefix,
+    concurrency: cfg.worker.concurrency,
+    lockDuration: cfg.worker.lockDurationMs,
+    stalledInterval: cfg.worker.stalledIntervalMs,
+    maxStalledCount: cfg.worker.maxStalledCount,
+  });
+  worker.on('failed', (job, err) => {
+    log.warn({ jobId: job?.id, attempts: job?.attemptsMade, code: (err as TiphubError).code }, 'intake job failed');
+  });
+  worker.on('error', (err) => log.error({ err }, 'intake worker error'));
+
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await batcher.drain();
+    },
+  };
+}

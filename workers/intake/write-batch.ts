@@ -1,0 +1,299 @@
+/**
+ * Writes a batch of messages into the case log in one transaction (group commit): informants
+ * upserted, reports inserted keyed by message id, cases created or joined, events appended to each
+ * case's hash chain, counters updated. A few set-based statements per batch, not per message.
+ */
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from '../../src/caselog/db';
+import { eventHash, isoMs, reportHash, type ReportContent } from '../../src/caselog/chain';
+import { newCaseRef } from '../../src/caselog/refs';
+import type { InboundMessage, Origin } from '../../src/contracts/inbound-message';
+import type { CaseTarget, GroupBatch, GroupingRules } from '../../src/grouping/group';
+import { TiphubError } from '../../src/errors';
+
+export interface IntakeItem {
+  readonly message: InboundMessage;
+  readonly origin: Origin;
+  readonly pseudonym: string;
+  readonly addressSealed: string;
+  readonly rawSealed: string;
+  readonly fingerprint: string | null;
+}
+
+export type IntakeResult =
+  | { readonly id: string; readonly status: 'inserted'; readonly caseRef: string; readonly newCase: boolean }
+  | { readonly id: string; readonly status: 'present' };
+
+export interface WriteOptions {
+  readonly group: GroupBatch;
+  readonly rules: GroupingRules;
+}
+
+/** A 64-bit advisory lock key for a value, as text (PostgreSQL bigint). */
+function lockKey(kind: string, value: string): string {
+  const h = createHash('sha256').update(kind + '\u0000' + value).digest();
+  return h.readBigInt64BE(0).toString();
+}
+
+export function reportContentOf(item: IntakeItem): ReportContent {
+  const m = item.message;
+  return {
+    id: m.id,
+    informant: item.pseudonym,
+    channel: m.channel,
+    account: m.account,
+    nativeId: m.nativeId,
+    origin: item.origin,
+    sentAt: isoMs(m.sentAt),
+    receivedAt: isoMs(m.receivedAt),
+    text: m.text,
+    location: m.location,
+    contact: m.contact,
+    replyTo: m.replyTo,
+    forwarded: m.forwarded,
+    edited: m.edited,
+    groupKey: m.groupKey,
+    rawSealed: item.rawSealed,
+    media: m.media.map((md, idx) => ({ idx, kind: md.kind, declaredMime: md.mime, declaredSize: md.size, filename: md.filename })),
+  };
+}
+
+const json = (v: unknown) => JSON.stringify(v);
+
+async function createCases(tx: Queryable, count: number): Promise<{ id: number; ref: string }[]> {
+  const made: { id: number; ref: string }[] = [];
+  while (made.length < count) {
+    const refs = Array.from({ length: count - made.length }, newCaseRef);
+    // A ref already taken (about one in 17 billion) is skipped and drawn again.
+    const { rows } = await tx.query<{ id: number; ref: string }>(
+      `INSERT INTO cases (ref) SELECT jsonb_array_elements_text($1::jsonb) ON CONFLICT (ref) DO NOTHING RETURNING id, ref`,
+      [json(refs)],
+    );
+    const order = new Map(refs.map((r, i) => [r, i]));
+    made.push(...rows.sort((a, b) => order.get(a.ref)! - order.get(b.ref)!));
+  }
+  return made;
+}
+
+export async function writeBatch(db: Db, batch: readonly IntakeItem[], opts: WriteOptions): Promise<IntakeResult[]> {
+  return db.transaction((tx) => writeBatchIn(tx, batch, opts));
+}
+
+export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], opts: WriteOptions): Promise<IntakeResult[]> {
+  // 1. Serialise with any other writer touching the same message, text or informant.
+  const keys = new Set<string>();
+  for (const it of batch) {
+    keys.add(lockKey('m', it.message.id));
+    keys.add(lockKey('p', it.pseudonym));
+    if (it.fingerprint) keys.add(lockKey('f', it.fingerprint));
+  }
+  await tx.query(
+    `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT (jsonb_array_elements_text($1::jsonb))::bigint AS k ORDER BY 1) s`,
+    [json([...keys])],
+  );
+
+  // 2. Already in the log (a redelivery, a replay, a second import): nothing to write.
+  const ids = [...new Set(batch.map((it) => it.message.id))];
+  const present = new Set(
+    (await tx.query<{ id: string }>(`SELECT id FROM reports WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [json(ids)])).rows.map(
+      (r) => r.id,
+    ),
+  );
+  const taken = new Set<string>();
+  const fresh = batch
+    .filter((it) => !present.has(it.message.id) && !taken.has(it.message.id) && taken.add(it.message.id))
+    .sort((a, b) => Date.parse(a.message.sentAt) - Date.parse(b.message.sentAt) || (a.message.id < b.message.id ? -1 : 1));
+  const results = new Map<string, IntakeResult>();
+  for (const id of present) results.set(id, { id, status: 'present' });
+  if (fresh.length === 0) return batch.map((it) => results.get(it.message.id)!);
+
+  // 3. Informants: one row per pseudonym; the sealed address is kept from the first message.
+  const informants = new Map<string, { pseudonym: string; channel: string; address_sealed: string; first_seen: string; last_seen: string }>();
+  for (const it of fresh) {
+    const t = isoMs(it.message.sentAt);
+    const cur = informants.get(it.pseudonym);
+    if (!cur) informants.set(it.pseudonym, { pseudonym: it.pseudonym, channel: it.message.channel, address_sealed: it.addressSealed, first_seen: t, last_seen: t });
+    else cur.last_seen = t > cur.last_seen ? t : cur.last_seen;
+  }
+  await tx.query(
+    `INSERT INTO informants (pseudonym, channel, address_sealed, first_seen, last_seen)
+     SELECT pseudonym, channel, address_sealed, first_seen, last_seen
+       FROM jsonb_to_recordset($1::jsonb) AS x(pseudonym text, channel text, address_sealed text, first_seen timestamptz, last_seen timestamptz)
+     ON CONFLICT (pseudonym) DO UPDATE SET
+       first_seen = LEAST(informants.first_seen, EXCLUDED.first_seen),
+       last_seen = GREATEST(informants.last_seen, EXCLUDED.last_seen),
+       address_sealed = COALESCE(informants.address_sealed, EXCLUDED.address_sealed)`,
+    [json([...informants.values()])],
+  );
+
+  // 4. Grouping, then the cases involved: existing ones locked (their chains grow), new ones made.
+  const decisions = await opts.group(
+    tx,
+    fresh.map((it) => ({
+      id: it.message.id,
+      pseudonym: it.pseudonym,
+      sentAt: new Date(it.message.sentAt),
+      fingerprint: it.fingerprint,
+      groupKey: it.message.groupKey,
+    })),
+    opts.rules,
+  );
+  const existingIds = [...new Set(decisions.flatMap((d) => ('caseId' in d.target ? [d.target.caseId] : [])))];
+  const heads = new Map<number, { ref: string; seq: number; head: string | null }>();
+  if (existingIds.length) {
+    const { rows } = await tx.query<{ id: number; ref: string; event_seq: number; head_hash: string | null }>(
+      `SELECT id, ref, event_seq, head_hash FROM cases WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) ORDER BY id FOR UPDATE`,
+      [json(existingIds)],
+    );
+    for (const r of rows) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash });
+  }
+  const newCount = decisions.reduce((n, d) => ('newCase' in d.target ? Math.max(n, d.target.newCase + 1) : n), 0);
+  const created = await createCases(tx, newCount);
+  const now = isoMs(new Date());
+  const events: { case_id: number; seq: number; at: string; kind: string; actor: string; data: unknown; prev_hash: string | null; hash: string }[] = [];
+  const append = (caseId: number, kind: string, data: unknown) => {
+    const h = heads.get(caseId)!;
+    const seq = h.seq + 1;
+    const hash = eventHash(h.head, { caseRef: h.ref, seq, at: now, kind, actor: 'intake', data });
+    events.push({ case_id: caseId, seq, at: now, kind, actor: 'intake', data, prev_hash: h.head, hash });
+    h.seq = seq;
+    h.head = hash;
+  };
+  for (const c of created) {
+    heads.set(c.id, { ref: c.ref, seq: 0, head: null });
+    append(c.id, 'case.opened', { ref: c.ref, status: 'new', priority: 'normal' });
+  }
+  const caseOf = (t: CaseTarget) => ('caseId' in t ? t.caseId : created[t.newCase]!.id);
+
+  // 5. Reports, media, the case's informants.
+  const reportRows = fresh.map((it, i) => {
+    const m = it.message;
+    return {
+      id: m.id,
+      case_id: caseOf(decisions[i]!.target),
+      informant: it.pseudonym,
+      channel: m.channel,
+      account: m.account,
+      native_id: m.nativeId,
+      origin: it.origin,
+      sent_at: isoMs(m.sentAt),
+      received_at: isoMs(m.receivedAt),
+      text: m.text,
+      fingerprint: it.fingerprint,
+      duplicate_of: decisions[i]!.duplicate?.of ?? null,
+      duplicate_kind: decisions[i]!.duplicate?.kind ?? null,
+      location: m.location,
+      contact: m.contact,
+      reply_to: m.replyTo,
+      forwarded: m.forwarded,
+      edited: m.edited,
+      group_key: m.groupKey,
+      raw_sealed: it.rawSealed,
+    };
+  });
+  const inserted = await tx.query<{ id: string }>(
+    `INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
+                          duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed)
+     SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
+            duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_id int, informant text, channel text, account text, native_id text,
+            origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
+            duplicate_kind text, location jsonb, contact jsonb, reply_to text, forwarded boolean, edited boolean,
+            group_key text, raw_sealed text)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [json(reportRows)],
+  );
+  if (inserted.rows.length !== reportRows.length) {
+    // Cannot happen under the advisory locks; if it does, write nothing rather than miscount.
+    throw new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', 'a report appeared during its own insert; batch rolled back');
+  }
+
+  const media = fresh.flatMap((it) =>
+    it.message.media.map((md, idx) => ({
+      report_id: it.message.id,
+      idx,
+      kind: md.kind,
+      declared_mime: md.mime,
+      declared_size: md.size,
+      filename: md.filename,
+      sha256: md.sha256,
+      mime: md.sniffedMime ?? md.mime,
+      size: md.storedSize,
+      state: md.sha256 ? 'stored' : 'pending',
+    })),
+  );
+  if (media.length) {
+    const stored = media.filter((m) => m.sha256);
+    if (stored.length) {
+      await tx.query(
+        `INSERT INTO media (sha256, mime, size)
+         SELECT DISTINCT ON (sha256) sha256, mime, size FROM jsonb_to_recordset($1::jsonb) AS x(sha256 text, mime text, size bigint)
+         ON CONFLICT (sha256) DO NOTHING`,
+        [json(stored)],
+      );
+    }
+    await tx.query(
+      `INSERT INTO report_media (report_id, idx, kind, declared_mime, declared_size, filename, sha256, state)
+       SELECT report_id, idx, kind, declared_mime, declared_size, filename, sha256, state
+         FROM jsonb_to_recordset($1::jsonb) AS x(report_id text, idx int, kind text, declared_mime text, declared_size bigint,
+              filename text, sha256 text, state text)`,
+      [json(media)],
+    );
+  }
+
+  const pairs = [...new Map(reportRows.map((r) => [`${r.case_id}\u0000${r.informant}`, { case_id: r.case_id, pseudonym: r.informant, channel: r.channel }])).values()];
+  const newInformants = await tx.query<{ case_id: number }>(
+    `INSERT INTO case_informants (case_id, pseudonym, channel)
+     SELECT case_id, pseudonym, channel FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, pseudonym text, channel text)
+     ON CONFLICT DO NOTHING RETURNING case_id`,
+    [json(pairs)],
+  );
+
+  // 6. Events, in sentAt order within each case, then the counters and chain heads.
+  fresh.forEach((it, i) => {
+    append(reportRows[i]!.case_id, 'report.added', {
+      report: it.message.id,
+      subject: reportHash(reportContentOf(it)),
+      duplicate: decisions[i]!.duplicate,
+    });
+  });
+  await tx.query(
+    `INSERT INTO events (case_id, seq, at, kind, actor, data, prev_hash, hash)
+     SELECT case_id, seq, at, kind, actor, data, prev_hash, hash
+       FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, seq int, at timestamptz, kind text, actor text, data jsonb, prev_hash text, hash text)`,
+    [json(events)],
+  );
+
+  const perCase = new Map<number, { id: number; n: number; ni: number; channels: string[]; first_at: string; last_at: string; seq: number; head: string }>();
+  for (const r of reportRows) {
+    const h = heads.get(r.case_id)!;
+    const c = perCase.get(r.case_id) ?? { id: r.case_id, n: 0, ni: 0, channels: [], first_at: r.sent_at, last_at: r.sent_at, seq: h.seq, head: h.head! };
+    c.n++;
+    if (!c.channels.includes(r.channel)) c.channels.push(r.channel);
+    if (r.sent_at < c.first_at) c.first_at = r.sent_at;
+    if (r.sent_at > c.last_at) c.last_at = r.sent_at;
+    perCase.set(r.case_id, c);
+  }
+  for (const r of newInformants.rows) perCase.get(r.case_id)!.ni++;
+  await tx.query(
+    `UPDATE cases c SET
+        report_count = c.report_count + x.n,
+        informant_count = c.informant_count + x.ni,
+        channels = ARRAY(SELECT DISTINCT ch FROM unnest(c.channels || x.channels) AS ch ORDER BY ch),
+        first_report_at = LEAST(c.first_report_at, x.first_at),
+        last_report_at = GREATEST(c.last_report_at, x.last_at),
+        event_seq = x.seq,
+        head_hash = x.head,
+        updated_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS x(id int, n int, ni int, channels text[], first_at timestamptz, last_at timestamptz, seq int, head text)
+      WHERE c.id = x.id`,
+    [json([...perCase.values()])],
+  );
+
+  const refOf = new Map<number, string>([...heads].map(([id, h]) => [id, h.ref]));
+  const createdIds = new Set(created.map((c) => c.id));
+  reportRows.forEach((r) => {
+    results.set(r.id, { id: r.id, status: 'inserted', caseRef: refOf.get(r.case_id)!, newCase: createdIds.has(r.case_id) });
+  });
+  return batch.map((it) => results.get(it.message.id)!);
+}
