@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setup, type TestSetup } from '../helpers/env';
+import { runCli, startCli, type Background } from '../helpers/cli';
+import { readLock } from '../../src/caselog/lock';
+
+describe('tiphub start on the embedded case log', () => {
+  let s: TestSetup;
+  let hub: Background | null = null;
+  beforeEach(async () => {
+    s = await setup('pglite');
+    s.env.TIPHUB_LOG_LEVEL = 'info';
+  });
+  afterEach(async () => {
+    await hub?.stop('SIGKILL');
+    await s.cleanup();
+  });
+
+  test('ingest, export and verify work at the same time through the hub; the PGlite folder is opened once', async () => {
+    hub = startCli(['start'], s.env);
+    await hub.waitForOutput(/"msg":"hub ready"/);
+    expect(readLock(s.dataDir)?.pid).toBe(hub.child.pid);
+
+    const file = path.join(s.dataDir, 'tips.jsonl');
+    const texts = ['Drone over the bridge', 'طائرة مسيرة فوق الجسر', 'فڕۆکەیەکی بێفڕۆکەوان لە سەر پردەکە', 'Un drone au-dessus du pont'];
+    fs.writeFileSync(
+      file,
+      Array.from({ length: 200 }, (_, i) => JSON.stringify({ id: `h${i}`, from: `sender-${i % 50}`, text: `${texts[i % 4]} #${i}`, sentAt: new Date(Date.parse('2026-06-10T05:00:00Z') + i * 60_000).toISOString() })).join('\n'),
+    );
+    const [ingest, exp, verify] = await Promise.all([
+      runCli(['ingest', file], s.env),
+      runCli(['export', '--format', 'csv'], s.env),
+      runCli(['verify'], s.env),
+    ]);
+    expect(ingest.stdout).toContain('ingest: 200 lines: 200 accepted, 0 already present, 0 rejected');
+    expect(ingest.code).toBe(0);
+    expect(exp.code).toBe(0);
+    expect(exp.stdout.startsWith('\uFEFFref,status,priority')).toBe(true);
+    expect(verify.code).toBe(0);
+
+    const after = await runCli(['export', '--format', 'jsonl'], s.env);
+    const reports = after.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { reports: unknown[] }).reports);
+    expect(reports).toHaveLength(200);
+    expect((await runCli(['verify'], s.env)).stdout).toMatch(/^verify: intact: \d+ cases, 200 reports/);
+
+    // Only the hub opened the case log; the commands went through its control socket.
+    for (const r of [ingest, exp, verify, after]) expect(r.stderr).not.toContain('case log opened');
+    expect(hub.output().match(/"msg":"case log opened"/g)).toHaveLength(1);
+    expect(readLock(s.dataDir)?.pid).toBe(hub.child.pid);
+
+    expect(await hub.stop('SIGTERM')).toBe(0);
+    hub = null;
+    expect(readLock(s.dataDir)).toBeNull();
+    // With no hub running, a command opens the case log itself, under the lock.
+    const alone = await runCli(['verify'], s.env);
+    expect(alone.stdout).toMatch(/^verify: intact: \d+ cases, 200 reports/);
+    expect(alone.stderr).toContain('case log opened');
+  });
+});
