@@ -23,6 +23,7 @@ export const SimulatorLine = z
   })
   .strict();
 export type SimulatorLine = z.infer<typeof SimulatorLine>;
+const ALLOWED = 'id, from, name, text, sentAt, location {lat, lon, label}, media [{file}]';
 
 export interface SimulatorPayload {
   /** One parsed line. */
@@ -55,7 +56,10 @@ const BY_EXTENSION: Record<string, [MediaKind, string]> = {
 
 export function normalizeSimulator(payload: SimulatorPayload, ctx: NormalizeContext): InboundMessage | Rejected {
   const parsed = SimulatorLine.safeParse(payload.line);
-  if (!parsed.success) return { rejected: true, reason: describeIssues(parsed.error) };
+  if (!parsed.success) {
+    const unknown = parsed.error.issues.some((i) => i.code === 'unrecognized_keys');
+    return { rejected: true, reason: describeIssues(parsed.error) + (unknown ? `; allowed fields: ${ALLOWED}` : '') };
+  }
   const l = parsed.data;
   const text = l.text ?? null;
   const media = (l.media ?? []).map((m) => {

@@ -84,13 +84,15 @@ export async function openCaseLogHere(cfg: Readonly<Config>, opts: OpenOptions):
       keyringFor(cfg, await readKeyCheck(db), false);
     }
     opts.log.info({ backend: db.backend, migrationsApplied: applied }, 'case log opened');
+    let closed: Promise<void> | null = null;
     return {
       db,
       keyring,
-      close: async () => {
-        await db.close();
-        opts.lock?.release();
-      },
+      close: () =>
+        (closed ??= (async () => {
+          await db.close();
+          opts.lock?.release();
+        })()),
     };
   } catch (err) {
     await db.close().catch(() => undefined);

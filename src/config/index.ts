@@ -167,8 +167,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     const doc = parseDocument(text, { lineCounter, prettyErrors: false });
     if (doc.errors.length) {
       for (const e of doc.errors) {
-        const pos = e.linePos?.[0];
-        problems.push(`${file}:${pos ? pos.line : '?'}: ${e.code}: not valid YAML`);
+        problems.push(`${file}:${lineCounter.linePos(e.pos[0]).line}: ${e.code}: not valid YAML`);
       }
     } else {
       const v = doc.toJS() as unknown;

@@ -89,7 +89,8 @@ export function describeIssues(error: z.ZodError): string {
         case 'invalid_type':
           return `${p}: expected ${i.expected}`;
         case 'unrecognized_keys':
-          return `${p}: unknown field(s) ${i.keys.map((k) => JSON.stringify(k).slice(0, 40)).join(', ')}`;
+          // Field names come from the sender too: count them, never quote them.
+          return `${p}: ${i.keys.length} unknown field(s)`;
         case 'invalid_format':
           return `${p}: not a valid ${i.format}`;
         case 'too_big':

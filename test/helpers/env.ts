@@ -101,12 +101,13 @@ export async function setup(backend: Backend, overrides: Record<string, unknown>
   const schema = backend === 'postgres' ? newSchema() : null;
   const env: Record<string, string> = { TIPHUB_SECRET: newSecret(), TIPHUB_DATA_DIR: dataDir, REDIS_URL: TEST_REDIS_URL, TIPHUB_LOG_LEVEL: 'warn' };
   if (schema) env.DATABASE_URL = await createSchema(schema);
-  const fileOverrides = {
+  const defaults: Record<string, Record<string, unknown>> = {
     queue: { prefix, backoffMs: 100 },
     worker: { lockDurationMs: 2000, stalledIntervalMs: 1000, batchWaitMs: 2 },
     hub: { lockWaitMs: 5000 },
-    ...overrides,
   };
+  const fileOverrides: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(overrides)) fileOverrides[k] = { ...(defaults[k] ?? {}), ...(v as object) };
   // Child processes read the same values from a YAML file.
   const cfgFile = path.join(dataDir, 'tiphub.yaml');
   fs.writeFileSync(cfgFile, JSON.stringify(fileOverrides));
