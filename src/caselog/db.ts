@@ -63,7 +63,20 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
       });
       try {
         await client.query('BEGIN');
-        const result = await fn({ query: (sql, params) => q(client, sql, params) });
+        // Statements issued together run one after another on this connection, in order
+        // (pg no longer queues concurrent queries on one client itself).
+        let last: Promise<unknown> = Promise.resolve();
+        const result = await fn({
+          query: <T>(sql: string, params?: unknown[]) => {
+            const run = last.then(
+              () => q<T>(client, sql, params),
+              () => q<T>(client, sql, params),
+            );
+            last = run.catch(() => undefined);
+            return run;
+          },
+        });
+        await last;
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -32,11 +32,13 @@ const FileSchema = z
       .prefault({}),
     worker: z
       .object({
-        concurrency: z.number().int().min(1).max(5000).default(256),
+        concurrency: z.number().int().min(1).max(5000).default(1024),
         /** Reports written per database transaction (group commit). */
         batchSize: z.number().int().min(1).max(2000).default(256),
         /** How long a batch waits for company before it is written. */
         batchWaitMs: z.number().int().min(0).max(1000).default(2),
+        /** Batches written at once on PostgreSQL (PGlite writes one at a time). */
+        writers: z.number().int().min(1).max(16).default(2),
         lockDurationMs: z.number().int().min(1000).default(30_000),
         stalledIntervalMs: z.number().int().min(500).default(30_000),
         maxStalledCount: z.number().int().min(1).default(5),

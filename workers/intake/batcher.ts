@@ -1,11 +1,13 @@
 /**
  * Group commit: jobs processed concurrently hand their item here and wait; items are written in
- * batches, one transaction each. A batch that fails is retried item by item, so one bad message
- * fails only its own job.
+ * batches, one transaction each, with at most `writers` transactions at once (so the database
+ * works on one batch while this process prepares the next). A batch that fails is retried item by
+ * item, so one bad message fails only its own job.
  */
 export interface BatcherOptions<I, R> {
   readonly maxSize: number;
   readonly maxWaitMs: number;
+  readonly writers?: number;
   readonly write: (items: I[]) => Promise<R[]>;
   readonly onWritten?: (items: I[], results: R[], ms: number) => void;
 }
@@ -19,9 +21,13 @@ interface Pending<I, R> {
 export class Batcher<I, R> {
   private queue: Pending<I, R>[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private writing: Promise<void> | null = null;
+  private running = new Set<Promise<void>>();
 
   constructor(private readonly opts: BatcherOptions<I, R>) {}
+
+  private get writers(): number {
+    return this.opts.writers ?? 1;
+  }
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -32,19 +38,16 @@ export class Batcher<I, R> {
 
   /** Resolves when everything submitted so far is written (or failed). */
   async drain(): Promise<void> {
-    while (this.queue.length || this.writing) {
-      if (!this.writing) this.flush();
-      await this.writing;
+    while (this.queue.length || this.running.size) {
+      if (this.queue.length && this.running.size < this.writers) this.flush();
+      await Promise.race(this.running);
     }
   }
 
   private schedule(): void {
-    if (this.writing) return; // the running write picks the queue up when it ends
-    if (this.queue.length >= this.opts.maxSize) {
-      this.flush();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.opts.maxWaitMs);
-    }
+    if (this.running.size >= this.writers) return; // a write that ends picks the queue up
+    if (this.queue.length >= this.opts.maxSize) this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.opts.maxWaitMs);
   }
 
   private flush(): void {
@@ -52,12 +55,13 @@ export class Batcher<I, R> {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.writing || this.queue.length === 0) return;
+    if (this.running.size >= this.writers || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.opts.maxSize);
-    this.writing = this.run(batch).finally(() => {
-      this.writing = null;
+    const p: Promise<void> = this.run(batch).finally(() => {
+      this.running.delete(p);
       if (this.queue.length) this.schedule();
     });
+    this.running.add(p);
   }
 
   private async run(batch: Pending<I, R>[]): Promise<void> {

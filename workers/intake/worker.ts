@@ -59,6 +59,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   const batcher = new Batcher<IntakeItem, IntakeResult>({
     maxSize: cfg.worker.batchSize,
     maxWaitMs: cfg.worker.batchWaitMs,
+    writers: caselog.db.backend === 'pglite' ? 1 : cfg.worker.writers,
     write: (items) => writeBatch(caselog.db, items, { group, rules: cfg.grouping }),
     onWritten: (items, results, ms) => {
       log.debug({ reports: items.length, ms: Math.round(ms) }, 'batch committed');

@@ -115,7 +115,9 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     if (!cur) informants.set(it.pseudonym, { pseudonym: it.pseudonym, channel: it.message.channel, address_sealed: it.addressSealed, first_seen: t, last_seen: t });
     else cur.last_seen = t > cur.last_seen ? t : cur.last_seen;
   }
-  await tx.query(
+  // Statements that do not depend on each other are issued together: the connection runs them in
+  // order without waiting for this process between them.
+  const informantsUpserted = tx.query(
     `INSERT INTO informants (pseudonym, channel, address_sealed, first_seen, last_seen)
      SELECT pseudonym, channel, address_sealed, first_seen, last_seen
        FROM jsonb_to_recordset($1::jsonb) AS x(pseudonym text, channel text, address_sealed text, first_seen timestamptz, last_seen timestamptz)
@@ -138,17 +140,20 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     })),
     opts.rules,
   );
+  await informantsUpserted;
   const existingIds = [...new Set(decisions.flatMap((d) => ('caseId' in d.target ? [d.target.caseId] : [])))];
   const heads = new Map<number, { ref: string; seq: number; head: string | null }>();
-  if (existingIds.length) {
-    const { rows } = await tx.query<{ id: number; ref: string; event_seq: number; head_hash: string | null }>(
-      `SELECT id, ref, event_seq, head_hash FROM cases WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) ORDER BY id FOR UPDATE`,
-      [json(existingIds)],
-    );
-    for (const r of rows) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash });
-  }
   const newCount = decisions.reduce((n, d) => ('newCase' in d.target ? Math.max(n, d.target.newCase + 1) : n), 0);
-  const created = await createCases(tx, newCount);
+  const [locked, created] = await Promise.all([
+    existingIds.length
+      ? tx.query<{ id: number; ref: string; event_seq: number; head_hash: string | null }>(
+          `SELECT id, ref, event_seq, head_hash FROM cases WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) ORDER BY id FOR UPDATE`,
+          [json(existingIds)],
+        )
+      : { rows: [] },
+    createCases(tx, newCount),
+  ]);
+  for (const r of locked.rows) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash });
   const now = isoMs(new Date());
   const events: { case_id: number; seq: number; at: string; kind: string; actor: string; data: unknown; prev_hash: string | null; hash: string }[] = [];
   const append = (caseId: number, kind: string, data: unknown) => {
@@ -165,7 +170,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   }
   const caseOf = (t: CaseTarget) => ('caseId' in t ? t.caseId : created[t.newCase]!.id);
 
-  // 5. Reports, media, the case's informants.
+  // 5. Reports, their media, the case's informants, its events.
   const reportRows = fresh.map((it, i) => {
     const m = it.message;
     return {
@@ -191,23 +196,6 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       raw_sealed: it.rawSealed,
     };
   });
-  const inserted = await tx.query<{ id: string }>(
-    `INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-                          duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed)
-     SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-            duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_id int, informant text, channel text, account text, native_id text,
-            origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
-            duplicate_kind text, location jsonb, contact jsonb, reply_to text, forwarded boolean, edited boolean,
-            group_key text, raw_sealed text)
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [json(reportRows)],
-  );
-  if (inserted.rows.length !== reportRows.length) {
-    // Cannot happen under the advisory locks; if it does, write nothing rather than miscount.
-    throw new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', 'a report appeared during its own insert; batch rolled back');
-  }
-
   const media = fresh.flatMap((it) =>
     it.message.media.map((md, idx) => ({
       report_id: it.message.id,
@@ -222,34 +210,10 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       state: md.sha256 ? 'stored' : 'pending',
     })),
   );
-  if (media.length) {
-    const stored = media.filter((m) => m.sha256);
-    if (stored.length) {
-      await tx.query(
-        `INSERT INTO media (sha256, mime, size)
-         SELECT DISTINCT ON (sha256) sha256, mime, size FROM jsonb_to_recordset($1::jsonb) AS x(sha256 text, mime text, size bigint)
-         ON CONFLICT (sha256) DO NOTHING`,
-        [json(stored)],
-      );
-    }
-    await tx.query(
-      `INSERT INTO report_media (report_id, idx, kind, declared_mime, declared_size, filename, sha256, state)
-       SELECT report_id, idx, kind, declared_mime, declared_size, filename, sha256, state
-         FROM jsonb_to_recordset($1::jsonb) AS x(report_id text, idx int, kind text, declared_mime text, declared_size bigint,
-              filename text, sha256 text, state text)`,
-      [json(media)],
-    );
-  }
-
+  const stored = media.filter((m) => m.sha256);
   const pairs = [...new Map(reportRows.map((r) => [`${r.case_id}\u0000${r.informant}`, { case_id: r.case_id, pseudonym: r.informant, channel: r.channel }])).values()];
-  const newInformants = await tx.query<{ case_id: number }>(
-    `INSERT INTO case_informants (case_id, pseudonym, channel)
-     SELECT case_id, pseudonym, channel FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, pseudonym text, channel text)
-     ON CONFLICT DO NOTHING RETURNING case_id`,
-    [json(pairs)],
-  );
 
-  // 6. Events, in sentAt order within each case, then the counters and chain heads.
+  // 6. Events, in sentAt order within each case.
   fresh.forEach((it, i) => {
     append(reportRows[i]!.case_id, 'report.added', {
       report: it.message.id,
@@ -257,13 +221,57 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       duplicate: decisions[i]!.duplicate,
     });
   });
-  await tx.query(
-    `INSERT INTO events (case_id, seq, at, kind, actor, data, prev_hash, hash)
-     SELECT case_id, seq, at, kind, actor, data, prev_hash, hash
-       FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, seq int, at timestamptz, kind text, actor text, data jsonb, prev_hash text, hash text)`,
-    [json(events)],
-  );
 
+  const none = Promise.resolve({ rows: [] as never[] });
+  const [inserted, , , newInformants] = await Promise.all([
+    tx.query<{ id: string }>(
+      `INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
+                            duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed)
+       SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
+              duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_id int, informant text, channel text, account text, native_id text,
+              origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
+              duplicate_kind text, location jsonb, contact jsonb, reply_to text, forwarded boolean, edited boolean,
+              group_key text, raw_sealed text)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [json(reportRows)],
+    ),
+    stored.length
+      ? tx.query(
+          `INSERT INTO media (sha256, mime, size)
+           SELECT DISTINCT ON (sha256) sha256, mime, size FROM jsonb_to_recordset($1::jsonb) AS x(sha256 text, mime text, size bigint)
+           ON CONFLICT (sha256) DO NOTHING`,
+          [json(stored)],
+        )
+      : none,
+    media.length
+      ? tx.query(
+          `INSERT INTO report_media (report_id, idx, kind, declared_mime, declared_size, filename, sha256, state)
+           SELECT report_id, idx, kind, declared_mime, declared_size, filename, sha256, state
+             FROM jsonb_to_recordset($1::jsonb) AS x(report_id text, idx int, kind text, declared_mime text, declared_size bigint,
+                  filename text, sha256 text, state text)`,
+          [json(media)],
+        )
+      : none,
+    tx.query<{ case_id: number }>(
+      `INSERT INTO case_informants (case_id, pseudonym, channel)
+       SELECT case_id, pseudonym, channel FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, pseudonym text, channel text)
+       ON CONFLICT DO NOTHING RETURNING case_id`,
+      [json(pairs)],
+    ),
+    tx.query(
+      `INSERT INTO events (case_id, seq, at, kind, actor, data, prev_hash, hash)
+       SELECT case_id, seq, at, kind, actor, data, prev_hash, hash
+         FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, seq int, at timestamptz, kind text, actor text, data jsonb, prev_hash text, hash text)`,
+      [json(events)],
+    ),
+  ]);
+  if (inserted.rows.length !== reportRows.length) {
+    // Cannot happen under the advisory locks; if it does, write nothing rather than miscount.
+    throw new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', 'a report appeared during its own insert; batch rolled back');
+  }
+
+  // 7. Counters and chain heads.
   const perCase = new Map<number, { id: number; n: number; ni: number; channels: string[]; first_at: string; last_at: string; seq: number; head: string }>();
   for (const r of reportRows) {
     const h = heads.get(r.case_id)!;
