@@ -20,13 +20,14 @@ export interface ProvidedRedis {
 
 const HOW = 'set REDIS_URL, start Redis on 127.0.0.1:6379, or install redis-server (Debian: apt-get install redis-server) so tiphub can start its own';
 
-export async function provideRedis(cfg: Readonly<Config>, log: Logger): Promise<ProvidedRedis> {
+export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { defaultTarget?: string } = {}): Promise<ProvidedRedis> {
   const none = async () => undefined;
   if (cfg.redisUrl) {
     if (!(await redisAnswers(cfg.redisUrl, 3000))) throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', 'REDIS_URL does not answer');
     return { target: cfg.redisUrl, private: false, stop: none };
   }
-  if (await redisAnswers(DEFAULT_REDIS)) return { target: DEFAULT_REDIS, private: false, stop: none };
+  const fallback = opts.defaultTarget ?? DEFAULT_REDIS;
+  if (await redisAnswers(fallback)) return { target: fallback, private: false, stop: none };
 
   const dir = path.join(cfg.dataDir, 'redis');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

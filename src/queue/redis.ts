@@ -1,3 +1,5 @@
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'bullmq';
 
@@ -30,16 +32,37 @@ export function connectRedis(target: RedisTarget, opts: { forWorker?: boolean } 
   return r;
 }
 
-/** Answers PING within `timeoutMs`, or false. */
-export async function redisAnswers(target: RedisTarget, timeoutMs = 800): Promise<boolean> {
-  const r = new Redis({ ...(redisOptions(target) as import('ioredis').RedisOptions), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
+const resp = (...args: string[]) => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+
+/**
+ * Answers PING (after AUTH when the URL has a password) within `timeoutMs`, or false. A bare
+ * socket rather than an ioredis client: a probe must leave no reconnect timer behind.
+ */
+export function redisAnswers(target: RedisTarget, timeoutMs = 800): Promise<boolean> {
+  const o = redisOptions(target);
+  return new Promise<boolean>((resolve) => {
+    const onConnect = () => {
+      const auth = o.password ? (o.username ? resp('AUTH', o.username, o.password) : resp('AUTH', o.password)) : '';
+      sock.write(auth + resp('PING'));
+    };
+    const sock: net.Socket = o.path
+      ? net.connect(o.path as string, onConnect)
+      : o.tls
+        ? tls.connect({ host: o.host, port: o.port, servername: o.host }, onConnect)
+        : net.connect({ host: o.host, port: o.port ?? 6379 }, onConnect);
+    let buf = '';
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      if (buf.startsWith('-')) finish(false);
+      else if (buf.includes('+PONG')) finish(true);
+    });
+    sock.on('error', () => finish(false));
+    sock.on('close', () => finish(false));
+  });
 }
