@@ -58,38 +58,31 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
   const withKey = items.map((it, i) => ({ i, p: it.pseudonym, g: it.groupKey })).filter((x) => x.g);
   const all = items.map((it, i) => ({ i, p: it.pseudonym, at: at[i] }));
 
-  const [exact, album, follow] = await Promise.all([
-    withFp.length
-      ? tx.query<Row>(
-          `SELECT x.i, r.id, r.case_id, r.sent_at
-             FROM jsonb_to_recordset($1::jsonb) AS x(i int, fp text, at timestamptz)
-             CROSS JOIN LATERAL (
-               SELECT id, case_id, sent_at FROM reports
-                WHERE fingerprint = x.fp AND sent_at BETWEEN x.at - make_interval(secs => $2) AND x.at + make_interval(secs => $2)
-                ORDER BY sent_at, id LIMIT 1) r`,
-          [JSON.stringify(withFp), exactMs / 1000],
-        )
-      : { rows: [] as Row[] },
-    withKey.length
-      ? tx.query<Row>(
-          `SELECT x.i, r.id, r.case_id, r.sent_at
-             FROM jsonb_to_recordset($1::jsonb) AS x(i int, p text, g text)
-             CROSS JOIN LATERAL (
-               SELECT id, case_id, sent_at FROM reports WHERE informant = x.p AND group_key = x.g
-                ORDER BY sent_at, id LIMIT 1) r`,
-          [JSON.stringify(withKey)],
-        )
-      : { rows: [] as Row[] },
-    tx.query<Row>(
-      `SELECT x.i, r.id, r.case_id, r.sent_at
-         FROM jsonb_to_recordset($1::jsonb) AS x(i int, p text, at timestamptz)
-         CROSS JOIN LATERAL (
-           SELECT id, case_id, sent_at FROM reports
-            WHERE informant = x.p AND sent_at BETWEEN x.at - make_interval(secs => $2) AND x.at + make_interval(secs => $2)
-            ORDER BY abs(extract(epoch FROM sent_at - x.at)), id LIMIT 1) r`,
-      [JSON.stringify(all), followMs / 1000],
-    ),
-  ]);
+  // One statement for the three lookups: copies of the text, the album, the informant's nearby messages.
+  const { rows } = await tx.query<Row & { k: 'exact' | 'album' | 'follow' }>(
+    `SELECT 'exact' AS k, x.i, r.id, r.case_id, r.sent_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(i int, fp text, at timestamptz)
+       CROSS JOIN LATERAL (
+         SELECT id, case_id, sent_at FROM reports
+          WHERE fingerprint = x.fp AND sent_at BETWEEN x.at - make_interval(secs => $4) AND x.at + make_interval(secs => $4)
+          ORDER BY sent_at, id LIMIT 1) r
+     UNION ALL
+     SELECT 'album', x.i, r.id, r.case_id, r.sent_at
+       FROM jsonb_to_recordset($2::jsonb) AS x(i int, p text, g text)
+       CROSS JOIN LATERAL (
+         SELECT id, case_id, sent_at FROM reports WHERE informant = x.p AND group_key = x.g ORDER BY sent_at, id LIMIT 1) r
+     UNION ALL
+     SELECT 'follow', x.i, r.id, r.case_id, r.sent_at
+       FROM jsonb_to_recordset($3::jsonb) AS x(i int, p text, at timestamptz)
+       CROSS JOIN LATERAL (
+         SELECT id, case_id, sent_at FROM reports
+          WHERE informant = x.p AND sent_at BETWEEN x.at - make_interval(secs => $5) AND x.at + make_interval(secs => $5)
+          ORDER BY abs(extract(epoch FROM sent_at - x.at)), id LIMIT 1) r`,
+    [JSON.stringify(withFp), JSON.stringify(withKey), JSON.stringify(all), exactMs / 1000, followMs / 1000],
+  );
+  const exact = { rows: rows.filter((r) => r.k === 'exact') };
+  const album = { rows: rows.filter((r) => r.k === 'album') };
+  const follow = { rows: rows.filter((r) => r.k === 'follow') };
   const byIndex = (rows: Row[]) => new Map(rows.map((r) => [r.i, { id: r.id, target: { caseId: r.case_id }, sentAt: toMs(r.sent_at) } as Seen]));
   const dbExact = byIndex(exact.rows);
   const dbAlbum = byIndex(album.rows);

@@ -60,19 +60,37 @@ export function reportContentOf(item: IntakeItem): ReportContent {
 
 const json = (v: unknown) => JSON.stringify(v);
 
-async function createCases(tx: Queryable, count: number): Promise<{ id: number; ref: string }[]> {
-  const made: { id: number; ref: string }[] = [];
-  while (made.length < count) {
-    const refs = Array.from({ length: count - made.length }, newCaseRef);
-    // A ref already taken (about one in 17 billion) is skipped and drawn again.
-    const { rows } = await tx.query<{ id: number; ref: string }>(
-      `INSERT INTO cases (ref) SELECT jsonb_array_elements_text($1::jsonb) ON CONFLICT (ref) DO NOTHING RETURNING id, ref`,
-      [json(refs)],
-    );
-    const order = new Map(refs.map((r, i) => [r, i]));
-    made.push(...rows.sort((a, b) => order.get(a.ref)! - order.get(b.ref)!));
-  }
-  return made;
+interface CaseHead {
+  id: number;
+  ref: string;
+  event_seq: number;
+  head_hash: string | null;
+}
+
+/**
+ * Locks the existing cases this batch joins (their chains grow) and creates the new ones, in one
+ * statement. A new ref already taken (about one in 17 billion) is drawn again.
+ */
+async function lockAndCreateCases(tx: Queryable, existingIds: number[], count: number): Promise<{ locked: CaseHead[]; created: { id: number; ref: string }[] }> {
+  const refs = Array.from({ length: count }, newCaseRef);
+  const { rows } = await tx.query<CaseHead & { created: boolean }>(
+    `WITH locked AS (
+       SELECT id, ref, event_seq, head_hash FROM cases
+        WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) ORDER BY id FOR UPDATE),
+     made AS (
+       INSERT INTO cases (ref) SELECT jsonb_array_elements_text($2::jsonb) ON CONFLICT (ref) DO NOTHING RETURNING id, ref)
+     SELECT id, ref, event_seq, head_hash, false AS created FROM locked
+     UNION ALL SELECT id, ref, 0, NULL, true FROM made`,
+    [json(existingIds), json(refs)],
+  );
+  const order = new Map(refs.map((r, i) => [r, i]));
+  const created = rows
+    .filter((r) => r.created)
+    .sort((a, b) => order.get(a.ref)! - order.get(b.ref)!)
+    .map((c) => ({ id: c.id, ref: c.ref }));
+  const locked = rows.filter((r) => !r.created);
+  if (created.length < count) created.push(...(await lockAndCreateCases(tx, [], count - created.length)).created);
+  return { locked, created };
 }
 
 export async function writeBatch(db: Db, batch: readonly IntakeItem[], opts: WriteOptions): Promise<IntakeResult[]> {
@@ -144,16 +162,8 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   const existingIds = [...new Set(decisions.flatMap((d) => ('caseId' in d.target ? [d.target.caseId] : [])))];
   const heads = new Map<number, { ref: string; seq: number; head: string | null }>();
   const newCount = decisions.reduce((n, d) => ('newCase' in d.target ? Math.max(n, d.target.newCase + 1) : n), 0);
-  const [locked, created] = await Promise.all([
-    existingIds.length
-      ? tx.query<{ id: number; ref: string; event_seq: number; head_hash: string | null }>(
-          `SELECT id, ref, event_seq, head_hash FROM cases WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) ORDER BY id FOR UPDATE`,
-          [json(existingIds)],
-        )
-      : { rows: [] },
-    createCases(tx, newCount),
-  ]);
-  for (const r of locked.rows) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash });
+  const { locked, created } = await lockAndCreateCases(tx, existingIds, newCount);
+  for (const r of locked) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash });
   const now = isoMs(new Date());
   const events: { case_id: number; seq: number; at: string; kind: string; actor: string; data: unknown; prev_hash: string | null; hash: string }[] = [];
   const append = (caseId: number, kind: string, data: unknown) => {
@@ -222,10 +232,23 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     });
   });
 
-  const none = Promise.resolve({ rows: [] as never[] });
-  const [inserted, , , newInformants] = await Promise.all([
-    tx.query<{ id: string }>(
-      `INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
+  // 7. Counters and chain heads, in the same statement as the rows they count.
+  const perCase = new Map<number, { id: number; n: number; channels: string[]; first_at: string; last_at: string; seq: number; head: string }>();
+  for (const r of reportRows) {
+    const h = heads.get(r.case_id)!;
+    const c = perCase.get(r.case_id) ?? { id: r.case_id, n: 0, channels: [], first_at: r.sent_at, last_at: r.sent_at, seq: h.seq, head: h.head! };
+    c.n++;
+    if (!c.channels.includes(r.channel)) c.channels.push(r.channel);
+    if (r.sent_at < c.first_at) c.first_at = r.sent_at;
+    if (r.sent_at > c.last_at) c.last_at = r.sent_at;
+    perCase.set(r.case_id, c);
+  }
+  // Sibling statements of one WITH see the same snapshot, and foreign keys are checked at the end
+  // of the statement, so reports and the rows that refer to them go in together.
+  const written = await tx.query<{ reports: number; cases: number }>(
+    `WITH
+     rep AS (
+       INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
                             duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed)
        SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
               duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed
@@ -233,70 +256,47 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
               origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
               duplicate_kind text, location jsonb, contact jsonb, reply_to text, forwarded boolean, edited boolean,
               group_key text, raw_sealed text)
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [json(reportRows)],
-    ),
-    stored.length
-      ? tx.query(
-          `INSERT INTO media (sha256, mime, size)
-           SELECT DISTINCT ON (sha256) sha256, mime, size FROM jsonb_to_recordset($1::jsonb) AS x(sha256 text, mime text, size bigint)
-           ON CONFLICT (sha256) DO NOTHING`,
-          [json(stored)],
-        )
-      : none,
-    media.length
-      ? tx.query(
-          `INSERT INTO report_media (report_id, idx, kind, declared_mime, declared_size, filename, sha256, state)
-           SELECT report_id, idx, kind, declared_mime, declared_size, filename, sha256, state
-             FROM jsonb_to_recordset($1::jsonb) AS x(report_id text, idx int, kind text, declared_mime text, declared_size bigint,
-                  filename text, sha256 text, state text)`,
-          [json(media)],
-        )
-      : none,
-    tx.query<{ case_id: number }>(
-      `INSERT INTO case_informants (case_id, pseudonym, channel)
-       SELECT case_id, pseudonym, channel FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, pseudonym text, channel text)
-       ON CONFLICT DO NOTHING RETURNING case_id`,
-      [json(pairs)],
-    ),
-    tx.query(
-      `INSERT INTO events (case_id, seq, at, kind, actor, data, prev_hash, hash)
+       ON CONFLICT (id) DO NOTHING RETURNING id),
+     med AS (
+       INSERT INTO media (sha256, mime, size)
+       SELECT DISTINCT ON (sha256) sha256, mime, size FROM jsonb_to_recordset($2::jsonb) AS x(sha256 text, mime text, size bigint)
+       ON CONFLICT (sha256) DO NOTHING RETURNING 1),
+     rm AS (
+       INSERT INTO report_media (report_id, idx, kind, declared_mime, declared_size, filename, sha256, state)
+       SELECT report_id, idx, kind, declared_mime, declared_size, filename, sha256, state
+         FROM jsonb_to_recordset($3::jsonb) AS x(report_id text, idx int, kind text, declared_mime text, declared_size bigint,
+              filename text, sha256 text, state text)
+       RETURNING 1),
+     ci AS (
+       INSERT INTO case_informants (case_id, pseudonym, channel)
+       SELECT case_id, pseudonym, channel FROM jsonb_to_recordset($4::jsonb) AS x(case_id int, pseudonym text, channel text)
+       ON CONFLICT DO NOTHING RETURNING case_id),
+     ev AS (
+       INSERT INTO events (case_id, seq, at, kind, actor, data, prev_hash, hash)
        SELECT case_id, seq, at, kind, actor, data, prev_hash, hash
-         FROM jsonb_to_recordset($1::jsonb) AS x(case_id int, seq int, at timestamptz, kind text, actor text, data jsonb, prev_hash text, hash text)`,
-      [json(events)],
-    ),
-  ]);
-  if (inserted.rows.length !== reportRows.length) {
+         FROM jsonb_to_recordset($5::jsonb) AS x(case_id int, seq int, at timestamptz, kind text, actor text, data jsonb, prev_hash text, hash text)
+       RETURNING 1),
+     upd AS (
+       UPDATE cases c SET
+          report_count = c.report_count + x.n,
+          informant_count = c.informant_count + (SELECT count(*) FROM ci WHERE ci.case_id = c.id),
+          channels = ARRAY(SELECT DISTINCT ch FROM unnest(c.channels || x.channels) AS ch ORDER BY ch),
+          first_report_at = LEAST(c.first_report_at, x.first_at),
+          last_report_at = GREATEST(c.last_report_at, x.last_at),
+          event_seq = x.seq,
+          head_hash = x.head,
+          updated_at = now()
+         FROM jsonb_to_recordset($6::jsonb) AS x(id int, n int, channels text[], first_at timestamptz, last_at timestamptz, seq int, head text)
+        WHERE c.id = x.id
+       RETURNING 1)
+     SELECT (SELECT count(*) FROM rep)::int AS reports, (SELECT count(*) FROM upd)::int AS cases,
+            (SELECT count(*) FROM med) + (SELECT count(*) FROM rm) + (SELECT count(*) FROM ev) AS others`,
+    [json(reportRows), json(stored), json(media), json(pairs), json(events), json([...perCase.values()])],
+  );
+  if (written.rows[0]!.reports !== reportRows.length || written.rows[0]!.cases !== perCase.size) {
     // Cannot happen under the advisory locks; if it does, write nothing rather than miscount.
     throw new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', 'a report appeared during its own insert; batch rolled back');
   }
-
-  // 7. Counters and chain heads.
-  const perCase = new Map<number, { id: number; n: number; ni: number; channels: string[]; first_at: string; last_at: string; seq: number; head: string }>();
-  for (const r of reportRows) {
-    const h = heads.get(r.case_id)!;
-    const c = perCase.get(r.case_id) ?? { id: r.case_id, n: 0, ni: 0, channels: [], first_at: r.sent_at, last_at: r.sent_at, seq: h.seq, head: h.head! };
-    c.n++;
-    if (!c.channels.includes(r.channel)) c.channels.push(r.channel);
-    if (r.sent_at < c.first_at) c.first_at = r.sent_at;
-    if (r.sent_at > c.last_at) c.last_at = r.sent_at;
-    perCase.set(r.case_id, c);
-  }
-  for (const r of newInformants.rows) perCase.get(r.case_id)!.ni++;
-  await tx.query(
-    `UPDATE cases c SET
-        report_count = c.report_count + x.n,
-        informant_count = c.informant_count + x.ni,
-        channels = ARRAY(SELECT DISTINCT ch FROM unnest(c.channels || x.channels) AS ch ORDER BY ch),
-        first_report_at = LEAST(c.first_report_at, x.first_at),
-        last_report_at = GREATEST(c.last_report_at, x.last_at),
-        event_seq = x.seq,
-        head_hash = x.head,
-        updated_at = now()
-       FROM jsonb_to_recordset($1::jsonb) AS x(id int, n int, ni int, channels text[], first_at timestamptz, last_at timestamptz, seq int, head text)
-      WHERE c.id = x.id`,
-    [json([...perCase.values()])],
-  );
 
   const refOf = new Map<number, string>([...heads].map(([id, h]) => [id, h.ref]));
   const createdIds = new Set(created.map((c) => c.id));
