@@ -17,14 +17,13 @@ import * as path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../src/config';
 import { Keyring } from '../src/crypto/keyring';
 import { createLogger } from '../src/log';
 import { adapters } from '../adapters/registry';
 import { isRejected, type InboundMessage } from '../src/contracts/inbound-message';
 import { createIntakeQueue, createIntakeSink, sealForIntake } from '../src/queue/intake-queue';
-import { redisOptions } from '../src/queue/redis';
+import { deleteKeysWithPrefix, redisOptions } from '../src/queue/redis';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -199,14 +198,7 @@ async function main() {
   } finally {
     await pg.query(`DROP SCHEMA ${schema} CASCADE`);
     await pg.end();
-    const r = new Redis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-    r.disconnect();
+    await deleteKeysWithPrefix(REDIS_URL, prefix);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

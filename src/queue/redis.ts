@@ -66,3 +66,18 @@ export function redisAnswers(target: RedisTarget, timeoutMs = 800): Promise<bool
     sock.on('close', () => finish(false));
   });
 }
+
+/** Deletes every key under one BullMQ prefix, and nothing else (tests, benchmarks). */
+export async function deleteKeysWithPrefix(target: RedisTarget, prefix: string): Promise<void> {
+  const r = connectRedis(target);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}

@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/log';
+import { deleteKeysWithPrefix } from '../../src/queue/redis';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -51,15 +52,8 @@ export async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Deletes the keys under this test's BullMQ prefix, and nothing else. */
-export async function dropPrefix(prefix: string): Promise<void> {
-  const r = new Redis(TEST_REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
+export function dropPrefix(prefix: string): Promise<void> {
+  return deleteKeysWithPrefix(TEST_REDIS_URL, prefix);
 }
 
 /** Every value stored under a prefix, as text: what a Redis dump would show. */
