@@ -24,6 +24,10 @@ import { adapters } from '../adapters/registry';
 import { isRejected, type InboundMessage } from '../src/contracts/inbound-message';
 import { createIntakeQueue, createIntakeSink, sealForIntake } from '../src/queue/intake-queue';
 import { deleteKeysWithPrefix, redisOptions } from '../src/queue/redis';
+import { openCaseLogHere } from '../src/caselog/open';
+import { prepareItem } from '../workers/intake/worker';
+import { writeBatch } from '../workers/intake/write-batch';
+import { groupByFoundationRules } from '../src/grouping/group';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -193,6 +197,24 @@ async function main() {
       `latency at ${achieved.toFixed(0)}/s for ${RATE_SECONDS} s (sink -> committed): p50=${pct(lat, 50).toFixed(1)} ms p99=${pct(lat, 99).toFixed(1)} ms max=${lat[lat.length - 1]!.toFixed(1)} ms`,
     );
     console.log(`tiphub worker RSS: peak ${mb(tipStats.peakRss)}, at end ${mb(tipStats.rss)}`);
+    // 4. The batch writer alone (no BullMQ, no event-loop company): what the database path can do.
+    const alone = await openCaseLogHere(cfg, { log, poolSize: 4 });
+    const items = workload(10_240, Date.parse('2026-06-12T00:00:00Z')).map((l) => prepareItem(alone, cfg, sealForIntake(keyring, toMessage({ ...l, id: `w${l.id}` }), 'live').data));
+    for (const writers of [1, 2]) {
+      const part = items.splice(0, 5_120);
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: writers }, async () => {
+          while (next < part.length) {
+            const b = part.slice(next, (next += cfg.worker.batchSize));
+            await writeBatch(alone.db, b, { group: groupByFoundationRules, rules: cfg.grouping });
+          }
+        }),
+      );
+      console.log(`writer_alone (${writers} at once): ${(part.length / ((performance.now() - t0) / 1000)).toFixed(0)} reports/s`);
+    }
+    await alone.close();
     const counts = await pg.query(`SELECT (SELECT count(*) FROM ${schema}.reports)::int AS reports, (SELECT count(*) FROM ${schema}.cases)::int AS cases`);
     console.log(`case log: ${counts.rows[0].reports} reports in ${counts.rows[0].cases} cases`);
   } finally {
