@@ -22,6 +22,13 @@ export const errorCodes = {
   TIPHUB_HUB_UNAVAILABLE: { retryable: true, summary: 'The running hub did not answer on its control socket.' },
   TIPHUB_UNKNOWN_OPERATION: { retryable: false, summary: 'The hub was asked for an operation it does not know.' },
   TIPHUB_ADAPTER_UNKNOWN: { retryable: false, summary: 'No adapter is registered for that channel.' },
+  TIPHUB_SEND_FAILED: { retryable: true, summary: 'A message to an informant could not be delivered this time (network, platform error).' },
+  TIPHUB_SEND_RATE_LIMITED: { retryable: true, summary: 'The platform asked us to slow down; the send is retried after the time it gave.' },
+  TIPHUB_RECIPIENT_UNREACHABLE: { retryable: false, summary: 'The platform refused the recipient for good (blocked the bot, unknown address).' },
+  TIPHUB_INFORMANT_UNREACHABLE: { retryable: false, summary: 'The informant cannot be written to: asked to stop, blocked by an operator, or unreachable.' },
+  TIPHUB_CASE_NOT_FOUND: { retryable: false, summary: 'No case has that reference.' },
+  TIPHUB_INFORMANT_NOT_FOUND: { retryable: false, summary: 'No informant has that pseudonym.' },
+  TIPHUB_REPLY_AMBIGUOUS: { retryable: false, summary: 'The case has several informants: say which one (--informant, --report) or --all.' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -29,12 +36,15 @@ export type ErrorCode = keyof typeof errorCodes;
 export class TiphubError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  /** When the other side said how long to wait (a platform's rate limit). */
+  readonly retryAfterMs: number | null;
   override readonly name = 'TiphubError';
 
-  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.retryable = opts.retryable ?? errorCodes[code].retryable;
+    this.retryAfterMs = opts.retryAfterMs ?? null;
   }
 }
 

@@ -140,6 +140,47 @@ CREATE TABLE quarantine (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'conversation',
+    sql: `
+ALTER TABLE informants ADD COLUMN welcomed_at timestamptz;
+ALTER TABLE informants ADD COLUMN stopped_at timestamptz;
+ALTER TABLE informants ADD COLUMN unreachable_at timestamptz;
+ALTER TABLE informants ADD COLUMN unreachable_reason text;
+ALTER TABLE informants ADD COLUMN flags text[] NOT NULL DEFAULT '{}';
+
+ALTER TABLE reports ADD COLUMN blocked boolean NOT NULL DEFAULT false;
+ALTER TABLE reports ADD COLUMN flooded boolean NOT NULL DEFAULT false;
+
+-- What happened to an informant outside any case: welcome, help, language, stop, block.
+-- message_id makes a command's handling exactly-once.
+CREATE TABLE informant_log (
+  id bigserial PRIMARY KEY,
+  pseudonym text NOT NULL REFERENCES informants (pseudonym),
+  at timestamptz NOT NULL DEFAULT now(),
+  kind text NOT NULL,
+  actor text NOT NULL,
+  data jsonb NOT NULL DEFAULT '{}',
+  message_id text UNIQUE
+);
+CREATE INDEX informant_log_by_informant ON informant_log (pseudonym, at);
+
+-- Messages to send, written in the transaction that decided them and relayed to the outbound
+-- queues after commit (a sweeper relays what a crash left behind).
+CREATE TABLE outbox (
+  id bigserial PRIMARY KEY,
+  channel text NOT NULL,
+  pseudonym text NOT NULL REFERENCES informants (pseudonym),
+  case_id integer REFERENCES cases (id),
+  kind text NOT NULL,
+  data jsonb NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  enqueued_at timestamptz
+);
+CREATE INDEX outbox_pending ON outbox (created_at) WHERE enqueued_at IS NULL;
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

@@ -8,6 +8,11 @@ import { openCaseLogAccess } from '../hub/access';
 import { startHub } from '../hub/hub';
 import { formatVerify } from '../caselog/verify';
 import { runIngest } from './ingest';
+import { runChat } from './chat';
+import * as os from 'node:os';
+import { OutboxRelay } from '../queue/outbound-queue';
+import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
+import { LocalCaseLogService, type CaseLogService } from '../hub/service';
 
 interface Ctx {
   cfg: Readonly<Config>;
@@ -18,6 +23,26 @@ function context(program: Command): Ctx {
   const o = program.opts<{ config?: string }>();
   const cfg = loadConfig({ configPath: o.config });
   return { cfg, log: createLogger(cfg.log.level) };
+}
+
+/** Runs an operator action on the case log: through the hub, or here with a relay of our own. */
+async function withOperatorService(cfg: Readonly<Config>, log: Logger, fn: (s: CaseLogService) => Promise<void>): Promise<void> {
+  const access = await openCaseLogAccess(cfg, log, { role: 'operator' });
+  let relay: OutboxRelay | null = null;
+  let redis: ProvidedRedis | null = null;
+  try {
+    let service = access.service;
+    if (access.local) {
+      redis = await provideRedis(cfg, log);
+      relay = new OutboxRelay(redis.target, cfg, access.keyring);
+      service = new LocalCaseLogService(access.local.db, relay);
+    }
+    await fn(service);
+  } finally {
+    await relay?.close();
+    await redis?.stop();
+    await access.close();
+  }
 }
 
 function waitForSignal(): Promise<string> {
@@ -128,6 +153,46 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         await access.close();
       }
+    });
+
+  program
+    .command('reply')
+    .description('answer the informant(s) of a case on their own channel')
+    .argument('<ref>', 'case reference, e.g. K7Q-4M2P')
+    .argument('<text>', 'the message')
+    .option('--informant <pseudonym>', 'answer this informant of the case')
+    .option('--report <id>', 'answer the informant of this report (quoted where the channel can)')
+    .option('--all', 'answer every reachable informant of the case')
+    .option('--as <operator>', 'who answers, for the case history', os.userInfo().username)
+    .action(async (ref: string, text: string, o: { informant?: string; report?: string; all?: boolean; as: string }) => {
+      const { cfg, log } = context(program);
+      await withOperatorService(cfg, log, async (service) => {
+        const r = await service.reply({ ref, text, informant: o.informant ?? null, report: o.report ?? null, all: o.all === true, actor: o.as });
+        for (const q of r.queued) process.stdout.write(`reply: queued to ${q.pseudonym} on ${q.channel} (case ${r.ref})\n`);
+      });
+    });
+
+  const informant = program.command('informant').description('informants, by pseudonym');
+  for (const [name, blocked] of [['block', true], ['unblock', false]] as const) {
+    informant
+      .command(name)
+      .description(blocked ? 'record their later messages as blocked and never answer them' : 'lift a block')
+      .argument('<pseudonym>')
+      .option('--as <operator>', 'who does it, for the informant log', os.userInfo().username)
+      .action(async (pseudonym: string, o: { as: string }) => {
+        const { cfg, log } = context(program);
+        await withOperatorService(cfg, log, (service) => service.setBlocked(pseudonym, blocked, o.as));
+        process.stdout.write(`informant ${pseudonym} ${blocked ? 'blocked' : 'unblocked'}\n`);
+      });
+  }
+
+  program
+    .command('chat')
+    .description('play an informant on the simulator channel of the running hub (try the line in a minute)')
+    .option('--as <name>', 'which informant to be (default: your user name)')
+    .action(async (o: { as?: string }) => {
+      const { cfg } = context(program);
+      exitCode = await runChat(cfg, { as: o.as }, { input: process.stdin, out: process.stdout });
     });
 
   try {

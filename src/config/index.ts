@@ -55,6 +55,35 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
+    conversation: z
+      .object({
+        /** Off: the line records only and never writes to informants. */
+        enabled: z.boolean().default(true),
+        /** An acknowledgement waits this long so a burst (an album, quick messages) gets one. */
+        ackDelayMs: z.number().int().min(0).max(600_000).default(3000),
+        /** No second acknowledgement for the same case and informant within this time. */
+        ackQuietMinutes: z.number().min(0).max(24 * 60).default(10),
+        /** Messages a minute above which an informant is flagged and moved to the slow lane. */
+        floodPerMinute: z.number().int().min(1).default(20),
+        /** /status queries an informant may make in an hour. */
+        statusPerHour: z.number().int().min(1).default(10),
+        outboxSweepMs: z.number().int().min(100).default(15_000),
+      })
+      .strict()
+      .prefault({}),
+    outbound: z
+      .object({
+        attempts: z.number().int().min(1).max(100).default(8),
+        backoffMs: z.number().int().min(10).default(2000),
+        /** Messages to one informant a minute (our own counter; BullMQ's limiter is queue-wide). */
+        perRecipientPerMinute: z.number().int().min(1).default(10),
+        /** Per-channel queue limiter. */
+        limits: z
+          .record(z.string(), z.object({ max: z.number().int().min(1), durationMs: z.number().int().min(1) }).strict())
+          .default({ simulator: { max: 50, durationMs: 1000 } }),
+      })
+      .strict()
+      .prefault({}),
     media: z
       .object({ maxBytes: z.number().int().min(1).default(16 * 1024 * 1024) })
       .strict()

@@ -13,6 +13,7 @@ import type { ExportFormat } from '../caselog/export';
 import type { QuarantineEntry } from '../caselog/quarantine';
 import type { CaseLogService } from './service';
 import type { VerifyResult } from '../caselog/verify';
+import type { ReplyRequest, ReplyResult } from '../conversation/operator';
 
 export function controlSocketPath(dataDir: string): string {
   return path.join(dataDir, 'hub.sock');
@@ -25,7 +26,12 @@ export interface HubHello {
   readonly keyCheck: string | null;
 }
 
-export type OpHandler = (args: Record<string, unknown>, emit: (chunk: string) => Promise<void>) => Promise<unknown>;
+/** An operation: `emit` streams chunks to the caller; `input` yields the caller's further lines (chat). */
+export type OpHandler = (
+  args: Record<string, unknown>,
+  emit: (chunk: string) => Promise<void>,
+  input: AsyncIterable<Record<string, unknown>>,
+) => Promise<unknown>;
 
 export function caseLogOps(service: CaseLogService, hello: () => HubHello): Record<string, OpHandler> {
   return {
@@ -34,6 +40,8 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     'quarantine.add': async (a) => service.quarantine(a.entries as QuarantineEntry[]),
     export: async (a, emit) => service.exportCases(a.format as ExportFormat, emit),
     verify: async () => service.verify(),
+    reply: async (a) => service.reply(a as unknown as ReplyRequest),
+    'informant.block': async (a) => service.setBlocked(String(a.pseudonym), a.blocked !== false, String(a.actor ?? 'operator')),
   };
 }
 
@@ -47,8 +55,35 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
         sock.write(JSON.stringify(obj) + '\n', () => resolve());
       });
     const rl = createInterface({ input: sock });
-    rl.once('line', async (line) => {
-      rl.close();
+    // Lines after the request feed the operation's input (only `chat` reads them).
+    const pending: Record<string, unknown>[] = [];
+    let wake: (() => void) | null = null;
+    let ended = false;
+    const input: AsyncIterable<Record<string, unknown>> = {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          if (pending.length) yield pending.shift()!;
+          else if (ended) return;
+          else await new Promise<void>((r) => (wake = r));
+        }
+      },
+    };
+    const push = (line: string) => {
+      try {
+        pending.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        /* not JSON: ignored */
+      }
+      wake?.();
+    };
+    rl.on('close', () => {
+      ended = true;
+      wake?.();
+    });
+    let first = true;
+    rl.on('line', async (line) => {
+      if (!first) return push(line);
+      first = false;
       let req: { op?: unknown; args?: unknown };
       try {
         req = JSON.parse(line) as typeof req;
@@ -59,7 +94,7 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
       const op = typeof req.op === 'string' ? ops[req.op] : undefined;
       try {
         if (!op) throw new TiphubError('TIPHUB_UNKNOWN_OPERATION', `unknown operation ${JSON.stringify(String(req.op)).slice(0, 60)}`);
-        const result = await op((req.args ?? {}) as Record<string, unknown>, (chunk) => send({ chunk }));
+        const result = await op((req.args ?? {}) as Record<string, unknown>, (chunk) => send({ chunk }), input);
         await send({ result: result ?? null });
       } catch (err) {
         log.warn({ err, op: req.op }, 'control operation failed');
@@ -127,6 +162,37 @@ export function callHub<T>(dataDir: string, op: string, args: unknown = {}, onCh
   });
 }
 
+/** A long-lived call: lines go to the hub with `send`; chunks come back through `onChunk`. */
+export function openHubStream(dataDir: string, op: string, args: unknown, onChunk: (c: string) => void): Promise<{ send(obj: unknown): void; close(): void; done: Promise<unknown> }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection(controlSocketPath(dataDir));
+    let done!: (v: unknown) => void;
+    let fail!: (e: unknown) => void;
+    const finished = new Promise<unknown>((res, rej) => ((done = res), (fail = rej)));
+    finished.catch(() => undefined);
+    sock.on('error', (err) => {
+      const e = new TiphubError('TIPHUB_HUB_UNAVAILABLE', `no hub answers on its control socket (${(err as NodeJS.ErrnoException).code}); start it with \`npm start\``);
+      reject(e);
+      fail(e);
+    });
+    sock.on('connect', () => {
+      sock.write(JSON.stringify({ op, args }) + '\n');
+      resolve({ send: (obj) => sock.write(JSON.stringify(obj) + '\n'), close: () => sock.end(), done: finished });
+    });
+    createInterface({ input: sock }).on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { chunk?: string; result?: unknown; error?: { code: string; message: string } };
+        if (msg.chunk !== undefined) onChunk(msg.chunk);
+        else if (msg.error) fail(new TiphubError((msg.error.code in errorCodes ? msg.error.code : 'TIPHUB_HUB_PROTOCOL') as ErrorCode, msg.error.message));
+        else done(msg.result);
+      } catch {
+        /* ignore */
+      }
+    });
+    sock.on('close', () => done(null));
+  });
+}
+
 export class RemoteCaseLogService implements CaseLogService {
   readonly via = 'hub' as const;
   constructor(private readonly dataDir: string, readonly hello: HubHello) {}
@@ -145,5 +211,11 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   verify() {
     return callHub<VerifyResult>(this.dataDir, 'verify');
+  }
+  reply(req: ReplyRequest) {
+    return callHub<ReplyResult>(this.dataDir, 'reply', req);
+  }
+  async setBlocked(pseudonym: string, blocked: boolean, actor: string) {
+    await callHub(this.dataDir, 'informant.block', { pseudonym, blocked, actor });
   }
 }

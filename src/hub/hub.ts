@@ -1,66 +1,106 @@
 /**
  * `tiphub start`: the whole hub in one process. Case log (embedded PGlite under its lock, or
- * PostgreSQL), Redis, the intake worker, the configured adapters, and, on the embedded case log,
- * the control socket through which other commands reach it.
+ * PostgreSQL), Redis, the intake worker, the configured adapters with their outbound workers, and
+ * the control socket through which other commands (ingest, export, verify, reply, chat…) reach it.
  */
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { adapters } from '../../adapters/registry';
+import type { SimulatorAdapter } from '../../adapters/simulator';
 import type { ChannelAdapter } from '../contracts/channel-adapter';
+import type { ChannelName } from '../contracts/inbound-message';
+import { loadTexts } from '../conversation/texts';
 import { createIntakeQueue, createIntakeSink } from '../queue/intake-queue';
-import { startIntakeWorker, type RunningIntakeWorker } from '../../workers/intake/worker';
+import { OutboxRelay } from '../queue/outbound-queue';
+import { connectRedis } from '../queue/redis';
+import { startIntakeWorker } from '../../workers/intake/worker';
+import { startOutboundWorker } from '../../workers/outbound/worker';
 import { openCaseLogAccess } from './access';
-import { caseLogOps, startControlServer } from './control';
+import { caseLogOps, startControlServer, type OpHandler } from './control';
 import { provideRedis } from './redis-provision';
+import { LocalCaseLogService } from './service';
 
 export interface RunningHub {
   readonly redis: string;
+  readonly adapters: ReadonlyMap<ChannelName, ChannelAdapter>;
   stop(): Promise<void>;
 }
 
-export async function startHub(cfg: Readonly<Config>, log: Logger, opts: { workers?: boolean; adapters?: boolean; schema?: string } = {}): Promise<RunningHub> {
+export async function startHub(cfg: Readonly<Config>, log: Logger, opts: { workers?: boolean; adapters?: boolean } = {}): Promise<RunningHub> {
   const stack: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (stack.length) await stack.pop()!().catch((err) => log.error({ err }, 'error while stopping'));
   };
   try {
-    const access = await openCaseLogAccess(cfg, log, { role: 'hub', allowHub: false, schema: opts.schema });
+    const texts = loadTexts(); // validated at start: a bad text file stops the hub here
+    const access = await openCaseLogAccess(cfg, log, { role: 'hub', allowHub: false });
     stack.push(() => access.close());
     const caselog = access.local!;
     const redis = await provideRedis(cfg, log);
     stack.push(() => redis.stop());
 
-    let worker: RunningIntakeWorker | null = null;
     if (opts.workers !== false) {
-      worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log });
-      stack.push(() => worker!.close());
+      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log });
+      stack.push(() => worker.close());
     }
 
     const queue = createIntakeQueue(redis.target, cfg);
-    stack.push(() => queue.close());
+    const counters = connectRedis(redis.target);
+    stack.push(async () => {
+      await queue.close();
+      counters.disconnect();
+    });
     let stopping = false;
-    const sink = createIntakeSink(queue, caselog.keyring, log, { stopped: () => stopping });
+    const sink = createIntakeSink(queue, caselog.keyring, log, {
+      stopped: () => stopping,
+      flood: cfg.conversation.enabled ? { counters, perMinute: cfg.conversation.floodPerMinute, prefix: cfg.queue.prefix } : undefined,
+    });
+    const running = new Map<ChannelName, ChannelAdapter>();
     if (opts.adapters !== false) {
-      for (const [channel, factory] of Object.entries(adapters)) {
+      for (const [channel, factory] of Object.entries(adapters) as [ChannelName, (typeof adapters)[ChannelName]][]) {
         const adapter: ChannelAdapter = factory({ keyring: caselog.keyring, log: log.child({ channel }), account: cfg.channels.simulator.account });
         await adapter.start(sink);
+        running.set(channel, adapter);
         stack.push(async () => {
           stopping = true;
           await adapter.stop();
         });
+        if (cfg.conversation.enabled) {
+          const out = startOutboundWorker({ cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, texts, log });
+          stack.push(() => out.close());
+        }
       }
     }
 
-    if (caselog.db.backend === 'pglite') {
-      const control = await startControlServer(
-        cfg.dataDir,
-        caseLogOps(access.service, () => ({ pid: process.pid, backend: caselog.db.backend, redis: redis.target, keyCheck: caselog.keyring.checkValue })),
-        log,
-      );
+    const relay = new OutboxRelay(redis.target, cfg, caselog.keyring);
+    stack.push(() => relay.close());
+    const service = new LocalCaseLogService(caselog.db, relay);
+    const ops: Record<string, OpHandler> = {
+      ...caseLogOps(service, () => ({ pid: process.pid, backend: caselog.db.backend, redis: redis.target, keyCheck: caselog.keyring.checkValue })),
+      chat: async (a, emit, input) => {
+        const sim = running.get('simulator') as SimulatorAdapter | undefined;
+        if (!sim) throw new Error('the simulator channel is not running in this hub');
+        const address = String(a.address);
+        const name = typeof a.name === 'string' ? a.name : null;
+        const disconnect = sim.connect(address, (m) => emit(JSON.stringify({ text: m.text, replyTo: m.replyTo })));
+        try {
+          await emit(JSON.stringify({ connected: true, pseudonym: caselog.keyring.pseudonym('simulator', address) }));
+          for await (const line of input) {
+            if (typeof line.text === 'string' && line.text.trim()) await sim.receive({ from: address, name, text: line.text });
+          }
+        } finally {
+          disconnect();
+        }
+        return null;
+      },
+    };
+    if (opts.adapters !== false) {
+      // One control socket per data directory: the hub's (a `tiphub worker` beside it has none).
+      const control = await startControlServer(cfg.dataDir, ops, log);
       stack.push(() => control.close());
     }
-    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', workers: !!worker }, 'hub ready');
-    return { redis: redis.target, stop };
+    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', channels: [...running.keys()] }, 'hub ready');
+    return { redis: redis.target, adapters: running, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -8,6 +8,8 @@ import { exportCaseLog, type ExportFormat, type ExportSummary } from '../caselog
 import { addQuarantine, type QuarantineEntry } from '../caselog/quarantine';
 import { verifyCaseLog, type VerifyResult } from '../caselog/verify';
 import { readKeyCheck } from '../caselog/open';
+import { queueReply, setBlocked, type ReplyRequest, type ReplyResult } from '../conversation/operator';
+import type { OutboxRelay } from '../queue/outbound-queue';
 
 export interface CaseLogService {
   readonly via: 'local' | 'hub';
@@ -16,11 +18,17 @@ export interface CaseLogService {
   quarantine(entries: readonly QuarantineEntry[]): Promise<void>;
   exportCases(format: ExportFormat, write: (chunk: string) => void | Promise<void>): Promise<ExportSummary>;
   verify(): Promise<VerifyResult>;
+  reply(req: ReplyRequest): Promise<ReplyResult>;
+  setBlocked(pseudonym: string, blocked: boolean, actor: string): Promise<void>;
 }
 
 export class LocalCaseLogService implements CaseLogService {
   readonly via = 'local' as const;
-  constructor(private readonly db: Db) {}
+  /** Without a relay, queued messages wait in the outbox for a running hub's sweeper. */
+  constructor(
+    private readonly db: Db,
+    private readonly relay: OutboxRelay | null = null,
+  ) {}
 
   keyCheck() {
     return readKeyCheck(this.db);
@@ -44,5 +52,15 @@ export class LocalCaseLogService implements CaseLogService {
 
   verify() {
     return verifyCaseLog(this.db);
+  }
+
+  async reply(req: ReplyRequest) {
+    const r = await queueReply(this.db, req);
+    if (this.relay) await this.relay.relay(this.db, r.outbox);
+    return r;
+  }
+
+  setBlocked(pseudonym: string, blocked: boolean, actor: string) {
+    return setBlocked(this.db, pseudonym, blocked, actor);
   }
 }

@@ -4,7 +4,8 @@
  * key is the lasting guard).
  */
 import { Queue, type JobsOptions } from 'bullmq';
-import { redisOptions, type RedisTarget } from './redis';
+import type { Redis } from 'ioredis';
+import { countInWindow, redisOptions, type RedisTarget } from './redis';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
 import { InboundMessage, type Origin } from '../contracts/inbound-message';
@@ -19,7 +20,12 @@ export interface IntakeJobData {
   readonly v: 1;
   readonly sealed: string;
   readonly origin: Origin;
+  /** The sender wrote faster than `conversation.floodPerMinute`: recorded, flagged, not acknowledged. */
+  readonly flood?: boolean;
 }
+
+/** Jobs in the slow lane: BullMQ takes every job without a priority first. */
+export const FLOOD_PRIORITY = 1000;
 
 export const SEAL_AAD_INTAKE = 'intake-job';
 
@@ -66,14 +72,24 @@ export function createIntakeSink(
   queue: IntakeQueue,
   keyring: Keyring,
   log: Logger,
-  opts: { stopped?: () => boolean } = {},
+  opts: { stopped?: () => boolean; flood?: { counters: Redis; perMinute: number; prefix: string } } = {},
 ): InboundSink {
+  // Counts live messages per informant and minute; the key holds the pseudonym, never the address.
+  const flooding = async (message: InboundMessage): Promise<boolean> => {
+    const f = opts.flood;
+    if (!f) return false;
+    const key = `${f.prefix}:flood:${keyring.pseudonym(message.channel, message.sender.address)}`;
+    return (await countInWindow(f.counters, key, 60)) > f.perMinute;
+  };
   return async (message, meta): Promise<SinkResult> => {
-    const job = sealForIntake(keyring, message, meta?.origin ?? 'live');
+    const origin = meta?.origin ?? 'live';
+    const job = sealForIntake(keyring, message, origin);
     for (let attempt = 0; ; attempt++) {
       try {
+        const flood = origin === 'live' && (await flooding(message));
         // A job id that is still stored is ignored by BullMQ: a redelivery costs nothing.
-        await queue.add(job.name, job.data, job.opts);
+        if (flood) await queue.add(job.name, { ...job.data, flood: true }, { ...job.opts, priority: FLOOD_PRIORITY });
+        else await queue.add(job.name, job.data, job.opts);
         return { status: 'enqueued' };
       } catch (err) {
         if (opts.stopped?.()) throw err;

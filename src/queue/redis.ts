@@ -81,3 +81,12 @@ export async function deleteKeysWithPrefix(target: RedisTarget, prefix: string):
     r.disconnect();
   }
 }
+
+/**
+ * Counts an event in a window that starts with the first event (no clock boundary splits a
+ * burst). Returns the count including this one. The key must hold no identifying value.
+ */
+export async function countInWindow(client: Redis, key: string, windowSeconds: number): Promise<number> {
+  const res = (await client.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [Error | null, unknown][] | null;
+  return Number(res?.[0]?.[1] ?? 0);
+}

@@ -5,6 +5,12 @@ import { openCaseLogAccess } from '../../src/hub/access';
 import { createIntakeQueue, createIntakeSink } from '../../src/queue/intake-queue';
 import { startIntakeWorker, type RunningIntakeWorker } from '../../workers/intake/worker';
 import { capturingLogger, setup, TEST_REDIS_URL, waitFor, type Backend } from './env';
+import type { DeliveredMessage, SimulatorAdapter } from '../../adapters/simulator';
+import { loadTexts } from '../../src/conversation/texts';
+import { startOutboundWorker } from '../../workers/outbound/worker';
+import { connectRedis } from '../../src/queue/redis';
+import { createOutboundQueue } from '../../src/queue/outbound-queue';
+import type { Origin } from '../../src/contracts/inbound-message';
 
 export async function harness(backend: Backend, overrides: Record<string, unknown> = {}) {
   const s = await setup(backend, overrides);
@@ -12,9 +18,13 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
   const access = await openCaseLogAccess(s.cfg, log, { role: 'test' });
   const caselog = access.local!;
   const queue = createIntakeQueue(TEST_REDIS_URL, s.cfg);
-  const sink = createIntakeSink(queue, caselog.keyring, log);
+  const counters = connectRedis(TEST_REDIS_URL);
+  const sink = createIntakeSink(queue, caselog.keyring, log, { flood: { counters, perMinute: s.cfg.conversation.floodPerMinute, prefix: s.cfg.queue.prefix } });
   let worker: RunningIntakeWorker | null = null;
-  const adapter = adapters.simulator({ keyring: caselog.keyring, log, account: 'simulator' });
+  const adapter = adapters.simulator({ keyring: caselog.keyring, log, account: 'simulator' }) as SimulatorAdapter;
+  await adapter.start(sink);
+  let outbound: { close(): Promise<void> } | null = null;
+  const outboundQueue = createOutboundQueue(TEST_REDIS_URL, s.cfg, 'simulator');
   const h = {
     ...s,
     log,
@@ -31,6 +41,33 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
     async stopWorker() {
       await worker?.close();
       worker = null;
+    },
+    adapter,
+    outboundQueue,
+    /** The outbound worker for the simulator channel, sending to connected sessions. */
+    startOutbound() {
+      outbound = startOutboundWorker({ cfg: s.cfg, redis: TEST_REDIS_URL, db: caselog.db, keyring: caselog.keyring, adapter, texts: loadTexts(), log });
+      return outbound;
+    },
+    /** Plays an informant: collects what the bot sends to `address`. */
+    informant(address: string, session?: (m: DeliveredMessage) => void | Promise<void>) {
+      const inbox: DeliveredMessage[] = [];
+      adapter.connect(address, async (m) => {
+        await session?.(m);
+        inbox.push(m);
+      });
+      let n = 0;
+      const say = async (text: string, origin: Origin = 'live', sentAt?: string) =>
+        h.sink(h.message({ id: `${address}-${n++}-${Math.random().toString(36).slice(2, 8)}`, from: address, text, ...(sentAt ? { sentAt } : {}) }), { origin });
+      return {
+        inbox,
+        say,
+        pseudonym: caselog.keyring.pseudonym('simulator', address),
+        async next(count = 1, timeoutMs = 15_000) {
+          await waitFor(async () => inbox.length >= count, timeoutMs, 20);
+          return inbox.slice(0, count);
+        },
+      };
     },
     message(line: Record<string, unknown>): InboundMessage {
       const m = adapter.normalize({ line, baseDir: s.dataDir }, { account: 'simulator', receivedAt: new Date('2026-06-10T06:00:00Z'), messageId: (p) => caselog.keyring.messageId('simulator', p) });
@@ -50,6 +87,9 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
     },
     async close() {
       await worker?.close();
+      await outbound?.close();
+      await outboundQueue.close();
+      counters.disconnect();
       await queue.close();
       await access.close();
       await s.cleanup();

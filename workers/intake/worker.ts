@@ -13,7 +13,11 @@ import { textFingerprint } from '../../src/grouping/fingerprint';
 import { groupByFoundationRules, type GroupBatch } from '../../src/grouping/group';
 import type { Logger } from '../../src/log';
 import { INTAKE_QUEUE, SEAL_AAD_INTAKE, type IntakeJobData } from '../../src/queue/intake-queue';
-import { redisOptions, type RedisTarget } from '../../src/queue/redis';
+import { connectRedis, redisOptions, type RedisTarget } from '../../src/queue/redis';
+import { OutboxRelay } from '../../src/queue/outbound-queue';
+import { parseCommand } from '../../src/conversation/commands';
+import { detectLanguage } from '../../src/conversation/language';
+import { handleCommand, statusAllowed } from './commands';
 import { Batcher } from './batcher';
 import { writeBatch, type IntakeItem, type IntakeResult } from './write-batch';
 
@@ -26,11 +30,11 @@ export interface IntakeWorkerOptions {
   readonly caselog: OpenCaseLog;
   readonly log: Logger;
   readonly group?: GroupBatch;
-  /** Called after each committed batch (benchmarks, the conversation layer). */
+  /** Called after each committed batch (benchmarks). */
   readonly onCommitted?: (items: IntakeItem[], results: IntakeResult[]) => void;
 }
 
-export type IntakeJobResult = { readonly status: 'inserted' | 'present'; readonly caseRef?: string };
+export type IntakeJobResult = { readonly status: 'inserted' | 'present' | 'command'; readonly caseRef?: string };
 
 export interface RunningIntakeWorker {
   readonly worker: Worker<IntakeJobData, IntakeJobResult>;
@@ -50,17 +54,39 @@ export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: I
     addressSealed: keyring.seal(message.sender, SEAL_AAD_ADDRESS),
     rawSealed: keyring.seal(message.raw ?? null, SEAL_AAD_RAW),
     fingerprint: textFingerprint(message.text, cfg.grouping),
+    flooded: data.flood === true,
+    language: detectLanguage(message.text),
   };
 }
 
 export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorker {
   const { cfg, caselog, log } = opts;
   const group = opts.group ?? groupByFoundationRules;
+  const converse = cfg.conversation.enabled;
+  const counters = connectRedis(opts.redis);
+  const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring);
+  // After commit, the decided messages go to the outbound queues; a failure here is left to the sweeper.
+  const relayNow = async (ids: number[]) => {
+    try {
+      await relay.relay(caselog.db, ids);
+    } catch (err) {
+      log.warn({ err, outbox: ids.length }, 'outbox relay failed; the sweeper will retry');
+    }
+  };
+  const sweeper = converse
+    ? setInterval(() => {
+        relay.sweep(caselog.db, Math.max(1000, cfg.conversation.outboxSweepMs)).catch((err) => log.warn({ err }, 'outbox sweep failed'));
+      }, cfg.conversation.outboxSweepMs)
+    : null;
   const batcher = new Batcher<IntakeItem, IntakeResult>({
     maxSize: cfg.worker.batchSize,
     maxWaitMs: cfg.worker.batchWaitMs,
     writers: caselog.db.backend === 'pglite' ? 1 : cfg.worker.writers,
-    write: (items) => writeBatch(caselog.db, items, { group, rules: cfg.grouping }),
+    write: async (items) => {
+      const written = await writeBatch(caselog.db, items, { group, rules: cfg.grouping, converse });
+      if (written.outbox.length) await relayNow(written.outbox);
+      return written.results;
+    },
     onWritten: (items, results, ms) => {
       log.debug({ reports: items.length, ms: Math.round(ms) }, 'batch committed');
       opts.onCommitted?.(items, results);
@@ -85,6 +111,15 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     } catch (err) {
       if (isTiphubError(err)) return quarantine(job, err);
       throw err;
+    }
+    const cmd = converse && item.origin === 'live' ? parseCommand(item.message.text) : null;
+    if (cmd) {
+      const allowed = cmd.name === 'status' ? await statusAllowed(counters, cfg, item.pseudonym) : true;
+      const outcome = await handleCommand(caselog.db, item, cmd, { statusAllowed: allowed }).catch((err) => {
+        throw isTiphubError(err) ? err : new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', `case log write failed (${describeForeignError(err)})`);
+      });
+      await relayNow(outcome.outbox);
+      return outcome.status === 'present' ? { status: 'present' } : { status: 'command' };
     }
     try {
       const r = await batcher.submit(item);
@@ -112,8 +147,11 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   return {
     worker,
     async close() {
+      if (sweeper) clearInterval(sweeper);
       await worker.close();
       await batcher.drain();
+      await relay.close();
+      counters.disconnect();
     },
   };
 }

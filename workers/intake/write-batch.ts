@@ -18,6 +18,10 @@ export interface IntakeItem {
   readonly addressSealed: string;
   readonly rawSealed: string;
   readonly fingerprint: string | null;
+  /** Sent faster than the flood limit: recorded and flagged, never acknowledged. */
+  readonly flooded?: boolean;
+  /** Guessed from the text, for an informant whose language is not known yet. */
+  readonly language?: string | null;
 }
 
 export type IntakeResult =
@@ -27,6 +31,14 @@ export type IntakeResult =
 export interface WriteOptions {
   readonly group: GroupBatch;
   readonly rules: GroupingRules;
+  /** Decide welcomes and acknowledgements for live messages (the conversation). */
+  readonly converse?: boolean;
+}
+
+export interface BatchWritten {
+  readonly results: IntakeResult[];
+  /** Outbox rows written with the batch, to relay once it committed. */
+  readonly outbox: number[];
 }
 
 /** A 64-bit advisory lock key for a value, as text (PostgreSQL bigint). */
@@ -59,6 +71,14 @@ export function reportContentOf(item: IntakeItem): ReportContent {
 }
 
 const json = (v: unknown) => JSON.stringify(v);
+
+interface InformantState {
+  pseudonym: string;
+  language: string | null;
+  welcomed_at: Date | null;
+  blocked: boolean;
+  stopped_at: Date | null;
+}
 
 interface CaseHead {
   id: number;
@@ -93,11 +113,11 @@ async function lockAndCreateCases(tx: Queryable, existingIds: number[], count: n
   return { locked, created };
 }
 
-export async function writeBatch(db: Db, batch: readonly IntakeItem[], opts: WriteOptions): Promise<IntakeResult[]> {
+export async function writeBatch(db: Db, batch: readonly IntakeItem[], opts: WriteOptions): Promise<BatchWritten> {
   return db.transaction((tx) => writeBatchIn(tx, batch, opts));
 }
 
-export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], opts: WriteOptions): Promise<IntakeResult[]> {
+export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], opts: WriteOptions): Promise<BatchWritten> {
   // 1. Serialise with any other writer touching the same message, text or informant.
   const keys = new Set<string>();
   for (const it of batch) {
@@ -123,26 +143,33 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     .sort((a, b) => Date.parse(a.message.sentAt) - Date.parse(b.message.sentAt) || (a.message.id < b.message.id ? -1 : 1));
   const results = new Map<string, IntakeResult>();
   for (const id of present) results.set(id, { id, status: 'present' });
-  if (fresh.length === 0) return batch.map((it) => results.get(it.message.id)!);
+  if (fresh.length === 0) return { results: batch.map((it) => results.get(it.message.id)!), outbox: [] };
 
   // 3. Informants: one row per pseudonym; the sealed address is kept from the first message.
-  const informants = new Map<string, { pseudonym: string; channel: string; address_sealed: string; first_seen: string; last_seen: string }>();
+  const informants = new Map<string, { pseudonym: string; channel: string; address_sealed: string; first_seen: string; last_seen: string; language: string | null }>();
   for (const it of fresh) {
     const t = isoMs(it.message.sentAt);
     const cur = informants.get(it.pseudonym);
-    if (!cur) informants.set(it.pseudonym, { pseudonym: it.pseudonym, channel: it.message.channel, address_sealed: it.addressSealed, first_seen: t, last_seen: t });
-    else cur.last_seen = t > cur.last_seen ? t : cur.last_seen;
+    if (!cur) {
+      informants.set(it.pseudonym, { pseudonym: it.pseudonym, channel: it.message.channel, address_sealed: it.addressSealed, first_seen: t, last_seen: t, language: it.language ?? null });
+    } else {
+      cur.last_seen = t > cur.last_seen ? t : cur.last_seen;
+      cur.language ??= it.language ?? null;
+    }
   }
   // Statements that do not depend on each other are issued together: the connection runs them in
   // order without waiting for this process between them.
-  const informantsUpserted = tx.query(
-    `INSERT INTO informants (pseudonym, channel, address_sealed, first_seen, last_seen)
-     SELECT pseudonym, channel, address_sealed, first_seen, last_seen
-       FROM jsonb_to_recordset($1::jsonb) AS x(pseudonym text, channel text, address_sealed text, first_seen timestamptz, last_seen timestamptz)
+  // An informant who asked to stop keeps no address (only /start brings it back).
+  const informantsUpserted = tx.query<InformantState>(
+    `INSERT INTO informants (pseudonym, channel, address_sealed, first_seen, last_seen, language)
+     SELECT pseudonym, channel, address_sealed, first_seen, last_seen, language
+       FROM jsonb_to_recordset($1::jsonb) AS x(pseudonym text, channel text, address_sealed text, first_seen timestamptz, last_seen timestamptz, language text)
      ON CONFLICT (pseudonym) DO UPDATE SET
        first_seen = LEAST(informants.first_seen, EXCLUDED.first_seen),
        last_seen = GREATEST(informants.last_seen, EXCLUDED.last_seen),
-       address_sealed = COALESCE(informants.address_sealed, EXCLUDED.address_sealed)`,
+       language = COALESCE(informants.language, EXCLUDED.language),
+       address_sealed = CASE WHEN informants.stopped_at IS NOT NULL THEN NULL ELSE COALESCE(informants.address_sealed, EXCLUDED.address_sealed) END
+     RETURNING pseudonym, welcomed_at, blocked, stopped_at, language`,
     [json([...informants.values()])],
   );
 
@@ -158,7 +185,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     })),
     opts.rules,
   );
-  await informantsUpserted;
+  const state = new Map((await informantsUpserted).rows.map((r) => [r.pseudonym, r]));
   const existingIds = [...new Set(decisions.flatMap((d) => ('caseId' in d.target ? [d.target.caseId] : [])))];
   const heads = new Map<number, { ref: string; seq: number; head: string | null }>();
   const newCount = decisions.reduce((n, d) => ('newCase' in d.target ? Math.max(n, d.target.newCase + 1) : n), 0);
@@ -204,6 +231,8 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       edited: m.edited,
       group_key: m.groupKey,
       raw_sealed: it.rawSealed,
+      blocked: state.get(it.pseudonym)!.blocked,
+      flooded: it.flooded === true,
     };
   });
   const media = fresh.flatMap((it) =>
@@ -243,19 +272,42 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     if (r.sent_at > c.last_at) c.last_at = r.sent_at;
     perCase.set(r.case_id, c);
   }
+  // 8. The conversation: a welcome for a new informant, one acknowledgement per case and informant
+  // (the outbound side debounces bursts). Never for imports, blocked, stopped or flooding senders.
+  const outbox: { channel: string; pseudonym: string; case_id: number | null; kind: string; data: unknown }[] = [];
+  const informantUpdates = new Map<string, { pseudonym: string; welcome: boolean; flood: boolean }>();
+  const acked = new Set<string>();
+  fresh.forEach((it, i) => {
+    const st = state.get(it.pseudonym)!;
+    const upd = informantUpdates.get(it.pseudonym) ?? { pseudonym: it.pseudonym, welcome: false, flood: false };
+    if (it.flooded) upd.flood = true;
+    const answer = opts.converse && it.origin === 'live' && !st.blocked && !st.stopped_at;
+    if (answer && !st.welcomed_at && !upd.welcome) {
+      upd.welcome = true;
+      outbox.push({ channel: it.message.channel, pseudonym: it.pseudonym, case_id: null, kind: 'welcome', data: { key: 'welcome', lang: st.language } });
+    }
+    const caseId = reportRows[i]!.case_id;
+    if (answer && !it.flooded && !acked.has(`${caseId}\u0000${it.pseudonym}`)) {
+      acked.add(`${caseId}\u0000${it.pseudonym}`);
+      outbox.push({ channel: it.message.channel, pseudonym: it.pseudonym, case_id: caseId, kind: 'ack', data: { key: 'ack', params: { ref: heads.get(caseId)!.ref }, lang: st.language } });
+    }
+    if (upd.welcome || upd.flood) informantUpdates.set(it.pseudonym, upd);
+  });
+
   // Sibling statements of one WITH see the same snapshot, and foreign keys are checked at the end
   // of the statement, so reports and the rows that refer to them go in together.
-  const written = await tx.query<{ reports: number; cases: number }>(
+  const written = await tx.query<{ reports: number; cases: number; outbox: number[] | string }>(
     `WITH
      rep AS (
        INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-                            duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed)
+                            duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed,
+                            blocked, flooded)
        SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-              duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed
+              duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed, blocked, flooded
          FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_id int, informant text, channel text, account text, native_id text,
               origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
               duplicate_kind text, location jsonb, contact jsonb, reply_to text, forwarded boolean, edited boolean,
-              group_key text, raw_sealed text)
+              group_key text, raw_sealed text, blocked boolean, flooded boolean)
        ON CONFLICT (id) DO NOTHING RETURNING id),
      med AS (
        INSERT INTO media (sha256, mime, size)
@@ -288,10 +340,22 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
           updated_at = now()
          FROM jsonb_to_recordset($6::jsonb) AS x(id int, n int, channels text[], first_at timestamptz, last_at timestamptz, seq int, head text)
         WHERE c.id = x.id
+       RETURNING 1),
+     ob AS (
+       INSERT INTO outbox (channel, pseudonym, case_id, kind, data)
+       SELECT channel, pseudonym, case_id, kind, data FROM jsonb_to_recordset($7::jsonb) AS x(channel text, pseudonym text, case_id int, kind text, data jsonb)
+       RETURNING id),
+     inf AS (
+       UPDATE informants i SET
+          welcomed_at = CASE WHEN x.welcome THEN now() ELSE i.welcomed_at END,
+          flags = CASE WHEN x.flood AND NOT ('flood' = ANY (i.flags)) THEN array_append(i.flags, 'flood') ELSE i.flags END
+         FROM jsonb_to_recordset($8::jsonb) AS x(pseudonym text, welcome boolean, flood boolean)
+        WHERE i.pseudonym = x.pseudonym
        RETURNING 1)
      SELECT (SELECT count(*) FROM rep)::int AS reports, (SELECT count(*) FROM upd)::int AS cases,
-            (SELECT count(*) FROM med) + (SELECT count(*) FROM rm) + (SELECT count(*) FROM ev) AS others`,
-    [json(reportRows), json(stored), json(media), json(pairs), json(events), json([...perCase.values()])],
+            (SELECT count(*) FROM med) + (SELECT count(*) FROM rm) + (SELECT count(*) FROM ev) + (SELECT count(*) FROM inf) AS others,
+            COALESCE((SELECT json_agg(id ORDER BY id) FROM ob), '[]') AS outbox`,
+    [json(reportRows), json(stored), json(media), json(pairs), json(events), json([...perCase.values()]), json(outbox), json([...informantUpdates.values()])],
   );
   if (written.rows[0]!.reports !== reportRows.length || written.rows[0]!.cases !== perCase.size) {
     // Cannot happen under the advisory locks; if it does, write nothing rather than miscount.
@@ -303,5 +367,6 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   reportRows.forEach((r) => {
     results.set(r.id, { id: r.id, status: 'inserted', caseRef: refOf.get(r.case_id)!, newCase: createdIds.has(r.case_id) });
   });
-  return batch.map((it) => results.get(it.message.id)!);
+  const ob = written.rows[0]!.outbox;
+  return { results: batch.map((it) => results.get(it.message.id)!), outbox: (typeof ob === 'string' ? (JSON.parse(ob) as number[]) : ob).map(Number) };
 }

@@ -1,0 +1,148 @@
+/**
+ * Outbound queues, one per channel (`outbound-<channel>`), fed from the `outbox` table of the case
+ * log after the transaction that decided a message committed. A job holds one sealed payload: the
+ * informant's sealed address travels sealed twice, never in clear.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Config } from '../config';
+import type { Keyring } from '../crypto/keyring';
+import type { Queryable } from '../caselog/db';
+import type { TextKey } from '../conversation/texts';
+import { redisOptions, type RedisTarget } from './redis';
+
+export const SEAL_AAD_OUTBOUND = 'outbound-job';
+
+export type OutboundKind = 'welcome' | 'ack' | 'help' | 'lang' | 'status' | 'stopped' | 'reply';
+
+export interface OutboundJobPayload {
+  readonly outboxId: number;
+  readonly kind: OutboundKind;
+  readonly channel: string;
+  readonly pseudonym: string;
+  /** The address as the case log keeps it (sealed); null once the informant asked to stop. */
+  readonly addressSealed: string | null;
+  readonly caseId: number | null;
+  readonly key: TextKey;
+  readonly params: Record<string, string>;
+  readonly replyTo: string | null;
+  readonly actor: string;
+  /** The language decided with the message; null: the informant's language when it is sent. */
+  readonly lang: string | null;
+}
+
+export interface OutboundJobData {
+  readonly v: 1;
+  readonly sealed: string;
+}
+
+export function outboundQueueName(channel: string): string {
+  return `outbound-${channel}`;
+}
+
+export type OutboundQueue = Queue<OutboundJobData>;
+
+export function createOutboundQueue(redis: RedisTarget, cfg: Pick<Config, 'queue' | 'outbound'>, channel: string): OutboundQueue {
+  return new Queue<OutboundJobData>(outboundQueueName(channel), {
+    connection: redisOptions(redis),
+    prefix: cfg.queue.prefix,
+    defaultJobOptions: {
+      attempts: cfg.outbound.attempts,
+      backoff: { type: 'exponential', delay: cfg.outbound.backoffMs },
+      removeOnComplete: { age: cfg.queue.keepCompleted.ageSeconds, count: cfg.queue.keepCompleted.count },
+      removeOnFail: { age: cfg.queue.keepFailed.ageSeconds, count: cfg.queue.keepFailed.count },
+    },
+  }) as OutboundQueue;
+}
+
+export interface OutboxRow {
+  id: number;
+  channel: string;
+  pseudonym: string;
+  case_id: number | null;
+  kind: OutboundKind;
+  data: { key?: TextKey; params?: Record<string, string>; replyTo?: string | null; addressSealed?: string | null; actor?: string; lang?: string | null };
+  address_sealed: string | null;
+}
+
+/**
+ * Moves outbox rows to their outbound queues, then marks them. Job ids make a second relay of the
+ * same row harmless; an acknowledgement waits `ackDelayMs` under an id per case and informant, so
+ * a burst of messages gets one.
+ */
+export class OutboxRelay {
+  private readonly queues = new Map<string, OutboundQueue>();
+
+  constructor(
+    private readonly redis: RedisTarget,
+    private readonly cfg: Readonly<Config>,
+    private readonly keyring: Keyring,
+  ) {}
+
+  queue(channel: string): OutboundQueue {
+    let q = this.queues.get(channel);
+    if (!q) this.queues.set(channel, (q = createOutboundQueue(this.redis, this.cfg, channel)));
+    return q;
+  }
+
+  async relay(db: Queryable, ids: readonly number[]): Promise<number> {
+    if (!ids.length) return 0;
+    const { rows } = await db.query<OutboxRow>(
+      `SELECT o.id::int AS id, o.channel, o.pseudonym, o.case_id, o.kind, o.data, i.address_sealed
+         FROM outbox o JOIN informants i USING (pseudonym)
+        WHERE o.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint) AND o.enqueued_at IS NULL ORDER BY o.id`,
+      [JSON.stringify(ids)],
+    );
+    for (const row of rows) {
+      const payload: OutboundJobPayload = {
+        outboxId: row.id,
+        kind: row.kind,
+        channel: row.channel,
+        pseudonym: row.pseudonym,
+        addressSealed: row.data.addressSealed ?? row.address_sealed,
+        caseId: row.case_id,
+        key: row.data.key ?? (row.kind as TextKey),
+        params: row.data.params ?? {},
+        replyTo: row.data.replyTo ?? null,
+        actor: row.data.actor ?? 'bot',
+        lang: row.data.lang ?? null,
+      };
+      const opts: JobsOptions =
+        row.kind === 'ack'
+          ? { jobId: `ack-${row.case_id}-${row.pseudonym}`, delay: this.cfg.conversation.ackDelayMs, removeOnComplete: true }
+          : { jobId: `ob-${row.id}` };
+      await this.queue(row.channel).add(row.kind, { v: 1, sealed: this.keyring.seal(payload, SEAL_AAD_OUTBOUND) }, opts);
+    }
+    await db.query(`UPDATE outbox SET enqueued_at = now() WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)`, [
+      JSON.stringify(rows.map((r) => r.id)),
+    ]);
+    return rows.length;
+  }
+
+  /** Relays what a crash between commit and relay left behind. */
+  async sweep(db: Queryable, olderThanMs: number): Promise<number> {
+    const { rows } = await db.query<{ id: number }>(
+      `SELECT id::int AS id FROM outbox WHERE enqueued_at IS NULL AND created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT 500`,
+      [olderThanMs / 1000],
+    );
+    return this.relay(db, rows.map((r) => r.id));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+/** Inserts outbox rows; returns their ids. */
+export async function addOutbox(
+  tx: Queryable,
+  rows: readonly { channel: string; pseudonym: string; caseId: number | null; kind: OutboundKind; data: OutboxRow['data'] }[],
+): Promise<number[]> {
+  if (!rows.length) return [];
+  const { rows: ids } = await tx.query<{ id: number }>(
+    `INSERT INTO outbox (channel, pseudonym, case_id, kind, data)
+     SELECT channel, pseudonym, case_id, kind, data FROM jsonb_to_recordset($1::jsonb) AS x(channel text, pseudonym text, case_id int, kind text, data jsonb)
+     RETURNING id::int AS id`,
+    [JSON.stringify(rows.map((r) => ({ channel: r.channel, pseudonym: r.pseudonym, case_id: r.caseId, kind: r.kind, data: r.data })))],
+  );
+  return ids.map((r) => r.id);
+}

@@ -1,0 +1,140 @@
+/**
+ * workers/outbound: one per channel, where that channel's adapter runs. Sends what the outbox
+ * relayed, in the informant's current language; records each message sent about a case as an event
+ * in its chain (others in the informant's log). Retryable failures retry with backoff (a platform's
+ * retry-after is honoured); a permanent one marks the informant unreachable.
+ */
+import { DelayedError, RateLimitError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../src/config';
+import type { Db } from '../../src/caselog/db';
+import { appendCaseEvent, logInformant } from '../../src/caselog/events';
+import type { Keyring } from '../../src/crypto/keyring';
+import type { ChannelAdapter } from '../../src/contracts/channel-adapter';
+import { DEFAULT_LANGUAGE, isLanguage } from '../../src/conversation/language';
+import { render, type Texts } from '../../src/conversation/texts';
+import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
+import type { Logger } from '../../src/log';
+import { outboundQueueName, SEAL_AAD_OUTBOUND, type OutboundJobData, type OutboundJobPayload } from '../../src/queue/outbound-queue';
+import { connectRedis, countInWindow, redisOptions, type RedisTarget } from '../../src/queue/redis';
+import { SEAL_AAD_ADDRESS } from '../intake/worker';
+
+export interface OutboundWorkerOptions {
+  readonly cfg: Readonly<Config>;
+  readonly redis: RedisTarget;
+  readonly db: Db;
+  readonly keyring: Keyring;
+  readonly adapter: ChannelAdapter;
+  readonly texts: Texts;
+  readonly log: Logger;
+}
+
+export type OutboundResult = { readonly sent: true; readonly nativeId: string } | { readonly sent: false; readonly skipped: string };
+
+interface InformantState {
+  address_sealed: string | null;
+  language: string | null;
+  blocked: boolean;
+  stopped_at: Date | null;
+  unreachable_at: Date | null;
+}
+
+export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Worker<OutboundJobData, OutboundResult>; close(): Promise<void> } {
+  const { cfg, db, keyring, adapter, texts, log } = opts;
+  const channel = adapter.channel;
+  const counters: Redis = connectRedis(opts.redis);
+  const limit = cfg.outbound.limits[channel];
+
+  const record = async (p: OutboundJobPayload, jobId: string, kind: string, data: Record<string, unknown>) => {
+    await db.transaction(async (tx) => {
+      if (p.caseId !== null) await appendCaseEvent(tx, p.caseId, kind, p.actor, { kind: p.kind, to: p.pseudonym, outbound: jobId, ...data });
+      else await logInformant(tx, p.pseudonym, kind, p.actor, { kind: p.kind, outbound: jobId, ...data });
+    });
+  };
+
+  const alreadySent = async (p: OutboundJobPayload, jobId: string): Promise<boolean> => {
+    const { rows } =
+      p.caseId !== null
+        ? await db.query(`SELECT 1 FROM events WHERE case_id = $1 AND kind = 'message.sent' AND data->>'outbound' = $2 LIMIT 1`, [p.caseId, jobId])
+        : await db.query(`SELECT 1 FROM informant_log WHERE pseudonym = $1 AND kind = 'message.sent' AND data->>'outbound' = $2 LIMIT 1`, [p.pseudonym, jobId]);
+    return rows.length > 0;
+  };
+
+  const processor = async (job: Job<OutboundJobData, OutboundResult>, token?: string): Promise<OutboundResult> => {
+    let p: OutboundJobPayload;
+    try {
+      p = keyring.unseal<OutboundJobPayload>(job.data.sealed, SEAL_AAD_OUTBOUND);
+    } catch (err) {
+      throw new UnrecoverableError(isTiphubError(err) ? `${err.code}: ${err.message}` : 'outbound job unreadable');
+    }
+    const jobId = job.id!;
+    const { rows } = await db.query<InformantState>(
+      'SELECT address_sealed, language, blocked, stopped_at, unreachable_at FROM informants WHERE pseudonym = $1',
+      [p.pseudonym],
+    );
+    const who = rows[0];
+    if (!who) throw new UnrecoverableError('TIPHUB_INFORMANT_NOT_FOUND: no informant with that pseudonym');
+    if (who.blocked) return { sent: false, skipped: 'blocked' };
+    if (who.unreachable_at) return { sent: false, skipped: 'unreachable' };
+    if (who.stopped_at && p.kind !== 'stopped') return { sent: false, skipped: 'stopped' };
+    const addressSealed = p.kind === 'stopped' ? p.addressSealed : who.address_sealed;
+    if (!addressSealed) return { sent: false, skipped: 'no address' };
+    if (await alreadySent(p, jobId)) return { sent: false, skipped: 'already sent' };
+    if (p.kind === 'ack') {
+      const { rows: recent } = await db.query(
+        `SELECT 1 FROM events WHERE case_id = $1 AND kind = 'message.sent' AND data->>'kind' = 'ack' AND data->>'to' = $2
+            AND at > now() - make_interval(secs => $3) LIMIT 1`,
+        [p.caseId, p.pseudonym, cfg.conversation.ackQuietMinutes * 60],
+      );
+      if (recent.length) return { sent: false, skipped: 'acknowledged recently' };
+    }
+
+    // Per-recipient limit: our own counter (BullMQ's open-source limiter is queue-wide).
+    const key = `${cfg.queue.prefix}:outbound-rate:${p.pseudonym}`;
+    if ((await countInWindow(counters, key, 60)) > cfg.outbound.perRecipientPerMinute) {
+      const ttl = await counters.pttl(key);
+      await job.moveToDelayed(Date.now() + Math.max(ttl, 1000) + Math.floor(Math.random() * 1000), token);
+      throw new DelayedError();
+    }
+
+    const lang = isLanguage(p.lang) ? p.lang : isLanguage(who.language) ? who.language : DEFAULT_LANGUAGE;
+    const text = render(texts, lang, p.key, p.params);
+    const sender = keyring.unseal<{ address: string }>(addressSealed, SEAL_AAD_ADDRESS);
+    try {
+      const { nativeId } = await adapter.send(sender.address, { text, replyTo: p.replyTo });
+      await record(p, jobId, 'message.sent', { nativeId, language: lang, text });
+      return { sent: true, nativeId };
+    } catch (err) {
+      if (isTiphubError(err) && err.retryable) {
+        if (err.retryAfterMs) {
+          await worker.rateLimit(err.retryAfterMs);
+          throw new RateLimitError();
+        }
+        throw err;
+      }
+      if (isTiphubError(err)) {
+        await db.query('UPDATE informants SET unreachable_at = now(), unreachable_reason = $2 WHERE pseudonym = $1', [p.pseudonym, err.code]);
+        await record(p, jobId, 'message.failed', { code: err.code });
+        log.warn({ channel, jobId, code: err.code }, 'informant unreachable');
+        throw new UnrecoverableError(`${err.code}: ${err.message}`);
+      }
+      throw new TiphubError('TIPHUB_SEND_FAILED', `send failed (${describeForeignError(err)})`);
+    }
+  };
+
+  const worker: Worker<OutboundJobData, OutboundResult> = new Worker<OutboundJobData, OutboundResult>(outboundQueueName(channel), processor, {
+    connection: redisOptions(opts.redis, { forWorker: true }),
+    prefix: cfg.queue.prefix,
+    concurrency: 8,
+    limiter: limit ? { max: limit.max, duration: limit.durationMs } : undefined,
+  });
+  worker.on('failed', (job, err) => log.warn({ channel, jobId: job?.id, attempts: job?.attemptsMade, code: (err as TiphubError).code }, 'outbound job failed'));
+  worker.on('error', (err) => log.error({ err, channel }, 'outbound worker error'));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      counters.disconnect();
+    },
+  };
+}
