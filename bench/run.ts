@@ -23,7 +23,7 @@ import { createLogger } from '../src/log';
 import { adapters } from '../adapters/registry';
 import { isRejected, type InboundMessage } from '../src/contracts/inbound-message';
 import { createIntakeQueue, createIntakeSink, sealForIntake } from '../src/queue/intake-queue';
-import { deleteKeysWithPrefix, redisOptions } from '../src/queue/redis';
+import { connectRedis, deleteKeysWithPrefix, redisOptions } from '../src/queue/redis';
 import { openCaseLogHere } from '../src/caselog/open';
 import { prepareItem } from '../workers/intake/worker';
 import { writeBatch } from '../workers/intake/write-batch';
@@ -160,7 +160,9 @@ async function main() {
 
     // 2. tiphub end to end: simulator normalize → seal → sink → intake worker → committed on PostgreSQL.
     const queue = createIntakeQueue(REDIS_URL, cfg);
-    const sink = createIntakeSink(queue, keyring, log);
+    // The sink as the hub builds it, flood counter included.
+    const counters = connectRedis(REDIS_URL);
+    const sink = createIntakeSink(queue, keyring, log, { flood: { counters, perMinute: cfg.conversation.floodPerMinute, prefix } });
     const tip = await startChild('tiphub', env);
     const tipStart = performance.now();
     await inFlight(lines, IN_FLIGHT, (l) => sink(toMessage(l)));
@@ -193,6 +195,7 @@ async function main() {
     const lat = [...sentAt].map(([id, t]) => tip.commits.get(id)! - t).sort((a, b) => a - b);
     const tipStats = await stopChild(tip);
     await queue.close();
+    counters.disconnect();
     console.log(
       `latency at ${achieved.toFixed(0)}/s for ${RATE_SECONDS} s (sink -> committed): p50=${pct(lat, 50).toFixed(1)} ms p99=${pct(lat, 99).toFixed(1)} ms max=${lat[lat.length - 1]!.toFixed(1)} ms`,
     );

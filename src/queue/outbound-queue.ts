@@ -92,6 +92,7 @@ export class OutboxRelay {
         WHERE o.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint) AND o.enqueued_at IS NULL ORDER BY o.id`,
       [JSON.stringify(ids)],
     );
+    const byChannel = new Map<string, { name: string; data: OutboundJobData; opts: JobsOptions }[]>();
     for (const row of rows) {
       const payload: OutboundJobPayload = {
         outboxId: row.id,
@@ -110,8 +111,11 @@ export class OutboxRelay {
         row.kind === 'ack'
           ? { jobId: `ack-${row.case_id}-${row.pseudonym}`, delay: this.cfg.conversation.ackDelayMs, removeOnComplete: true }
           : { jobId: `ob-${row.id}` };
-      await this.queue(row.channel).add(row.kind, { v: 1, sealed: this.keyring.seal(payload, SEAL_AAD_OUTBOUND) }, opts);
+      const list = byChannel.get(row.channel) ?? [];
+      list.push({ name: row.kind, data: { v: 1, sealed: this.keyring.seal(payload, SEAL_AAD_OUTBOUND) }, opts });
+      byChannel.set(row.channel, list);
     }
+    for (const [channel, jobs] of byChannel) await this.queue(channel).addBulk(jobs);
     await db.query(`UPDATE outbox SET enqueued_at = now() WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)`, [
       JSON.stringify(rows.map((r) => r.id)),
     ]);

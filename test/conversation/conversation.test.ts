@@ -141,7 +141,7 @@ describe.each(BACKENDS)('conversation on %s', (backend) => {
       const r = await queueReply(h.db, { ref, text: 'Question: how many rockets did you see?', actor: 'op-amina' });
       await relay.relay(h.db, r.outbox);
       expect((await u.next(3))[2]!.text).toBe('Question: how many rockets did you see?');
-      const job = (await h.outboundQueue.getJobs(['completed'])).find((j) => j.name === 'reply')!;
+      const job = await waitFor(async () => (await h.outboundQueue.getJobs(['completed'])).find((j) => j.name === 'reply'));
       expect(job.attemptsMade).toBe(2); // failed once, then sent
 
       // Another informant blocks the bot: the platform refuses for good.

@@ -65,13 +65,19 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   const converse = cfg.conversation.enabled;
   const counters = connectRedis(opts.redis);
   const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring);
-  // After commit, the decided messages go to the outbound queues; a failure here is left to the sweeper.
-  const relayNow = async (ids: number[]) => {
-    try {
-      await relay.relay(caselog.db, ids);
-    } catch (err) {
-      log.warn({ err, outbox: ids.length }, 'outbox relay failed; the sweeper will retry');
-    }
+  // After commit, the decided messages go to the outbound queues, off the intake path: one relay
+  // at a time takes whatever has piled up. A failure here is left to the sweeper.
+  let toRelay: number[] = [];
+  let relaying: Promise<void> | null = null;
+  const relayNow = (ids: number[]) => {
+    toRelay.push(...ids);
+    relaying ??= (async () => {
+      while (toRelay.length) {
+        const chunk = toRelay.splice(0, 1000);
+        await relay.relay(caselog.db, chunk).catch((err) => log.warn({ err, outbox: chunk.length }, 'outbox relay failed; the sweeper will retry'));
+      }
+      relaying = null;
+    })();
   };
   const sweeper = converse
     ? setInterval(() => {
@@ -84,7 +90,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     writers: caselog.db.backend === 'pglite' ? 1 : cfg.worker.writers,
     write: async (items) => {
       const written = await writeBatch(caselog.db, items, { group, rules: cfg.grouping, converse });
-      if (written.outbox.length) await relayNow(written.outbox);
+      if (written.outbox.length) relayNow(written.outbox);
       return written.results;
     },
     onWritten: (items, results, ms) => {
@@ -118,7 +124,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       const outcome = await handleCommand(caselog.db, item, cmd, { statusAllowed: allowed }).catch((err) => {
         throw isTiphubError(err) ? err : new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', `case log write failed (${describeForeignError(err)})`);
       });
-      await relayNow(outcome.outbox);
+      relayNow(outcome.outbox);
       return outcome.status === 'present' ? { status: 'present' } : { status: 'command' };
     }
     try {
@@ -150,6 +156,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       if (sweeper) clearInterval(sweeper);
       await worker.close();
       await batcher.drain();
+      while (relaying) await relaying;
       await relay.close();
       counters.disconnect();
     },
