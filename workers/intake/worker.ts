@@ -70,14 +70,17 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   let toRelay: number[] = [];
   let relaying: Promise<void> | null = null;
   const relayNow = (ids: number[]) => {
+    if (!ids.length) return;
     toRelay.push(...ids);
-    relaying ??= (async () => {
+    if (relaying) return; // the running relay takes them
+    relaying = (async () => {
       while (toRelay.length) {
         const chunk = toRelay.splice(0, 1000);
         await relay.relay(caselog.db, chunk).catch((err) => log.warn({ err, outbox: chunk.length }, 'outbox relay failed; the sweeper will retry'));
       }
+    })().finally(() => {
       relaying = null;
-    })();
+    });
   };
   const sweeper = converse
     ? setInterval(() => {
