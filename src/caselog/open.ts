@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
 import { createKeyFile, keyFilePath, readKeyFile } from '../crypto/secret-file';
@@ -17,6 +18,8 @@ import { migrate } from './migrations';
 export interface OpenCaseLog {
   readonly db: Db;
   readonly keyring: Keyring;
+  /** Random, fixed when the case log is created: keeps job ids of two case logs on one Redis apart. */
+  readonly instance: string;
   close(): Promise<void>;
 }
 
@@ -83,11 +86,14 @@ export async function openCaseLogHere(cfg: Readonly<Config>, opts: OpenOptions):
       // Two first starters at once: the one that lost must match the winner.
       keyringFor(cfg, await readKeyCheck(db), false);
     }
+    await db.query(`INSERT INTO meta (key, value) VALUES ('instance', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(6).toString('hex')]);
+    const instance = (await db.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'instance'`)).rows[0]!.value;
     opts.log.info({ backend: db.backend, migrationsApplied: applied }, 'case log opened');
     let closed: Promise<void> | null = null;
     return {
       db,
       keyring,
+      instance,
       close: () =>
         (closed ??= (async () => {
           await db.close();

@@ -34,7 +34,7 @@ async function withOperatorService(cfg: Readonly<Config>, log: Logger, fn: (s: C
     let service = access.service;
     if (access.local) {
       redis = await provideRedis(cfg, log);
-      relay = new OutboxRelay(redis.target, cfg, access.keyring);
+      relay = new OutboxRelay(redis.target, cfg, access.keyring, access.local.instance);
       service = new LocalCaseLogService(access.local.db, relay);
     }
     await fn(service);

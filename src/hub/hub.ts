@@ -72,7 +72,7 @@ export async function startHub(cfg: Readonly<Config>, log: Logger, opts: { worke
       }
     }
 
-    const relay = new OutboxRelay(redis.target, cfg, caselog.keyring);
+    const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
     stack.push(() => relay.close());
     const service = new LocalCaseLogService(caselog.db, relay);
     const ops: Record<string, OpHandler> = {

@@ -76,6 +76,8 @@ export class OutboxRelay {
     private readonly redis: RedisTarget,
     private readonly cfg: Readonly<Config>,
     private readonly keyring: Keyring,
+    /** The case log's instance id: outbox ids restart with each case log, Redis may outlive it. */
+    private readonly instance: string,
   ) {}
 
   queue(channel: string): OutboundQueue {
@@ -109,8 +111,8 @@ export class OutboxRelay {
       };
       const opts: JobsOptions =
         row.kind === 'ack'
-          ? { jobId: `ack-${row.case_id}-${row.pseudonym}`, delay: this.cfg.conversation.ackDelayMs, removeOnComplete: true }
-          : { jobId: `ob-${row.id}` };
+          ? { jobId: `ack-${this.instance}-${row.case_id}-${row.pseudonym}`, delay: this.cfg.conversation.ackDelayMs, removeOnComplete: true }
+          : { jobId: `ob-${this.instance}-${row.id}` };
       const list = byChannel.get(row.channel) ?? [];
       list.push({ name: row.kind, data: { v: 1, sealed: this.keyring.seal(payload, SEAL_AAD_OUTBOUND) }, opts });
       byChannel.set(row.channel, list);

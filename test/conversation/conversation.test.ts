@@ -136,7 +136,7 @@ describe.each(BACKENDS)('conversation on %s', (backend) => {
     await u.say('Rockets launched from the farms east of Baghdad');
     await u.next(2);
     const ref = await caseRefOf(h, u.pseudonym);
-    const relay = new OutboxRelay(TEST_REDIS_URL, h.cfg, h.keyring);
+    const relay = new OutboxRelay(TEST_REDIS_URL, h.cfg, h.keyring, h.caselog.instance);
     try {
       const r = await queueReply(h.db, { ref, text: 'Question: how many rockets did you see?', actor: 'op-amina' });
       await relay.relay(h.db, r.outbox);
@@ -242,4 +242,26 @@ describe.each(BACKENDS)('conversation on %s', (backend) => {
     for (const marker of ['+96477010000', 'Flood message', 'fuel depot', 'Baiji']) expect(dump).not.toContain(marker);
     expect(h.lines.join('')).not.toMatch(/\+96477010000|Flood message|fuel depot/);
   });
+});
+
+test('two case logs on one Redis prefix do not swallow each other’s messages (outbox ids restart per case log)', async () => {
+  const first = await harness('pglite', CONV);
+  const second = await harness('postgres', { ...CONV, queue: { prefix: first.prefix } });
+  try {
+    for (const h of [first, second]) {
+      h.startWorker();
+      h.startOutbound();
+      const u = h.informant('+9647701000099');
+      await u.say('Convoy of white pickups heading to the dam');
+      const [welcome] = await u.next(2);
+      expect(welcome!.text).toContain('This is the tip line');
+      // The first installation is gone; what it left in Redis stays.
+      await h.stopWorker();
+      await h.stopOutbound();
+    }
+    expect(first.caselog.instance).not.toBe(second.caselog.instance);
+  } finally {
+    await second.close();
+    await first.close();
+  }
 });

@@ -49,6 +49,10 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
       outbound = startOutboundWorker({ cfg: s.cfg, redis: TEST_REDIS_URL, db: caselog.db, keyring: caselog.keyring, adapter, texts: loadTexts(), log });
       return outbound;
     },
+    async stopOutbound() {
+      await outbound?.close();
+      outbound = null;
+    },
     /** Plays an informant: collects what the bot sends to `address`. */
     informant(address: string, session?: (m: DeliveredMessage) => void | Promise<void>) {
       const inbox: DeliveredMessage[] = [];

@@ -64,7 +64,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   const group = opts.group ?? groupByFoundationRules;
   const converse = cfg.conversation.enabled;
   const counters = connectRedis(opts.redis);
-  const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring);
+  const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring, caselog.instance);
   // After commit, the decided messages go to the outbound queues, off the intake path: one relay
   // at a time takes whatever has piled up. A failure here is left to the sweeper.
   let toRelay: number[] = [];
