@@ -131,7 +131,7 @@ async function main() {
   const cfg: Readonly<Config> = loadConfig({ env, cwd: tmp });
   const log = createLogger('warn');
   const keyring = new Keyring(secret);
-  const sim = adapters.simulator({ keyring, log, account: 'simulator' });
+  const sim = adapters.simulator({ keyring, log, account: 'simulator', cfg, redis: REDIS_URL });
   const toMessage = (l: ReturnType<typeof workload>[number]): InboundMessage => {
     const m = sim.normalize({ line: l, baseDir: tmp }, { account: 'simulator', receivedAt: new Date(), messageId: (p) => keyring.messageId('simulator', p) });
     if (isRejected(m)) throw new Error(m.reason);

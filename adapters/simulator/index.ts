@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AdapterDeps, ChannelAdapter, InboundSink, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
+import type { AdapterDeps, ChannelAdapter, InboundSink, NormalizeContext, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
+import type { InboundMessage, Rejected } from '../../src/contracts/inbound-message';
 import { TiphubError } from '../../src/errors';
 import { normalizeSimulator, type SimulatorPayload } from './normalize';
 
@@ -20,6 +21,7 @@ export type ChatSession = (message: DeliveredMessage) => void | Promise<void>;
  * session connected for that address.
  */
 export interface SimulatorAdapter extends ChannelAdapter<SimulatorPayload> {
+  normalize(raw: SimulatorPayload, ctx: NormalizeContext): InboundMessage | Rejected;
   connect(address: string, session: ChatSession): () => void;
   /** A message typed by a connected informant. */
   receive(line: { from: string; name?: string | null; text: string }): Promise<string>;

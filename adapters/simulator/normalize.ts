@@ -97,6 +97,8 @@ export function normalizeSimulator(payload: SimulatorPayload, ctx: NormalizeCont
     replyTo: null,
     forwarded: false,
     edited: false,
+    editOf: null,
+    languageHint: null,
     groupKey: null,
     raw,
   };

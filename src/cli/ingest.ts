@@ -75,7 +75,7 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
       cleanup.push(() => worker!.close());
     }
 
-    const adapter = adapters.simulator({ keyring: access.keyring, log, account: cfg.channels.simulator.account });
+    const adapter = adapters.simulator({ keyring: access.keyring, log, account: cfg.channels.simulator.account, cfg, redis: target });
     const store = new MediaStore(path.join(cfg.dataDir, 'media'));
     const messageId = (parts: readonly (string | number)[]) => access.keyring.messageId('simulator', parts);
     const startedAt = Date.now();

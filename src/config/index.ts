@@ -99,13 +99,31 @@ const FileSchema = z
     channels: z
       .object({
         simulator: z.object({ account: z.string().min(1).max(64).default('simulator') }).strict().prefault({}),
+        telegram: z
+          .object({
+            /** Bots may download 20 MB at most; ours stops lower by default. */
+            mediaMaxBytes: z.number().int().min(1).max(20 * 1024 * 1024).default(10 * 1024 * 1024),
+            pollTimeoutSeconds: z.number().int().min(0).max(50).default(25),
+            /** Only one long-polling receiver per bot: the lease in Redis, renewed at a third of this. */
+            leaseMs: z.number().int().min(1000).default(30_000),
+            /** Where the webhook route listens (behind your reverse proxy). */
+            webhookListen: z
+              .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535).default(8443), path: z.string().startsWith('/').default('/telegram/webhook') })
+              .strict()
+              .prefault({}),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
   })
   .strict();
 
-const KNOWN_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG'] as const;
+const KNOWN_ENV = [
+  'TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG',
+  'TIPHUB_TELEGRAM_TOKEN', 'TIPHUB_TELEGRAM_API_ROOT', 'TIPHUB_TELEGRAM_WEBHOOK_URL', 'TIPHUB_TELEGRAM_WEBHOOK_SECRET',
+] as const;
 
 const EnvSchema = z.object({
   TIPHUB_SECRET: z
@@ -120,11 +138,27 @@ const EnvSchema = z.object({
   TIPHUB_DATA_DIR: z.string().min(1).optional(),
   TIPHUB_LOG_LEVEL: LogLevel.optional(),
   TIPHUB_CONFIG: z.string().min(1).optional(),
+  TIPHUB_TELEGRAM_TOKEN: z
+    .string()
+    .regex(/^\d{5,16}:[A-Za-z0-9_-]{30,64}$/, 'not a bot token: BotFather gives one like 123456789:AAH-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx (digits, a colon, then letters)')
+    .optional(),
+  TIPHUB_TELEGRAM_API_ROOT: z.string().regex(/^https?:\/\//, 'must be an http(s) URL of a Bot API server').optional(),
+  TIPHUB_TELEGRAM_WEBHOOK_URL: z.string().regex(/^https:\/\//, 'Telegram only calls https:// webhooks').optional(),
+  TIPHUB_TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, '1 to 256 characters of A-Z a-z 0-9 _ -').optional(),
 });
 
 export type FileConfig = z.infer<typeof FileSchema>;
 
+export interface TelegramEnv {
+  readonly token: string;
+  readonly apiRoot: string | null;
+  readonly webhookUrl: string | null;
+  readonly webhookSecret: string | null;
+}
+
 export interface Config extends FileConfig {
+  /** Set when TIPHUB_TELEGRAM_TOKEN is: the channel is enabled. */
+  readonly telegram: TelegramEnv | null;
   readonly secret: string | null;
   readonly redisUrl: string | null;
   readonly databaseUrl: string | null;
@@ -221,6 +255,12 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const fileParsed = FileSchema.safeParse(merged);
   if (!fileParsed.success) problems.push(...issueLines(fileParsed.error.issues, locate));
 
+  if (envParsed.success && !!envParsed.data.TIPHUB_TELEGRAM_WEBHOOK_URL !== !!envParsed.data.TIPHUB_TELEGRAM_WEBHOOK_SECRET) {
+    problems.push('environment: TIPHUB_TELEGRAM_WEBHOOK_URL and TIPHUB_TELEGRAM_WEBHOOK_SECRET go together (webhook mode needs both)');
+  }
+  if (envParsed.success && envParsed.data.TIPHUB_TELEGRAM_WEBHOOK_URL && !envParsed.data.TIPHUB_TELEGRAM_TOKEN) {
+    problems.push('environment: TIPHUB_TELEGRAM_WEBHOOK_URL is set but TIPHUB_TELEGRAM_TOKEN is not');
+  }
   if (problems.length || !envParsed.success || !fileParsed.success) {
     throw new TiphubError('TIPHUB_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -228,6 +268,14 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const cfg: Config = {
     ...fileParsed.data,
     log: { level: e.TIPHUB_LOG_LEVEL ?? fileParsed.data.log.level },
+    telegram: e.TIPHUB_TELEGRAM_TOKEN
+      ? {
+          token: e.TIPHUB_TELEGRAM_TOKEN,
+          apiRoot: e.TIPHUB_TELEGRAM_API_ROOT ?? null,
+          webhookUrl: e.TIPHUB_TELEGRAM_WEBHOOK_URL ?? null,
+          webhookSecret: e.TIPHUB_TELEGRAM_WEBHOOK_SECRET ?? null,
+        }
+      : null,
     secret: e.TIPHUB_SECRET ?? null,
     redisUrl: e.REDIS_URL ?? null,
     databaseUrl: e.DATABASE_URL ?? null,
@@ -243,6 +291,9 @@ export function describeConfig(cfg: Readonly<Config>): Record<string, unknown> {
   return {
     ...cfg,
     secret: cfg.secret ? '(set from TIPHUB_SECRET)' : '(key file in the data directory)',
+    telegram: cfg.telegram
+      ? { ...cfg.telegram, token: `${cfg.telegram.token.split(':')[0]}:***`, webhookSecret: cfg.telegram.webhookSecret ? '***' : null, mode: cfg.telegram.webhookUrl ? 'webhook' : 'polling' }
+      : '(disabled: TIPHUB_TELEGRAM_TOKEN not set)',
     redisUrl: mask(cfg.redisUrl),
     databaseUrl: mask(cfg.databaseUrl),
   };

@@ -1,6 +1,9 @@
-import type { ChannelName, InboundMessage, Origin, Rejected } from './inbound-message';
+import type { ChannelName, Ignored, InboundMessage, Origin, Rejected } from './inbound-message';
 import type { Keyring } from '../crypto/keyring';
 import type { Logger } from '../log';
+import type { Config } from '../config';
+import type { RedisTarget } from '../queue/redis';
+import type { QuarantineEntry } from '../caselog/quarantine';
 
 export interface NormalizeContext {
   /** Which bot or number received the payload. */
@@ -33,7 +36,7 @@ export interface SendResult {
 export interface ChannelAdapter<Raw = unknown> {
   readonly channel: ChannelName;
   /** Pure: the same payload and context give the same result. */
-  normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected;
+  normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
   /** Receives (polling, webhook, websocket, browser session) and calls `sink` for each message. */
   start(sink: InboundSink): Promise<void>;
   /** Answers an informant; throws a TiphubError saying whether a retry can help. */
@@ -45,7 +48,13 @@ export interface ChannelAdapter<Raw = unknown> {
 export interface AdapterDeps {
   readonly keyring: Keyring;
   readonly log: Logger;
+  /** Which bot or number this adapter receives for (set by the adapter when it learns it). */
   readonly account: string;
+  readonly cfg: Readonly<Config>;
+  /** For leases (one receiver at a time) and counters. */
+  readonly redis: RedisTarget | null;
+  /** Keeps a payload that could not be normalized, with its reason. */
+  readonly quarantine?: (entry: QuarantineEntry) => Promise<void>;
 }
 
 export type AdapterFactory = (deps: AdapterDeps) => ChannelAdapter;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** Only the channels built so far. */
-export const ChannelName = z.enum(['simulator']);
+export const ChannelName = z.enum(['simulator', 'telegram']);
 export type ChannelName = z.infer<typeof ChannelName>;
 
 const IsoTime = z.iso.datetime({ offset: true });
@@ -56,6 +56,10 @@ export const InboundMessage = z
     replyTo: z.string().max(256).nullable(),
     forwarded: z.boolean(),
     edited: z.boolean(),
+    /** For an edit: the id of the message it edits (the edit is its own report, linked to it). */
+    editOf: MessageId.nullable(),
+    /** The platform's guess of the sender's language (e.g. Telegram's language_code), if any. */
+    languageHint: z.string().max(16).nullable(),
     /** Messages the platform sends as one unit (a Telegram album); they belong to one case. */
     groupKey: z.string().max(256).nullable(),
     /** The platform payload as received, the sender's identifying fields removed. */
@@ -70,8 +74,18 @@ export interface Rejected {
   readonly reason: string;
 }
 
-export function isRejected(v: InboundMessage | Rejected): v is Rejected {
+/** Not a tip and not an error: a group message, a service message, a callback… Counted, not kept. */
+export interface Ignored {
+  readonly ignored: true;
+  readonly reason: string;
+}
+
+export function isRejected(v: InboundMessage | Rejected | Ignored): v is Rejected {
   return (v as Rejected).rejected === true;
+}
+
+export function isIgnored(v: InboundMessage | Rejected | Ignored): v is Ignored {
+  return (v as Ignored).ignored === true;
 }
 
 /** Where a message came from: a live channel, or an import that must stay silent. */

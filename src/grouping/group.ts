@@ -1,6 +1,7 @@
 /**
  * Grouping: which case a new report joins. One function over a batch, so the dedupe issue can
  * replace it whole. The foundation's rules, every window measured on `sentAt`:
+ * 0. an edit → the case of the message it edits;
  * 1. same `groupKey` from the same informant (an album) → that case;
  * 2. the same normalized text (not short) within `exactWindowHours` → the case of its earliest copy;
  * 3. the same informant within `followupMinutes` → the case of their nearest message;
@@ -12,6 +13,8 @@ export type DuplicateKind = 'exact' | 'near' | 'followup' | 'media' | 'edit';
 
 export interface GroupingInput {
   readonly id: string;
+  /** For an edit: the message it edits; the edit joins that message's case. */
+  readonly editOf?: string | null;
   readonly pseudonym: string;
   readonly sentAt: Date;
   readonly fingerprint: string | null;
@@ -57,9 +60,10 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
   const withFp = items.map((it, i) => ({ i, fp: it.fingerprint, at: at[i] })).filter((x) => x.fp);
   const withKey = items.map((it, i) => ({ i, p: it.pseudonym, g: it.groupKey })).filter((x) => x.g);
   const all = items.map((it, i) => ({ i, p: it.pseudonym, at: at[i] }));
+  const edits = items.map((it, i) => ({ i, of: it.editOf ?? null })).filter((x) => x.of);
 
   // One statement for the three lookups: copies of the text, the album, the informant's nearby messages.
-  const { rows } = await tx.query<Row & { k: 'exact' | 'album' | 'follow' }>(
+  const { rows } = await tx.query<Row & { k: 'exact' | 'album' | 'follow' | 'edit' }>(
     `SELECT 'exact' AS k, x.i, r.id, r.case_id, r.sent_at
        FROM jsonb_to_recordset($1::jsonb) AS x(i int, fp text, at timestamptz)
        CROSS JOIN LATERAL (
@@ -72,17 +76,21 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
        CROSS JOIN LATERAL (
          SELECT id, case_id, sent_at FROM reports WHERE informant = x.p AND group_key = x.g ORDER BY sent_at, id LIMIT 1) r
      UNION ALL
+     SELECT 'edit', x.i, r.id, r.case_id, r.sent_at
+       FROM jsonb_to_recordset($6::jsonb) AS x(i int, "of" text) JOIN reports r ON r.id = x."of"
+     UNION ALL
      SELECT 'follow', x.i, r.id, r.case_id, r.sent_at
        FROM jsonb_to_recordset($3::jsonb) AS x(i int, p text, at timestamptz)
        CROSS JOIN LATERAL (
          SELECT id, case_id, sent_at FROM reports
           WHERE informant = x.p AND sent_at BETWEEN x.at - make_interval(secs => $5) AND x.at + make_interval(secs => $5)
           ORDER BY abs(extract(epoch FROM sent_at - x.at)), id LIMIT 1) r`,
-    [JSON.stringify(withFp), JSON.stringify(withKey), JSON.stringify(all), exactMs / 1000, followMs / 1000],
+    [JSON.stringify(withFp), JSON.stringify(withKey), JSON.stringify(all), exactMs / 1000, followMs / 1000, JSON.stringify(edits)],
   );
   const exact = { rows: rows.filter((r) => r.k === 'exact') };
   const album = { rows: rows.filter((r) => r.k === 'album') };
   const follow = { rows: rows.filter((r) => r.k === 'follow') };
+  const dbEdit = new Map(rows.filter((r) => r.k === 'edit').map((r) => [r.i, { id: r.id, target: { caseId: r.case_id }, sentAt: toMs(r.sent_at) } as Seen]));
   const byIndex = (rows: Row[]) => new Map(rows.map((r) => [r.i, { id: r.id, target: { caseId: r.case_id }, sentAt: toMs(r.sent_at) } as Seen]));
   const dbExact = byIndex(exact.rows);
   const dbAlbum = byIndex(album.rows);
@@ -92,6 +100,7 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
   const batchByFp = new Map<string, Seen[]>();
   const batchByInformant = new Map<string, Seen[]>();
   const batchByAlbum = new Map<string, Seen>();
+  const batchById = new Map<string, Seen>();
   let newCases = 0;
   const decisions: GroupingDecision[] = [];
 
@@ -100,8 +109,11 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
     const albumKey = it.groupKey ? `${it.pseudonym}\u0000${it.groupKey}` : null;
     let decision: GroupingDecision | null = null;
 
+    const editHit = it.editOf ? (batchById.get(it.editOf) ?? dbEdit.get(i)) : undefined;
+    if (editHit) decision = { target: editHit.target, duplicate: { of: editHit.id, kind: 'edit' } };
+
     const albumHit = albumKey ? (batchByAlbum.get(albumKey) ?? dbAlbum.get(i)) : undefined;
-    if (albumHit) decision = { target: albumHit.target, duplicate: { of: albumHit.id, kind: 'followup' } };
+    if (!decision && albumHit) decision = { target: albumHit.target, duplicate: { of: albumHit.id, kind: 'followup' } };
 
     if (!decision && it.fingerprint) {
       const candidates = [dbExact.get(i), ...(batchByFp.get(it.fingerprint) ?? [])].filter(
@@ -126,6 +138,7 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
     if (it.fingerprint) batchByFp.set(it.fingerprint, [...(batchByFp.get(it.fingerprint) ?? []), seen]);
     batchByInformant.set(it.pseudonym, [...(batchByInformant.get(it.pseudonym) ?? []), seen]);
     if (albumKey && !batchByAlbum.has(albumKey)) batchByAlbum.set(albumKey, seen);
+    batchById.set(it.id, seen);
   });
   return decisions;
 };

@@ -5,7 +5,8 @@
  */
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { adapters } from '../../adapters/registry';
+import { adapters, enabledChannels } from '../../adapters/registry';
+import { addQuarantine } from '../caselog/quarantine';
 import type { SimulatorAdapter } from '../../adapters/simulator';
 import type { ChannelAdapter } from '../contracts/channel-adapter';
 import type { ChannelName } from '../contracts/inbound-message';
@@ -26,7 +27,11 @@ export interface RunningHub {
   stop(): Promise<void>;
 }
 
-export async function startHub(cfg: Readonly<Config>, log: Logger, opts: { workers?: boolean; adapters?: boolean } = {}): Promise<RunningHub> {
+export async function startHub(
+  cfg: Readonly<Config>,
+  log: Logger,
+  opts: { workers?: boolean; adapters?: boolean; channels?: ChannelName[] } = {},
+): Promise<RunningHub> {
   const stack: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (stack.length) await stack.pop()!().catch((err) => log.error({ err }, 'error while stopping'));
@@ -57,9 +62,22 @@ export async function startHub(cfg: Readonly<Config>, log: Logger, opts: { worke
     });
     const running = new Map<ChannelName, ChannelAdapter>();
     if (opts.adapters !== false) {
-      for (const [channel, factory] of Object.entries(adapters) as [ChannelName, (typeof adapters)[ChannelName]][]) {
-        const adapter: ChannelAdapter = factory({ keyring: caselog.keyring, log: log.child({ channel }), account: cfg.channels.simulator.account });
-        await adapter.start(sink);
+      for (const channel of enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c))) {
+        const adapter: ChannelAdapter = adapters[channel]({
+          keyring: caselog.keyring,
+          log: log.child({ channel }),
+          account: cfg.channels.simulator.account,
+          cfg,
+          redis: redis.target,
+          quarantine: (entry) => addQuarantine(caselog.db, [entry]),
+        });
+        try {
+          await adapter.start(sink);
+        } catch (err) {
+          // One channel that cannot start (a rejected token) does not stop the others.
+          log.error({ err, channel }, 'channel not started');
+          continue;
+        }
         running.set(channel, adapter);
         stack.push(async () => {
           stopping = true;

@@ -25,7 +25,7 @@ describe.each(BACKENDS)('a worker killed with SIGKILL mid-batch, on %s', (backen
   test('after a new worker runs, every message is in the log exactly once', async () => {
     const { log } = capturingLogger('warn');
     const keyring = new Keyring(s.env.TIPHUB_SECRET!);
-    const sim = adapters.simulator({ keyring, log, account: 'simulator' });
+    const sim = adapters.simulator({ keyring, log, account: 'simulator', cfg: s.cfg, redis: s.env.REDIS_URL! });
     const sink = createIntakeSink(queue, keyring, log);
     const ids: string[] = [];
     const base = Date.parse('2026-06-10T00:00:00Z');

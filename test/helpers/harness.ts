@@ -21,7 +21,7 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
   const counters = connectRedis(TEST_REDIS_URL);
   const sink = createIntakeSink(queue, caselog.keyring, log, { flood: { counters, perMinute: s.cfg.conversation.floodPerMinute, prefix: s.cfg.queue.prefix } });
   let worker: RunningIntakeWorker | null = null;
-  const adapter = adapters.simulator({ keyring: caselog.keyring, log, account: 'simulator' }) as SimulatorAdapter;
+  const adapter = adapters.simulator({ keyring: caselog.keyring, log, account: 'simulator', cfg: s.cfg, redis: TEST_REDIS_URL }) as SimulatorAdapter;
   await adapter.start(sink);
   let outbound: { close(): Promise<void> } | null = null;
   const outboundQueue = createOutboundQueue(TEST_REDIS_URL, s.cfg, 'simulator');

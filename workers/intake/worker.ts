@@ -16,7 +16,7 @@ import { INTAKE_QUEUE, SEAL_AAD_INTAKE, type IntakeJobData } from '../../src/que
 import { connectRedis, redisOptions, type RedisTarget } from '../../src/queue/redis';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
 import { parseCommand } from '../../src/conversation/commands';
-import { detectLanguage } from '../../src/conversation/language';
+import { detectLanguage, isLanguage } from '../../src/conversation/language';
 import { handleCommand, statusAllowed } from './commands';
 import { Batcher } from './batcher';
 import { writeBatch, type IntakeItem, type IntakeResult } from './write-batch';
@@ -55,7 +55,8 @@ export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: I
     rawSealed: keyring.seal(message.raw ?? null, SEAL_AAD_RAW),
     fingerprint: textFingerprint(message.text, cfg.grouping),
     flooded: data.flood === true,
-    language: detectLanguage(message.text),
+    // The platform's hint when it names one of our languages, else a guess from the text.
+    language: isLanguage(message.languageHint) ? message.languageHint : detectLanguage(message.text),
   };
 }
 

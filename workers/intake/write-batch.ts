@@ -182,6 +182,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       sentAt: new Date(it.message.sentAt),
       fingerprint: it.fingerprint,
       groupKey: it.message.groupKey,
+      editOf: it.message.editOf,
     })),
     opts.rules,
   );

@@ -1,0 +1,213 @@
+/**
+ * Telegram through grammY's `Api`. Both transports, long polling and the webhook, call the one
+ * inbound handler `handleUpdate`, which resolves only when the update's job is stored in Redis.
+ * Polling is our own loop over getUpdates (not bot.start() or the runner, which confirm updates
+ * that were tried or merely fetched): the offset moves past an update only once it is handled, so
+ * a crash means redelivery, never loss. One poller per bot at a time, under a Redis lease.
+ */
+import { Api, GrammyError, HttpError } from 'grammy';
+import type { Update } from 'grammy/types';
+import type { AdapterDeps, ChannelAdapter, InboundSink, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
+import { isIgnored, isRejected } from '../../src/contracts/inbound-message';
+import { TiphubError } from '../../src/errors';
+import { Lease } from '../../src/queue/lease';
+import { connectRedis } from '../../src/queue/redis';
+import { normalizeTelegram } from './normalize';
+
+export { normalizeTelegram } from './normalize';
+
+export const TELEGRAM_TEXT_LIMIT = 4096;
+const ALLOWED_UPDATES = ['message', 'edited_message'] as const;
+
+/** The commands as Telegram shows them, per language (Sorani speakers get the default, English). */
+export const COMMAND_MENUS: Record<'default' | 'ar' | 'en' | 'fr', { command: string; description: string }[]> = {
+  default: [
+    { command: 'start', description: 'What this line is' },
+    { command: 'status', description: 'What became of a report: /status CODE' },
+    { command: 'lang', description: 'Language: ar, ckb, en or fr' },
+    { command: 'help', description: 'How to send a tip' },
+    { command: 'stop', description: 'Receive no more messages' },
+  ],
+  en: [],
+  ar: [
+    { command: 'start', description: 'ما هذا الخط' },
+    { command: 'status', description: 'ماذا حدث لبلاغك: /status الرمز' },
+    { command: 'lang', description: 'اللغة: ar أو ckb أو en أو fr' },
+    { command: 'help', description: 'كيف ترسل بلاغًا' },
+    { command: 'stop', description: 'لا تصلني رسائل بعد الآن' },
+  ],
+  fr: [
+    { command: 'start', description: 'Ce qu’est cette ligne' },
+    { command: 'status', description: 'Où en est un signalement : /status CODE' },
+    { command: 'lang', description: 'Langue : ar, ckb, en ou fr' },
+    { command: 'help', description: 'Comment envoyer un signalement' },
+    { command: 'stop', description: 'Ne plus recevoir de messages' },
+  ],
+};
+COMMAND_MENUS.en = COMMAND_MENUS.default;
+
+export interface TelegramAdapter extends ChannelAdapter<unknown> {
+  /** The one inbound handler: resolves when the update is enqueued, ignored (counted) or quarantined. */
+  handleUpdate(update: unknown): Promise<void>;
+  readonly botId: string;
+  /** Updates that were not tips (groups, channels, service messages), by reason. */
+  readonly ignored: ReadonlyMap<string, number>;
+}
+
+/** Maps the Bot API's answers to errors that say whether a retry can help. */
+export function sendError(err: unknown): TiphubError {
+  if (err instanceof GrammyError) {
+    const code = err.error_code;
+    if (code === 429) {
+      const after = (err.parameters?.retry_after ?? 1) * 1000;
+      return new TiphubError('TIPHUB_SEND_RATE_LIMITED', `Telegram asked to wait ${after} ms`, { retryAfterMs: after });
+    }
+    if (code === 403) return new TiphubError('TIPHUB_RECIPIENT_UNREACHABLE', 'Telegram: the user blocked the bot or cannot be written to (403)');
+    if (code === 400 && /chat not found|user not found|PEER_ID_INVALID/i.test(err.description)) {
+      return new TiphubError('TIPHUB_RECIPIENT_UNREACHABLE', 'Telegram: unknown chat (400)');
+    }
+    return new TiphubError('TIPHUB_SEND_FAILED', `Telegram answered ${code}`, { retryable: code >= 500 || code === 400 ? code >= 500 : true });
+  }
+  if (err instanceof HttpError) return new TiphubError('TIPHUB_SEND_FAILED', 'Telegram could not be reached');
+  return new TiphubError('TIPHUB_SEND_FAILED', 'sending to Telegram failed');
+}
+
+function chunks(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length ? out : [''];
+}
+
+export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
+  const tg = deps.cfg.telegram;
+  if (!tg) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the Telegram channel needs TIPHUB_TELEGRAM_TOKEN');
+  const log = deps.log;
+  const botId = tg.token.split(':')[0]!;
+  const api = new Api(tg.token, tg.apiRoot ? { apiRoot: tg.apiRoot } : undefined);
+  const ignored = new Map<string, number>();
+  let sink: InboundSink | null = null;
+  let running = false;
+  let abort: AbortController | null = null;
+  let loop: Promise<void> | null = null;
+  let offset: number | undefined;
+  let lease: Lease | null = null;
+  const counters = deps.redis ? connectRedis(deps.redis) : null;
+
+  const ctx = () => ({ account: botId, receivedAt: new Date(), messageId: (p: readonly (string | number)[]) => deps.keyring.messageId('telegram', p) });
+
+  const handleUpdate = async (update: unknown): Promise<void> => {
+    const n = normalizeTelegram(update, ctx());
+    if (isIgnored(n)) {
+      const kind = n.reason.replace(/ .*/, '');
+      ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
+      log.debug({ channel: 'telegram', reason: n.reason }, 'update ignored');
+      return;
+    }
+    if (isRejected(n)) {
+      const id = typeof (update as { update_id?: unknown })?.update_id === 'number' ? (update as { update_id: number }).update_id : 'unknown';
+      if (deps.quarantine) {
+        await deps.quarantine({
+          channel: 'telegram',
+          source: `update ${id}`,
+          code: 'TIPHUB_MESSAGE_INVALID',
+          reason: n.reason,
+          payloadSealed: deps.keyring.seal(update ?? null, 'quarantine'),
+        });
+      }
+      log.warn({ channel: 'telegram', updateId: id }, 'update quarantined');
+      return;
+    }
+    if (!sink) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', 'the Telegram adapter is not started');
+    await sink(n, { origin: 'live' });
+  };
+
+  const poll = async () => {
+    while (running) {
+      if (lease && !lease.held) {
+        log.info({ channel: 'telegram', bot: botId }, 'waiting for the polling lease');
+        if (!(await lease.acquire(() => !running))) break;
+        log.info({ channel: 'telegram', bot: botId }, 'polling lease taken');
+      }
+      let updates: Update[];
+      try {
+        abort = new AbortController();
+        updates = await api.getUpdates({ offset, timeout: deps.cfg.channels.telegram.pollTimeoutSeconds, allowed_updates: [...ALLOWED_UPDATES] }, abort.signal as Parameters<Api['getUpdates']>[1]);
+      } catch (err) {
+        if (!running) break;
+        if (err instanceof GrammyError && err.error_code === 401) {
+          log.error({ channel: 'telegram', code: 401 }, 'Telegram rejected the bot token; polling stopped');
+          running = false;
+          break;
+        }
+        // 409 (a webhook is set, or another poller) and network faults: wait and try again.
+        log.warn({ channel: 'telegram', code: err instanceof GrammyError ? err.error_code : 'network' }, 'getUpdates failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      for (const u of updates) {
+        // The sink waits out a Redis outage; the offset moves only past what was handled.
+        await handleUpdate(u);
+        offset = u.update_id + 1;
+      }
+    }
+  };
+
+  const registerCommands = async () => {
+    for (const [lang, commands] of Object.entries(COMMAND_MENUS)) {
+      try {
+        await api.setMyCommands(commands, lang === 'default' ? undefined : { language_code: lang as 'ar' | 'en' | 'fr' });
+      } catch (err) {
+        log.warn({ channel: 'telegram', lang, code: err instanceof GrammyError ? err.error_code : 'network' }, 'setMyCommands failed (not fatal)');
+      }
+    }
+  };
+
+  return {
+    channel: 'telegram',
+    botId,
+    ignored,
+    normalize: normalizeTelegram,
+    handleUpdate,
+    async start(s) {
+      sink = s;
+      try {
+        const me = await api.getMe();
+        log.info({ channel: 'telegram', bot: String(me.id), mode: tg.webhookUrl ? 'webhook' : 'polling' }, 'Telegram bot found');
+      } catch (err) {
+        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) {
+          throw new TiphubError('TIPHUB_CONFIG_INVALID', `Telegram rejected TIPHUB_TELEGRAM_TOKEN (getMe answered ${err.error_code}): check the token BotFather gave`);
+        }
+        throw new TiphubError('TIPHUB_SEND_FAILED', 'Telegram could not be reached to check the bot (getMe)');
+      }
+      await registerCommands();
+      if (tg.webhookUrl) return; // the webhook route (webhook.ts) calls handleUpdate
+      await api.deleteWebhook().catch(() => undefined);
+      running = true;
+      if (counters) lease = new Lease(counters, `${deps.cfg.queue.prefix}:lease:telegram:${botId}`, deps.cfg.channels.telegram.leaseMs, () => log.warn({ channel: 'telegram' }, 'polling lease lost'));
+      loop = poll().catch((err) => log.error({ err, channel: 'telegram' }, 'polling stopped'));
+    },
+    async send(address: string, message: OutboundMessage): Promise<SendResult> {
+      let first: number | null = null;
+      try {
+        for (const part of chunks(message.text, TELEGRAM_TEXT_LIMIT)) {
+          const replyTo = first === null && message.replyTo ? Number(message.replyTo) : null;
+          const sent = await api.sendMessage(Number(address), part, replyTo ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : undefined);
+          first ??= sent.message_id;
+        }
+      } catch (err) {
+        throw sendError(err);
+      }
+      return { nativeId: String(first) };
+    },
+    async stop() {
+      running = false;
+      abort?.abort();
+      await loop;
+      // Confirm what was handled (and nothing else) before letting go.
+      if (offset !== undefined) await api.getUpdates({ offset, timeout: 0, limit: 1 }).catch(() => undefined);
+      await lease?.release();
+      counters?.disconnect();
+      sink = null;
+    },
+  };
+}
