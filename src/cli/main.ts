@@ -9,6 +9,8 @@ import { startHub } from '../hub/hub';
 import { formatVerify } from '../caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
+import { enabledChannels } from '../../adapters/registry';
+import type { ChannelName } from '../contracts/inbound-message';
 import * as os from 'node:os';
 import { OutboxRelay } from '../queue/outbound-queue';
 import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
@@ -79,6 +81,25 @@ export async function main(argv: string[]): Promise<number> {
     .action(async () => {
       const { cfg, log } = context(program);
       const hub = await startHub(cfg, log, { adapters: false });
+      const sig = await waitForSignal();
+      log.info({ signal: sig }, 'stopping');
+      await hub.stop();
+    });
+
+  program
+    .command('adapter')
+    .description('run one channel\'s adapter (receiving, and sending its outbound queue) without the workers')
+    .argument('<channel>', 'telegram')
+    .action(async (channel: string) => {
+      const { cfg, log } = context(program);
+      if (!enabledChannels(cfg).includes(channel as ChannelName)) {
+        throw new TiphubError('TIPHUB_ADAPTER_UNKNOWN', `channel ${JSON.stringify(channel).slice(0, 30)} is not built or not configured (enabled: ${enabledChannels(cfg).join(', ')})`);
+      }
+      const hub = await startHub(cfg, log, { workers: false, channels: [channel as ChannelName] });
+      if (!hub.adapters.has(channel as ChannelName)) {
+        await hub.stop();
+        throw new TiphubError('TIPHUB_CONFIG_INVALID', `the ${channel} adapter did not start (see the log above)`);
+      }
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'stopping');
       await hub.stop();

@@ -112,8 +112,8 @@ export async function startHub(
         return null;
       },
     };
-    if (opts.adapters !== false) {
-      // One control socket per data directory: the hub's (a `tiphub worker` beside it has none).
+    if (opts.adapters !== false && !opts.channels) {
+      // One control socket per data directory: the hub's (a `tiphub worker` or `adapter` beside it has none).
       const control = await startControlServer(cfg.dataDir, ops, log);
       stack.push(() => control.close());
     }
