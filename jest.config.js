@@ -7,4 +7,6 @@ module.exports = {
   testTimeout: 120000,
   // Tests share the machine's Redis and PostgreSQL, each under its own prefix or schema.
   maxWorkers: 1,
+  // A handle a test forgot must not hold CI until its time limit; the warning still shows it.
+  forceExit: true,
 };

@@ -91,7 +91,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
   let loop: Promise<void> | null = null;
   let offset: number | undefined;
   let lease: Lease | null = null;
-  const counters = deps.redis ? connectRedis(deps.redis) : null;
+  let counters: ReturnType<typeof connectRedis> | null = null;
 
   const ctx = () => ({ account: botId, receivedAt: new Date(), messageId: (p: readonly (string | number)[]) => deps.keyring.messageId('telegram', p) });
 
@@ -183,6 +183,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       if (tg.webhookUrl) return; // the webhook route (webhook.ts) calls handleUpdate
       await api.deleteWebhook().catch(() => undefined);
       running = true;
+      counters = deps.redis ? connectRedis(deps.redis) : null;
       if (counters) lease = new Lease(counters, `${deps.cfg.queue.prefix}:lease:telegram:${botId}`, deps.cfg.channels.telegram.leaseMs, () => log.warn({ channel: 'telegram' }, 'polling lease lost'));
       loop = poll().catch((err) => log.error({ err, channel: 'telegram' }, 'polling stopped'));
     },
