@@ -83,7 +83,8 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
   if (!tg) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the Telegram channel needs TIPHUB_TELEGRAM_TOKEN');
   const log = deps.log;
   const botId = tg.token.split(':')[0]!;
-  const api = new Api(tg.token, tg.apiRoot ? { apiRoot: tg.apiRoot } : undefined);
+  // A call that hangs must not hold the hub (grammY waits 500 s by default).
+  const api = new Api(tg.token, { ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), timeoutSeconds: deps.cfg.channels.telegram.pollTimeoutSeconds + 15 });
   const ignored = new Map<string, number>();
   let sink: InboundSink | null = null;
   let running = false;
@@ -129,6 +130,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
         log.info({ channel: 'telegram', bot: botId }, 'polling lease taken');
       }
       let updates: Update[];
+      const asked = Date.now();
       try {
         abort = new AbortController();
         updates = await api.getUpdates({ offset, timeout: deps.cfg.channels.telegram.pollTimeoutSeconds, allowed_updates: [...ALLOWED_UPDATES] }, abort.signal as Parameters<Api['getUpdates']>[1]);
@@ -144,6 +146,8 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
+      // A server that answers at once instead of long polling (a test server, a proxy) is not hammered.
+      if (!updates.length && Date.now() - asked < 100) await new Promise((r) => setTimeout(r, 250));
       for (const u of updates) {
         // The sink waits out a Redis outage; the offset moves only past what was handled.
         await handleUpdate(u);

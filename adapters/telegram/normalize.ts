@@ -79,7 +79,7 @@ export function normalizeTelegram(update: unknown, ctx: NormalizeContext): Inbou
   if (!isObj(from) || num(from.id) === null) return { rejected: true, reason: `${key}: from.id is required in a private chat` };
   if (from.is_bot === true) return { ignored: true, reason: 'message from a bot' };
 
-  const text = str(m.text) ?? str(m.caption);
+  const text = str(m.text) || str(m.caption) || null;
   const files = media(m);
   const venue = isObj(m.venue) ? m.venue : null;
   const loc = isObj(m.location) ? m.location : venue && isObj(venue.location) ? venue.location : null;
