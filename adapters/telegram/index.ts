@@ -13,6 +13,8 @@ import { TiphubError } from '../../src/errors';
 import { Lease } from '../../src/queue/lease';
 import { connectRedis } from '../../src/queue/redis';
 import { normalizeTelegram } from './normalize';
+import { buildWebhookApp } from './webhook';
+import type { FastifyInstance } from 'fastify';
 
 export { normalizeTelegram } from './normalize';
 
@@ -92,6 +94,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
   let loop: Promise<void> | null = null;
   let offset: number | undefined;
   let lease: Lease | null = null;
+  let webhook: FastifyInstance | null = null;
   let counters: ReturnType<typeof connectRedis> | null = null;
 
   const ctx = () => ({ account: botId, receivedAt: new Date(), messageId: (p: readonly (string | number)[]) => deps.keyring.messageId('telegram', p) });
@@ -184,7 +187,14 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
         throw new TiphubError('TIPHUB_SEND_FAILED', 'Telegram could not be reached to check the bot (getMe)');
       }
       await registerCommands();
-      if (tg.webhookUrl) return; // the webhook route (webhook.ts) calls handleUpdate
+      if (tg.webhookUrl) {
+        const listen = deps.cfg.channels.telegram.webhookListen;
+        webhook = await buildWebhookApp({ path: listen.path, secret: tg.webhookSecret!, handleUpdate });
+        await webhook.listen({ host: listen.host, port: listen.port });
+        await api.setWebhook(tg.webhookUrl, { secret_token: tg.webhookSecret!, allowed_updates: [...ALLOWED_UPDATES] });
+        log.info({ channel: 'telegram', listen: `${listen.host}:${listen.port}${listen.path}` }, 'webhook set');
+        return;
+      }
       await api.deleteWebhook().catch(() => undefined);
       running = true;
       counters = deps.redis ? connectRedis(deps.redis) : null;
@@ -205,6 +215,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       return { nativeId: String(first) };
     },
     async stop() {
+      await webhook?.close();
       running = false;
       abort?.abort();
       await loop;
