@@ -5,6 +5,7 @@
  * that were tried or merely fetched): the offset moves past an update only once it is handled, so
  * a crash means redelivery, never loss. One poller per bot at a time, under a Redis lease.
  */
+import { Readable } from 'node:stream';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { AdapterDeps, ChannelAdapter, InboundSink, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
@@ -200,6 +201,27 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       counters = deps.redis ? connectRedis(deps.redis) : null;
       if (counters) lease = new Lease(counters, `${deps.cfg.queue.prefix}:lease:telegram:${botId}`, deps.cfg.channels.telegram.leaseMs, () => log.warn({ channel: 'telegram' }, 'polling lease lost'));
       loop = poll().catch((err) => log.error({ err, channel: 'telegram' }, 'polling stopped'));
+    },
+    async openMedia(fileId: string, maxBytes: number) {
+      let file;
+      try {
+        file = await api.getFile(fileId);
+      } catch (err) {
+        if (err instanceof GrammyError && /too big/i.test(err.description)) throw new TiphubError('TIPHUB_MEDIA_TOO_LARGE', 'Telegram: file is too big for bots');
+        if (err instanceof GrammyError && err.error_code < 500) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', `Telegram getFile answered ${err.error_code}`);
+        throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'Telegram getFile failed', { retryable: true });
+      }
+      if ((file.file_size ?? 0) > maxBytes) throw new TiphubError('TIPHUB_MEDIA_TOO_LARGE', `file of ${file.file_size} bytes over the limit`);
+      if (!file.file_path) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'Telegram gave no file path');
+      const url = `${tg.apiRoot ?? 'https://api.telegram.org'}/file/bot${tg.token}/${file.file_path}`;
+      let res: Response;
+      try {
+        res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+      } catch {
+        throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'download from Telegram failed', { retryable: true });
+      }
+      if (!res.ok || !res.body) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', `download answered ${res.status}`, { retryable: res.status >= 500 });
+      return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     },
     async send(address: string, message: OutboundMessage): Promise<SendResult> {
       let first: number | null = null;

@@ -20,7 +20,7 @@ const SERVICE_KEYS = [
   'video_chat_ended', 'video_chat_scheduled', 'video_chat_participants_invited', 'boost_added',
 ];
 
-function media(m: Obj): MediaRef[] {
+export function media(m: Obj): MediaRef[] {
   const out: MediaRef[] = [];
   const add = (f: unknown, kind: MediaKind, mime: string | null) => {
     if (!isObj(f) || !str(f.file_id)) return;
@@ -126,4 +126,11 @@ export function normalizeTelegram(update: unknown, ctx: NormalizeContext): Inbou
     groupKey: str(m.media_group_id),
     raw: scrub(update, key, num(from.id)!),
   };
+}
+
+/** The media references of a stored raw payload (the sweeper re-reads them from the case log). */
+export function mediaOfRaw(raw: unknown): MediaRef[] {
+  if (!isObj(raw)) return [];
+  const m = raw.message ?? raw.edited_message;
+  return isObj(m) ? media(m) : [];
 }

@@ -80,7 +80,7 @@ const FileSchema = z
         /** Per-channel queue limiter. */
         limits: z
           .record(z.string(), z.object({ max: z.number().int().min(1), durationMs: z.number().int().min(1) }).strict())
-          .default({ simulator: { max: 50, durationMs: 1000 } }),
+          .default({ simulator: { max: 50, durationMs: 1000 }, telegram: { max: 25, durationMs: 1000 } }),
       })
       .strict()
       .prefault({}),

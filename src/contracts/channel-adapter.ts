@@ -43,6 +43,12 @@ export interface ChannelAdapter<Raw = unknown> {
   send(address: string, message: OutboundMessage): Promise<SendResult>;
   /** Drains: acknowledges nothing that was not enqueued. */
   stop(): Promise<void>;
+  /**
+   * Opens a media file the platform holds (the media step streams it into the store). Throws
+   * TIPHUB_MEDIA_TOO_LARGE / TIPHUB_MEDIA_UNREADABLE when it can never succeed, a retryable
+   * error otherwise. Absent: the channel's media arrive already stored (the simulator).
+   */
+  openMedia?(ref: string, maxBytes: number): Promise<NodeJS.ReadableStream>;
 }
 
 export interface AdapterDeps {

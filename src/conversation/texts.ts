@@ -12,7 +12,7 @@ import { LANGUAGES, type Language } from './language';
 
 export const TEXT_KEYS = [
   'language_name', 'welcome', 'ack', 'help', 'lang_set', 'lang_usage', 'status_received', 'status_review', 'status_closed',
-  'status_unknown', 'status_usage', 'status_limited', 'stopped', 'reply',
+  'status_unknown', 'status_usage', 'status_limited', 'stopped', 'media_missing', 'reply',
 ] as const;
 export type TextKey = (typeof TEXT_KEYS)[number];
 

@@ -16,6 +16,7 @@ import { OutboxRelay } from '../queue/outbound-queue';
 import { connectRedis } from '../queue/redis';
 import { startIntakeWorker } from '../../workers/intake/worker';
 import { startOutboundWorker } from '../../workers/outbound/worker';
+import { startMediaWorker } from '../../workers/media/worker';
 import { openCaseLogAccess } from './access';
 import { caseLogOps, startControlServer, type OpHandler } from './control';
 import { provideRedis } from './redis-provision';
@@ -61,6 +62,8 @@ export async function startHub(
       flood: cfg.conversation.enabled ? { counters, perMinute: cfg.conversation.floodPerMinute, prefix: cfg.queue.prefix } : undefined,
     });
     const running = new Map<ChannelName, ChannelAdapter>();
+    const mediaRelay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
+    stack.push(() => mediaRelay.close());
     if (opts.adapters !== false) {
       for (const channel of enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c))) {
         const adapter: ChannelAdapter = adapters[channel]({
@@ -83,6 +86,14 @@ export async function startHub(
           stopping = true;
           await adapter.stop();
         });
+        if (adapter.openMedia) {
+          const media = startMediaWorker({
+            cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, log,
+            relay: cfg.conversation.enabled ? mediaRelay : null,
+            maxBytes: channel === 'telegram' ? cfg.channels.telegram.mediaMaxBytes : cfg.media.maxBytes,
+          });
+          stack.push(() => media.close());
+        }
         if (cfg.conversation.enabled) {
           const out = startOutboundWorker({ cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, texts, log });
           stack.push(() => out.close());

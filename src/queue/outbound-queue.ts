@@ -12,7 +12,7 @@ import { redisOptions, type RedisTarget } from './redis';
 
 export const SEAL_AAD_OUTBOUND = 'outbound-job';
 
-export type OutboundKind = 'welcome' | 'ack' | 'help' | 'lang' | 'status' | 'stopped' | 'reply';
+export type OutboundKind = 'welcome' | 'ack' | 'help' | 'lang' | 'status' | 'stopped' | 'reply' | 'media_missing';
 
 export interface OutboundJobPayload {
   readonly outboxId: number;

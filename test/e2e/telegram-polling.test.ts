@@ -29,11 +29,11 @@ describe('telegram long polling', () => {
   });
 
   test('killing the adapter in the middle of a batch loses nothing and duplicates nothing', async () => {
-    const N = 300;
+    const N = 2000;
     for (let i = 0; i < N; i++) api.push(textUpdate(100000 + i, 1, `Report ${i}: armed men seen near checkpoint ${i % 17}`));
     const first = startCli(['adapter', 'telegram'], env);
     procs.push(first);
-    await waitFor(async () => (await queue.getJobCounts('waiting')).waiting >= 150, 60_000, 2);
+    await waitFor(async () => (await queue.getJobCounts("waiting")).waiting >= 500, 60_000, 2);
     first.child.kill('SIGKILL');
     await first.stop();
     const atKill = { jobs: (await queue.getJobCounts('waiting')).waiting, confirmed: api.confirmed };

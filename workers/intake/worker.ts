@@ -18,6 +18,13 @@ import { OutboxRelay } from '../../src/queue/outbound-queue';
 import { parseCommand } from '../../src/conversation/commands';
 import { detectLanguage, isLanguage } from '../../src/conversation/language';
 import { handleCommand, statusAllowed } from './commands';
+import { createMediaQueue, enqueueMedia } from '../media/worker';
+import { mediaOfRaw } from '../../adapters/telegram/normalize';
+
+/** The platform's media reference, from a report's unsealed raw payload. */
+function mediaRefFromRaw(raw: unknown, channel: string, idx: number): string | null {
+  return channel === 'telegram' ? (mediaOfRaw(raw)[idx]?.ref ?? null) : null;
+}
 import { Batcher } from './batcher';
 import { writeBatch, type IntakeItem, type IntakeResult } from './write-batch';
 
@@ -83,9 +90,33 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       relaying = null;
     });
   };
+  // Media the platform holds go to their channel's media step once the reports are committed.
+  const mediaQueues = new Map<string, ReturnType<typeof createMediaQueue>>();
+  const queueMedia = async (items: { channel: string; reportId: string; idx: number; ref: string }[]) => {
+    for (const channel of new Set(items.map((i) => i.channel))) {
+      let q = mediaQueues.get(channel);
+      if (!q) mediaQueues.set(channel, (q = createMediaQueue(opts.redis, cfg, channel)));
+      await enqueueMedia(q, caselog.keyring, caselog.instance, items.filter((i) => i.channel === channel)).catch((err) =>
+        log.warn({ err, channel }, 'media enqueue failed; the sweeper will retry'),
+      );
+    }
+  };
+  const sweepMedia = async () => {
+    const { rows } = await caselog.db.query<{ channel: string; report_id: string; idx: number; raw: string }>(
+      `SELECT r.channel, rm.report_id, rm.idx, r.raw_sealed AS raw FROM report_media rm JOIN reports r ON r.id = rm.report_id
+        WHERE rm.state = 'pending' AND r.created_at < now() - interval '2 minutes' LIMIT 200`,
+    );
+    // The platform reference is in the sealed message only: re-read it from the raw payload.
+    const items = rows.flatMap((r) => {
+      const ref = mediaRefFromRaw(caselog.keyring.unseal(r.raw, SEAL_AAD_RAW), r.channel, r.idx);
+      return ref ? [{ channel: r.channel, reportId: r.report_id, idx: r.idx, ref }] : [];
+    });
+    await queueMedia(items);
+  };
   const sweeper = converse
     ? setInterval(() => {
         relay.sweep(caselog.db, Math.max(1000, cfg.conversation.outboxSweepMs)).catch((err) => log.warn({ err }, 'outbox sweep failed'));
+        sweepMedia().catch((err) => log.warn({ err }, 'media sweep failed'));
       }, cfg.conversation.outboxSweepMs)
     : null;
   const batcher = new Batcher<IntakeItem, IntakeResult>({
@@ -95,6 +126,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     write: async (items) => {
       const written = await writeBatch(caselog.db, items, { group, rules: cfg.grouping, converse });
       if (written.outbox.length) relayNow(written.outbox);
+      if (written.pendingMedia.length) void queueMedia(written.pendingMedia);
       return written.results;
     },
     onWritten: (items, results, ms) => {
@@ -162,6 +194,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       await batcher.drain();
       while (relaying) await relaying;
       await relay.close();
+      await Promise.all([...mediaQueues.values()].map((q) => q.close()));
       counters.disconnect();
     },
   };

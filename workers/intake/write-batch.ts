@@ -39,6 +39,8 @@ export interface BatchWritten {
   readonly results: IntakeResult[];
   /** Outbox rows written with the batch, to relay once it committed. */
   readonly outbox: number[];
+  /** Media the platform still holds: for the media step of their channel. */
+  readonly pendingMedia: { channel: string; reportId: string; idx: number; ref: string }[];
 }
 
 /** A 64-bit advisory lock key for a value, as text (PostgreSQL bigint). */
@@ -143,7 +145,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     .sort((a, b) => Date.parse(a.message.sentAt) - Date.parse(b.message.sentAt) || (a.message.id < b.message.id ? -1 : 1));
   const results = new Map<string, IntakeResult>();
   for (const id of present) results.set(id, { id, status: 'present' });
-  if (fresh.length === 0) return { results: batch.map((it) => results.get(it.message.id)!), outbox: [] };
+  if (fresh.length === 0) return { results: batch.map((it) => results.get(it.message.id)!), outbox: [], pendingMedia: [] };
 
   // 3. Informants: one row per pseudonym; the sealed address is kept from the first message.
   const informants = new Map<string, { pseudonym: string; channel: string; address_sealed: string; first_seen: string; last_seen: string; language: string | null }>();
@@ -369,5 +371,8 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     results.set(r.id, { id: r.id, status: 'inserted', caseRef: refOf.get(r.case_id)!, newCase: createdIds.has(r.case_id) });
   });
   const ob = written.rows[0]!.outbox;
-  return { results: batch.map((it) => results.get(it.message.id)!), outbox: (typeof ob === 'string' ? (JSON.parse(ob) as number[]) : ob).map(Number) };
+  const pendingMedia = fresh.flatMap((it) =>
+    it.message.media.flatMap((md, idx) => (md.sha256 ? [] : [{ channel: it.message.channel, reportId: it.message.id, idx, ref: md.ref }])),
+  );
+  return { results: batch.map((it) => results.get(it.message.id)!), outbox: (typeof ob === 'string' ? (JSON.parse(ob) as number[]) : ob).map(Number), pendingMedia };
 }

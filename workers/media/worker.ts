@@ -1,0 +1,185 @@
+/**
+ * workers/media: the media step every channel reuses, on `media-<channel>`, run where the channel's
+ * credentials are (beside its adapter). A report is committed first with its media `pending`; this
+ * step streams each file into the content-addressed store (size cap, sha256 while streaming, MIME
+ * sniffed) and marks it `stored`, or `missing` with the reason, and then tells the informant. An
+ * exact copy (same sha256) of media in another case moves a report that is alone in its case
+ * there (an event in both chains); otherwise the match is recorded as an event.
+ */
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Config } from '../../src/config';
+import type { Db } from '../../src/caselog/db';
+import { appendCaseEvent } from '../../src/caselog/events';
+import type { Keyring } from '../../src/crypto/keyring';
+import type { ChannelAdapter } from '../../src/contracts/channel-adapter';
+import { isTiphubError, TiphubError } from '../../src/errors';
+import type { Logger } from '../../src/log';
+import { MediaStore } from '../../src/media/store';
+import { addOutbox, type OutboxRelay } from '../../src/queue/outbound-queue';
+import { redisOptions, type RedisTarget } from '../../src/queue/redis';
+
+export const SEAL_AAD_MEDIA = 'media-job';
+
+export interface MediaJobPayload {
+  readonly reportId: string;
+  readonly idx: number;
+  readonly ref: string;
+}
+
+export function mediaQueueName(channel: string): string {
+  return `media-${channel}`;
+}
+
+export function createMediaQueue(redis: RedisTarget, cfg: Pick<Config, 'queue'>, channel: string) {
+  return new Queue<{ v: 1; sealed: string }>(mediaQueueName(channel), {
+    connection: redisOptions(redis),
+    prefix: cfg.queue.prefix,
+    defaultJobOptions: {
+      attempts: 6,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { age: cfg.queue.keepCompleted.ageSeconds, count: cfg.queue.keepCompleted.count },
+      removeOnFail: { age: cfg.queue.keepFailed.ageSeconds, count: cfg.queue.keepFailed.count },
+    },
+  });
+}
+
+/** Queues the pending media of these reports (job ids make a second call harmless). */
+export async function enqueueMedia(
+  queue: ReturnType<typeof createMediaQueue>,
+  keyring: Keyring,
+  instance: string,
+  items: readonly { reportId: string; idx: number; ref: string }[],
+): Promise<void> {
+  if (!items.length) return;
+  await queue.addBulk(
+    items.map((it) => ({
+      name: 'media',
+      data: { v: 1 as const, sealed: keyring.seal({ reportId: it.reportId, idx: it.idx, ref: it.ref } satisfies MediaJobPayload, SEAL_AAD_MEDIA) },
+      opts: { jobId: `md-${instance}-${it.reportId}-${it.idx}` },
+    })),
+  );
+}
+
+export interface MediaWorkerOptions {
+  readonly cfg: Readonly<Config>;
+  readonly redis: RedisTarget;
+  readonly db: Db;
+  readonly keyring: Keyring;
+  readonly adapter: ChannelAdapter;
+  readonly relay: OutboxRelay | null;
+  readonly maxBytes: number;
+  readonly log: Logger;
+}
+
+const mb = (n: number) => (n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
+
+export function startMediaWorker(opts: MediaWorkerOptions) {
+  const { db, keyring, adapter, log } = opts;
+  const store = new MediaStore(path.join(opts.cfg.dataDir, 'media'));
+  const channel = adapter.channel;
+
+  const markMissing = async (p: MediaJobPayload, reason: string) => {
+    const ids = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ case_id: number; informant: string; native_id: string }>(
+        `UPDATE report_media rm SET state = 'missing', reason = $3 FROM reports r
+          WHERE rm.report_id = $1 AND rm.idx = $2 AND r.id = rm.report_id AND rm.state = 'pending'
+          RETURNING r.case_id, r.informant, r.native_id`,
+        [p.reportId, p.idx, reason],
+      );
+      const r = rows[0];
+      if (!r) return [];
+      await appendCaseEvent(tx, r.case_id, 'media.missing', 'media', { report: p.reportId, idx: p.idx, reason });
+      return addOutbox(tx, [
+        { channel, pseudonym: r.informant, caseId: r.case_id, kind: 'media_missing', data: { key: 'media_missing', params: { limit: mb(opts.maxBytes) }, replyTo: r.native_id } },
+      ]);
+    });
+    if (opts.relay && ids.length) await opts.relay.relay(db, ids).catch(() => undefined);
+  };
+
+  const processor = async (job: Job<{ v: 1; sealed: string }>) => {
+    const p = keyring.unseal<MediaJobPayload>(job.data.sealed, SEAL_AAD_MEDIA);
+    let stored;
+    try {
+      if (!adapter.openMedia) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', `the ${channel} channel cannot fetch media`);
+      const stream = await adapter.openMedia(p.ref, opts.maxBytes);
+      stored = await store.put(Readable.from(stream as AsyncIterable<Buffer>), opts.maxBytes);
+    } catch (err) {
+      const final = !(isTiphubError(err) && err.retryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!final) throw err;
+      const reason = isTiphubError(err, 'TIPHUB_MEDIA_TOO_LARGE') ? `larger than ${mb(opts.maxBytes)}` : isTiphubError(err) ? err.message : 'download failed';
+      await markMissing(p, reason);
+      throw new UnrecoverableError(isTiphubError(err) ? `${err.code}: ${err.message}` : 'download failed');
+    }
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO media (sha256, mime, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`, [stored.sha256, stored.mime, stored.size]);
+      const { rows } = await tx.query<{ case_id: number }>(
+        `UPDATE report_media rm SET state = 'stored', sha256 = $3, reason = NULL FROM reports r
+          WHERE rm.report_id = $1 AND rm.idx = $2 AND r.id = rm.report_id AND rm.state = 'pending' RETURNING r.case_id`,
+        [p.reportId, p.idx, stored.sha256],
+      );
+      const caseId = rows[0]?.case_id;
+      if (caseId === undefined) return;
+      await appendCaseEvent(tx, caseId, 'media.stored', 'media', { report: p.reportId, idx: p.idx, sha256: stored.sha256 });
+      // Exact media match: the earliest other report with these bytes, in another case.
+      const { rows: match } = await tx.query<{ report_id: string; case_id: number }>(
+        `SELECT rm.report_id, r.case_id FROM report_media rm JOIN reports r ON r.id = rm.report_id
+          WHERE rm.sha256 = $1 AND r.case_id <> $2 ORDER BY r.sent_at, r.id LIMIT 1`,
+        [stored.sha256, caseId],
+      );
+      const m = match[0];
+      if (!m) return;
+      const { rows: alone } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM reports WHERE case_id = $1', [caseId]);
+      if (alone[0]!.n === 1) await moveReport(tx, p.reportId, caseId, m.case_id, { of: m.report_id, kind: 'media' });
+      else await appendCaseEvent(tx, caseId, 'media.match', 'media', { report: p.reportId, sameAs: m.report_id });
+    });
+    return { stored: true };
+  };
+
+  const worker = new Worker(mediaQueueName(channel), processor, {
+    connection: redisOptions(opts.redis, { forWorker: true }),
+    prefix: opts.cfg.queue.prefix,
+    // A slow download holds only its own slot: other informants' media and messages go on.
+    concurrency: 4,
+  });
+  worker.on('failed', (job, err) => log.warn({ channel, jobId: job?.id, code: (err as TiphubError).code }, 'media job failed'));
+  worker.on('error', (err) => log.error({ err, channel }, 'media worker error'));
+  return { worker, close: () => worker.close() };
+}
+
+/** Moves a report to another case: an event in each chain, counters recounted in both. */
+export async function moveReport(
+  tx: import('../../src/caselog/db').Queryable,
+  reportId: string,
+  from: number,
+  to: number,
+  duplicate: { of: string; kind: string },
+): Promise<void> {
+  const { rows } = await tx.query<{ informant: string; channel: string }>('SELECT informant, channel FROM reports WHERE id = $1', [reportId]);
+  const r = rows[0]!;
+  // The report's content hash does not cover its case or duplicate link: carry its subject over.
+  const { rows: ev } = await tx.query<{ subject: string }>(
+    `SELECT data->>'subject' AS subject FROM events WHERE case_id = $1 AND kind IN ('report.added', 'report.moved-in') AND data->>'report' = $2 ORDER BY seq DESC LIMIT 1`,
+    [from, reportId],
+  );
+  const subject = ev[0]!.subject;
+  await tx.query('UPDATE reports SET case_id = $2, duplicate_of = $3, duplicate_kind = $4 WHERE id = $1', [reportId, to, duplicate.of, duplicate.kind]);
+  await appendCaseEvent(tx, from, 'report.moved-out', 'media', { report: reportId, to });
+  await appendCaseEvent(tx, to, 'report.moved-in', 'media', { report: reportId, from, subject, duplicate });
+  await tx.query('INSERT INTO case_informants (case_id, pseudonym, channel) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [to, r.informant, r.channel]);
+  await tx.query('DELETE FROM case_informants WHERE case_id = $1 AND pseudonym = $2 AND NOT EXISTS (SELECT 1 FROM reports WHERE case_id = $1 AND informant = $2)', [
+    from,
+    r.informant,
+  ]);
+  await tx.query(
+    `UPDATE cases c SET
+        report_count = s.n, informant_count = s.ni, channels = s.channels, first_report_at = s.first_at, last_report_at = s.last_at, updated_at = now()
+       FROM (SELECT x.id, count(r.id)::int AS n, count(DISTINCT r.informant)::int AS ni,
+                    COALESCE(array_agg(DISTINCT r.channel ORDER BY r.channel) FILTER (WHERE r.id IS NOT NULL), '{}') AS channels,
+                    min(r.sent_at) AS first_at, max(r.sent_at) AS last_at
+               FROM (VALUES ($1::int), ($2::int)) AS x(id) LEFT JOIN reports r ON r.case_id = x.id GROUP BY x.id) s
+      WHERE c.id = s.id`,
+    [from, to],
+  );
+}
