@@ -103,8 +103,10 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
   const handleUpdate = async (update: unknown): Promise<void> => {
     const n = normalizeTelegram(update, ctx());
     if (isIgnored(n)) {
-      const kind = n.reason.replace(/ .*/, '');
+      const kind = n.reason.startsWith('update kind ') ? n.reason.slice(12) : n.reason.replace(/ .*/, '');
       ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
+      // Counted where operators can see it (no id in the key): `HGETALL <prefix>:ignored:telegram`.
+      await counters?.hincrby(`${deps.cfg.queue.prefix}:ignored:telegram`, kind, 1).catch(() => undefined);
       log.debug({ channel: 'telegram', reason: n.reason }, 'update ignored');
       return;
     }
@@ -188,6 +190,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
         throw new TiphubError('TIPHUB_SEND_FAILED', 'Telegram could not be reached to check the bot (getMe)');
       }
       await registerCommands();
+      counters = deps.redis ? connectRedis(deps.redis) : null;
       if (tg.webhookUrl) {
         const listen = deps.cfg.channels.telegram.webhookListen;
         webhook = await buildWebhookApp({ path: listen.path, secret: tg.webhookSecret!, handleUpdate });
@@ -198,7 +201,6 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       }
       await api.deleteWebhook().catch(() => undefined);
       running = true;
-      counters = deps.redis ? connectRedis(deps.redis) : null;
       if (counters) lease = new Lease(counters, `${deps.cfg.queue.prefix}:lease:telegram:${botId}`, deps.cfg.channels.telegram.leaseMs, () => log.warn({ channel: 'telegram' }, 'polling lease lost'));
       loop = poll().catch((err) => log.error({ err, channel: 'telegram' }, 'polling stopped'));
     },

@@ -7,6 +7,7 @@ import { startCli, type Background } from '../helpers/cli';
 import { BotApiStandin, textUpdate } from '../helpers/bot-api-standin';
 import { createIntakeQueue, type IntakeQueue } from '../../src/queue/intake-queue';
 import { openPostgres } from '../../src/caselog/db';
+import { connectRedis } from '../../src/queue/redis';
 
 describe('telegram long polling', () => {
   let s: TestSetup;
@@ -71,5 +72,26 @@ describe('telegram long polling', () => {
     api.push(textUpdate(555, 9, 'Smoke rising from the refinery'));
     await waitFor(async () => (await queue.getJobCounts('waiting')).waiting >= 1, 15_000);
     expect(api.pending()).toBeLessThanOrEqual(1);
+  });
+
+  test('a token Telegram rejects stops the Telegram channel with a clear error; the hub runs on; ignored updates are counted', async () => {
+    const hub = startCli(['start'], { ...env, TIPHUB_TELEGRAM_TOKEN: '7000000001:AAwrongwrongwrongwrongwrongwrongwrong0' });
+    procs.push(hub);
+    await hub.waitForOutput(/"channels":\["simulator"\],"msg":"hub ready"/);
+    expect(hub.output()).toMatch(/"code":"TIPHUB_CONFIG_INVALID".*Telegram rejected TIPHUB_TELEGRAM_TOKEN \(getMe answered 401\).*"channel":"telegram","msg":"channel not started"/);
+    expect(await hub.stop('SIGTERM')).toBe(0);
+
+    const good = startCli(['adapter', 'telegram'], env);
+    procs.push(good);
+    api.push({ message: { message_id: 1, from: { id: 9, is_bot: false, first_name: 'G' }, chat: { id: -100123, type: 'group', title: 'G' }, date: 1781068331, text: 'hi all' } });
+    api.push({ channel_post: { message_id: 2, chat: { id: -100777, type: 'channel', title: 'C' }, date: 1781068331, text: 'news' } });
+    const r = connectRedis(s.env.REDIS_URL!);
+    try {
+      await waitFor(async () => Object.keys(await r.hgetall(`${s.prefix}:ignored:telegram`)).length === 2, 20_000);
+      expect(await r.hgetall(`${s.prefix}:ignored:telegram`)).toEqual({ group: '1', channel_post: '1' });
+    } finally {
+      r.disconnect();
+    }
+    expect((await queue.getJobCounts('waiting')).waiting).toBe(0);
   });
 });
