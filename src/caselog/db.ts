@@ -44,8 +44,12 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
     /* an idle client lost its connection; the next query reconnects */
   });
   try {
-    if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    else await pool.query('SELECT 1');
+    if (schema) {
+      // Two processes creating it at once: the loser's "already exists" is success too.
+      await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((err: { code?: string }) => {
+        if (err.code !== '23505' && err.code !== '42P06') throw err;
+      });
+    } else await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw wrapConnectError(err);

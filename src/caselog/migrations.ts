@@ -183,14 +183,20 @@ CREATE INDEX outbox_pending ON outbox (created_at) WHERE enqueued_at IS NULL;
   },
 ];
 
+const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(7202611240)';
+
 export async function migrate(db: Db): Promise<number[]> {
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Under the lock too: two processes starting on a new database would both try to create it.
+  await db.transaction(async (tx) => {
+    await tx.query(MIGRATION_LOCK);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   const applied: number[] = [];
   for (const m of migrations) {
     const done = await db.transaction(async (tx) => {
       // Serialises concurrent starters (several workers against one PostgreSQL).
-      await tx.query('SELECT pg_advisory_xact_lock(7202611240)');
+      await tx.query(MIGRATION_LOCK);
       const { rows } = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [m.id]);
       if (rows.length) return false;
       for (const stmt of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await tx.query(stmt);

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeConfig, loadConfig, type Config } from '../config';
-import { isTiphubError, TiphubError } from '../errors';
+import { describeForeignError, isTiphubError, TiphubError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { openCaseLogAccess } from '../hub/access';
 import { startHub } from '../hub/hub';
@@ -224,7 +224,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tiphub: ${err.code}: ${err.message}${err.retryable ? ' (may succeed if tried again)' : ''}\n`);
       return 1;
     }
-    throw err;
+    // A foreign error's message may quote data (PostgreSQL does): name and code only.
+    process.stderr.write(`tiphub: unexpected error (${describeForeignError(err)})\n`);
+    return 1;
   }
   return exitCode;
 }
