@@ -207,6 +207,34 @@ export async function main(argv: string[]): Promise<number> {
       });
   }
 
+  const kase = program.command('case').description('correct the grouping (each correction is an event in the chains involved)');
+  kase
+    .command('merge')
+    .description('move every report of the second case into the first; the second is closed and its reference answers for the first')
+    .argument('<into>', 'the case that stays')
+    .argument('<from>', 'the case merged into it')
+    .option('--as <operator>', 'who does it, for the case history', os.userInfo().username)
+    .action(async (into: string, from: string, o: { as: string }) => {
+      const { cfg, log } = context(program);
+      await withOperatorService(cfg, log, async (service) => {
+        const r = await service.mergeCases(into, from, o.as);
+        process.stdout.write(`case ${r.from} merged into ${r.into} (${r.moved} report(s) moved)\n`);
+      });
+    });
+  kase
+    .command('split')
+    .description('move one report out of its case into a new case')
+    .argument('<ref>')
+    .argument('<report>', 'the report id (as in the export)')
+    .option('--as <operator>', 'who does it, for the case history', os.userInfo().username)
+    .action(async (ref: string, report: string, o: { as: string }) => {
+      const { cfg, log } = context(program);
+      await withOperatorService(cfg, log, async (service) => {
+        const r = await service.splitReport(ref, report, o.as);
+        process.stdout.write(`report ${report} moved from ${r.from} to the new case ${r.to}\n`);
+      });
+    });
+
   program
     .command('chat')
     .description('play an informant on the simulator channel of the running hub (try the line in a minute)')

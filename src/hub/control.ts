@@ -42,6 +42,8 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     verify: async () => service.verify(),
     reply: async (a) => service.reply(a as unknown as ReplyRequest),
     'informant.block': async (a) => service.setBlocked(String(a.pseudonym), a.blocked !== false, String(a.actor ?? 'operator')),
+    'case.merge': async (a) => service.mergeCases(String(a.into), String(a.from), String(a.actor ?? 'operator')),
+    'case.split': async (a) => service.splitReport(String(a.ref), String(a.report), String(a.actor ?? 'operator')),
   };
 }
 
@@ -217,5 +219,11 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   async setBlocked(pseudonym: string, blocked: boolean, actor: string) {
     await callHub(this.dataDir, 'informant.block', { pseudonym, blocked, actor });
+  }
+  mergeCases(into: string, from: string, actor: string) {
+    return callHub<{ into: string; from: string; moved: number }>(this.dataDir, 'case.merge', { into, from, actor });
+  }
+  splitReport(ref: string, report: string, actor: string) {
+    return callHub<{ from: string; to: string }>(this.dataDir, 'case.split', { ref, report, actor });
   }
 }

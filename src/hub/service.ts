@@ -10,6 +10,7 @@ import { verifyCaseLog, type VerifyResult } from '../caselog/verify';
 import { readKeyCheck } from '../caselog/open';
 import { queueReply, setBlocked, type ReplyRequest, type ReplyResult } from '../conversation/operator';
 import type { OutboxRelay } from '../queue/outbound-queue';
+import { mergeCases, splitReport } from '../caselog/corrections';
 
 export interface CaseLogService {
   readonly via: 'local' | 'hub';
@@ -20,6 +21,8 @@ export interface CaseLogService {
   verify(): Promise<VerifyResult>;
   reply(req: ReplyRequest): Promise<ReplyResult>;
   setBlocked(pseudonym: string, blocked: boolean, actor: string): Promise<void>;
+  mergeCases(into: string, from: string, actor: string): Promise<{ into: string; from: string; moved: number }>;
+  splitReport(ref: string, reportId: string, actor: string): Promise<{ from: string; to: string }>;
 }
 
 export class LocalCaseLogService implements CaseLogService {
@@ -62,5 +65,13 @@ export class LocalCaseLogService implements CaseLogService {
 
   setBlocked(pseudonym: string, blocked: boolean, actor: string) {
     return setBlocked(this.db, pseudonym, blocked, actor);
+  }
+
+  mergeCases(into: string, from: string, actor: string) {
+    return mergeCases(this.db, into, from, actor);
+  }
+
+  splitReport(ref: string, reportId: string, actor: string) {
+    return splitReport(this.db, ref, reportId, actor);
   }
 }

@@ -12,6 +12,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../../src/config';
 import type { Db } from '../../src/caselog/db';
 import { appendCaseEvent } from '../../src/caselog/events';
+import { moveReport } from '../../src/caselog/move';
 import type { Keyring } from '../../src/crypto/keyring';
 import type { ChannelAdapter } from '../../src/contracts/channel-adapter';
 import { isTiphubError, TiphubError } from '../../src/errors';
@@ -146,40 +147,4 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
   worker.on('failed', (job, err) => log.warn({ channel, jobId: job?.id, code: (err as TiphubError).code }, 'media job failed'));
   worker.on('error', (err) => log.error({ err, channel }, 'media worker error'));
   return { worker, close: () => worker.close() };
-}
-
-/** Moves a report to another case: an event in each chain, counters recounted in both. */
-export async function moveReport(
-  tx: import('../../src/caselog/db').Queryable,
-  reportId: string,
-  from: number,
-  to: number,
-  duplicate: { of: string; kind: string },
-): Promise<void> {
-  const { rows } = await tx.query<{ informant: string; channel: string }>('SELECT informant, channel FROM reports WHERE id = $1', [reportId]);
-  const r = rows[0]!;
-  // The report's content hash does not cover its case or duplicate link: carry its subject over.
-  const { rows: ev } = await tx.query<{ subject: string }>(
-    `SELECT data->>'subject' AS subject FROM events WHERE case_id = $1 AND kind IN ('report.added', 'report.moved-in') AND data->>'report' = $2 ORDER BY seq DESC LIMIT 1`,
-    [from, reportId],
-  );
-  const subject = ev[0]!.subject;
-  await tx.query('UPDATE reports SET case_id = $2, duplicate_of = $3, duplicate_kind = $4 WHERE id = $1', [reportId, to, duplicate.of, duplicate.kind]);
-  await appendCaseEvent(tx, from, 'report.moved-out', 'media', { report: reportId, to });
-  await appendCaseEvent(tx, to, 'report.moved-in', 'media', { report: reportId, from, subject, duplicate });
-  await tx.query('INSERT INTO case_informants (case_id, pseudonym, channel) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [to, r.informant, r.channel]);
-  await tx.query('DELETE FROM case_informants WHERE case_id = $1 AND pseudonym = $2 AND NOT EXISTS (SELECT 1 FROM reports WHERE case_id = $1 AND informant = $2)', [
-    from,
-    r.informant,
-  ]);
-  await tx.query(
-    `UPDATE cases c SET
-        report_count = s.n, informant_count = s.ni, channels = s.channels, first_report_at = s.first_at, last_report_at = s.last_at, updated_at = now()
-       FROM (SELECT x.id, count(r.id)::int AS n, count(DISTINCT r.informant)::int AS ni,
-                    COALESCE(array_agg(DISTINCT r.channel ORDER BY r.channel) FILTER (WHERE r.id IS NOT NULL), '{}') AS channels,
-                    min(r.sent_at) AS first_at, max(r.sent_at) AS last_at
-               FROM (VALUES ($1::int), ($2::int)) AS x(id) LEFT JOIN reports r ON r.case_id = x.id GROUP BY x.id) s
-      WHERE c.id = s.id`,
-    [from, to],
-  );
 }
