@@ -48,7 +48,6 @@ const FileSchema = z
     grouping: z
       .object({
         followupMinutes: z.number().min(0).max(24 * 60).default(10),
-        exactWindowHours: z.number().min(0).max(24 * 365).default(24),
         /** A text shorter than this (letters and digits, after normalization) never matches others. */
         minChars: z.number().int().min(1).default(12),
         minWords: z.number().int().min(1).default(3),

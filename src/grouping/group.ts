@@ -3,7 +3,8 @@
  * replace it whole. The foundation's rules, every window measured on `sentAt`:
  * 0. an edit → the case of the message it edits;
  * 1. same `groupKey` from the same informant (an album) → that case;
- * 2. the same normalized text (not short) within `exactWindowHours` → the case of its earliest copy;
+ * 2. the same normalized text (not short) → the open case of its earliest copy, whatever its age;
+ *    a copy of a closed case opens a new case linked to it (`duplicate.of` names the closed copy);
  * 3. the same informant within `followupMinutes` → the case of their nearest message;
  * 4. otherwise a new case.
  */
@@ -31,7 +32,6 @@ export interface GroupingDecision {
 
 export interface GroupingRules {
   readonly followupMinutes: number;
-  readonly exactWindowHours: number;
 }
 
 /** `items` come sorted by sentAt; decisions are returned in the same order. */
@@ -53,7 +53,6 @@ interface Row {
 const toMs = (t: Date | string) => (t instanceof Date ? t.getTime() : Date.parse(t));
 
 export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
-  const exactMs = rules.exactWindowHours * 3_600_000;
   const followMs = rules.followupMinutes * 60_000;
   const at = items.map((it) => it.sentAt.toISOString());
 
@@ -63,13 +62,18 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
   const edits = items.map((it, i) => ({ i, of: it.editOf ?? null })).filter((x) => x.of);
 
   // One statement for the three lookups: copies of the text, the album, the informant's nearby messages.
-  const { rows } = await tx.query<Row & { k: 'exact' | 'album' | 'follow' | 'edit' }>(
+  const { rows } = await tx.query<Row & { k: 'exact' | 'closed' | 'album' | 'follow' | 'edit' }>(
     `SELECT 'exact' AS k, x.i, r.id, r.case_id, r.sent_at
        FROM jsonb_to_recordset($1::jsonb) AS x(i int, fp text, at timestamptz)
        CROSS JOIN LATERAL (
-         SELECT id, case_id, sent_at FROM reports
-          WHERE fingerprint = x.fp AND sent_at BETWEEN x.at - make_interval(secs => $4) AND x.at + make_interval(secs => $4)
-          ORDER BY sent_at, id LIMIT 1) r
+         SELECT r.id, r.case_id, r.sent_at FROM reports r JOIN cases c ON c.id = r.case_id
+          WHERE r.fingerprint = x.fp AND c.status <> 'closed' AND c.merged_into IS NULL
+          ORDER BY r.sent_at, r.id LIMIT 1) r
+     UNION ALL
+     SELECT 'closed', x.i, r.id, r.case_id, r.sent_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(i int, fp text, at timestamptz)
+       CROSS JOIN LATERAL (
+         SELECT id, case_id, sent_at FROM reports WHERE fingerprint = x.fp ORDER BY sent_at, id LIMIT 1) r
      UNION ALL
      SELECT 'album', x.i, r.id, r.case_id, r.sent_at
        FROM jsonb_to_recordset($2::jsonb) AS x(i int, p text, g text)
@@ -77,19 +81,20 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
          SELECT id, case_id, sent_at FROM reports WHERE informant = x.p AND group_key = x.g ORDER BY sent_at, id LIMIT 1) r
      UNION ALL
      SELECT 'edit', x.i, r.id, r.case_id, r.sent_at
-       FROM jsonb_to_recordset($6::jsonb) AS x(i int, "of" text) JOIN reports r ON r.id = x."of"
+       FROM jsonb_to_recordset($5::jsonb) AS x(i int, "of" text) JOIN reports r ON r.id = x."of"
      UNION ALL
      SELECT 'follow', x.i, r.id, r.case_id, r.sent_at
        FROM jsonb_to_recordset($3::jsonb) AS x(i int, p text, at timestamptz)
        CROSS JOIN LATERAL (
          SELECT id, case_id, sent_at FROM reports
-          WHERE informant = x.p AND sent_at BETWEEN x.at - make_interval(secs => $5) AND x.at + make_interval(secs => $5)
+          WHERE informant = x.p AND sent_at BETWEEN x.at - make_interval(secs => $4) AND x.at + make_interval(secs => $4)
           ORDER BY abs(extract(epoch FROM sent_at - x.at)), id LIMIT 1) r`,
-    [JSON.stringify(withFp), JSON.stringify(withKey), JSON.stringify(all), exactMs / 1000, followMs / 1000, JSON.stringify(edits)],
+    [JSON.stringify(withFp), JSON.stringify(withKey), JSON.stringify(all), followMs / 1000, JSON.stringify(edits)],
   );
   const exact = { rows: rows.filter((r) => r.k === 'exact') };
   const album = { rows: rows.filter((r) => r.k === 'album') };
   const follow = { rows: rows.filter((r) => r.k === 'follow') };
+  const closedCopy = new Map(rows.filter((r) => r.k === 'closed').map((r) => [r.i, r.id]));
   const dbEdit = new Map(rows.filter((r) => r.k === 'edit').map((r) => [r.i, { id: r.id, target: { caseId: r.case_id }, sentAt: toMs(r.sent_at) } as Seen]));
   const byIndex = (rows: Row[]) => new Map(rows.map((r) => [r.i, { id: r.id, target: { caseId: r.case_id }, sentAt: toMs(r.sent_at) } as Seen]));
   const dbExact = byIndex(exact.rows);
@@ -116,11 +121,11 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
     if (!decision && albumHit) decision = { target: albumHit.target, duplicate: { of: albumHit.id, kind: 'followup' } };
 
     if (!decision && it.fingerprint) {
-      const candidates = [dbExact.get(i), ...(batchByFp.get(it.fingerprint) ?? [])].filter(
-        (s): s is Seen => !!s && Math.abs(s.sentAt - t) <= exactMs,
-      );
+      const candidates = [dbExact.get(i), ...(batchByFp.get(it.fingerprint) ?? [])].filter((s): s is Seen => !!s);
       const earliest = candidates.sort((a, b) => a.sentAt - b.sentAt)[0];
       if (earliest) decision = { target: earliest.target, duplicate: { of: earliest.id, kind: 'exact' } };
+      // Only copies in closed cases: a new case, linked to the closed one through its copy.
+      else if (closedCopy.has(i)) decision = { target: { newCase: newCases++ }, duplicate: { of: closedCopy.get(i)!, kind: 'exact' } };
     }
 
     if (!decision) {

@@ -4,6 +4,7 @@ import { intakeJobId, SEAL_AAD_INTAKE } from '../../src/queue/intake-queue';
 import { verifyCaseLog } from '../../src/caselog/verify';
 import { countQuarantine } from '../../src/caselog/quarantine';
 import { exportCaseLog, type ExportedCase } from '../../src/caselog/export';
+import { appendCaseEvent } from '../../src/caselog/events';
 
 async function exported(h: Harness): Promise<ExportedCase[]> {
   let text = '';
@@ -40,13 +41,13 @@ describe.each(BACKENDS)('intake on %s', (backend) => {
     expect((await verifyCaseLog(h.db)).ok).toBe(true);
   });
 
-  test('identical text within 24 h joins one case; later, short texts and other informants far apart do not', async () => {
+  test('identical text joins the open case of its first copy, whatever its age; short texts never match', async () => {
     const text = 'طائرة مسيرة فوق الموصل الآن قرب الجسر القديم';
     const msgs = [
       h.message({ id: 'a', from: 'u1', text, sentAt: '2026-06-10T05:00:00Z' }),
       // Case and whitespace differ: the same text once normalized.
       h.message({ id: 'b', from: 'u2', text: `  ${text.replace(' ', '   ')} `, sentAt: '2026-06-10T20:00:00Z' }),
-      h.message({ id: 'c', from: 'u3', text, sentAt: '2026-06-12T05:00:00Z' }), // 48 h later
+      h.message({ id: 'c', from: 'u3', text, sentAt: '2026-06-12T05:00:00Z' }), // 48 h later, the case still open
       h.message({ id: 'd', from: 'u4', text: 'hello', sentAt: '2026-06-10T05:01:00Z' }),
       h.message({ id: 'e', from: 'u5', text: 'hello', sentAt: '2026-06-10T05:02:00Z' }),
       h.message({ id: 'f', from: 'u6', text: '?', sentAt: '2026-06-10T05:03:00Z' }),
@@ -58,14 +59,28 @@ describe.each(BACKENDS)('intake on %s', (backend) => {
     const cases = await exported(h);
     const caseOf = (nativeId: string) => cases.find((c) => c.reports.some((r) => r.nativeId === nativeId))!.ref;
     expect(caseOf('a')).toBe(caseOf('b'));
-    expect(caseOf('c')).not.toBe(caseOf('a'));
+    expect(caseOf('c')).toBe(caseOf('a'));
     expect(caseOf('d')).not.toBe(caseOf('e'));
     expect(caseOf('f')).not.toBe(caseOf('g'));
     const ab = cases.find((c) => c.ref === caseOf('a'))!;
-    expect(ab.reportCount).toBe(2);
-    expect(ab.informantCount).toBe(2);
+    expect(ab.reportCount).toBe(3);
+    expect(ab.informantCount).toBe(3);
     expect(ab.reports[1]!.duplicate).toEqual({ of: ab.reports[0]!.id, kind: 'exact' });
-    expect(cases).toHaveLength(6);
+    expect(cases).toHaveLength(5);
+
+    // Once its case is closed, a new copy opens a new case linked to the closed one.
+    await h.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number }>('SELECT id FROM cases WHERE ref = $1', [ab.ref]);
+      await tx.query(`UPDATE cases SET status = 'closed' WHERE id = $1`, [rows[0]!.id]);
+      await appendCaseEvent(tx, rows[0]!.id, 'case.status', 'test', { status: 'closed' });
+    });
+    await h.sink(h.message({ id: 'z', from: 'u9', text, sentAt: '2026-07-01T05:00:00Z' }));
+    await h.drained();
+    const after = await exported(h);
+    const z = after.find((c) => c.reports.some((r) => r.nativeId === 'z'))!;
+    expect(z.ref).not.toBe(ab.ref);
+    expect(z.reports[0]!.duplicate).toEqual({ of: ab.reports[0]!.id, kind: 'exact' });
+    expect((await verifyCaseLog(h.db)).problems).toEqual([]);
   });
 
   test('follow-ups within 10 minutes by sentAt join the informant’s case, even imported out of order', async () => {
