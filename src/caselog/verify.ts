@@ -60,7 +60,7 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
       events += evs.length;
       // Fold the chain into the state it records.
       let prev: string | null = null;
-      const state = { ref: null as string | null, status: null as string | null, priority: null as string | null };
+      const state = { ref: null as string | null, status: null as string | null, priority: null as string | null, flags: new Set<string>() };
       const subjects = new Map<string, string>();
       evs.forEach((e, i) => {
         if (e.seq !== i + 1) problem(e.seq, `event out of sequence (expected ${i + 1})`);
@@ -81,6 +81,12 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
           case 'case.priority':
             state.priority = String(d.priority);
             break;
+          case 'case.flagged':
+            state.flags.add(String(d.flag));
+            break;
+          case 'case.unflagged':
+            state.flags.delete(String(d.flag));
+            break;
           case 'report.added':
           case 'report.moved-in':
             subjects.set(String(d.report), String(d.subject));
@@ -96,6 +102,7 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
       if (c.head_hash !== prev || c.event_seq !== evs.length) problem(null, 'chain head does not match the last event (an event was removed or added)');
       if (state.ref !== null && state.ref !== c.ref) problem(null, 'case reference differs from the one recorded');
       if (state.status !== null && state.status !== c.status) problem(null, `status "${c.status}" differs from the recorded "${state.status}"`);
+      if ([...state.flags].sort().join('|') !== [...c.flags].sort().join('|')) problem(null, `flags [${c.flags.join(', ')}] differ from the recorded [${[...state.flags].join(', ')}]`);
       if (state.priority !== null && state.priority !== c.priority) problem(null, `priority "${c.priority}" differs from the recorded "${state.priority}"`);
 
       const rs = repByCase.get(c.id)!;

@@ -48,6 +48,9 @@ const FileSchema = z
     grouping: z
       .object({
         followupMinutes: z.number().min(0).max(24 * 60).default(10),
+        /** This many informants first seen within the window, all sending into one case in it: a possible campaign. */
+        campaignMinInformants: z.number().int().min(2).default(10),
+        campaignWindowMinutes: z.number().min(1).max(24 * 60).default(30),
         /** A text shorter than this (letters and digits, after normalization) never matches others. */
         minChars: z.number().int().min(1).default(12),
         minWords: z.number().int().min(1).default(3),

@@ -32,6 +32,8 @@ export interface GroupingDecision {
 
 export interface GroupingRules {
   readonly followupMinutes: number;
+  readonly campaignMinInformants?: number;
+  readonly campaignWindowMinutes?: number;
 }
 
 /** `items` come sorted by sentAt; decisions are returned in the same order. */

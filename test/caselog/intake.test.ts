@@ -151,4 +151,25 @@ describe.each(BACKENDS)('intake on %s', (backend) => {
     expect(r.ok).toBe(false);
     expect(r.problems[0]).toMatchObject({ event: 1, what: expect.stringMatching(/event hash mismatch/) });
   });
+
+  test('a burst of the same text from many new informants flags the case campaign; old informants do not; verify checks flags', async () => {
+    const text = 'Breaking: the dam will be blown up tonight, leave the city now';
+    // Ten informants who wrote days before: not new.
+    for (let i = 0; i < 10; i++) await h.sink(h.message({ id: `old${i}`, from: `old-${i}`, text: `Earlier unrelated report number ${i} about prices`, sentAt: '2026-06-01T05:00:00Z' }));
+    for (let i = 0; i < 10; i++) await h.sink(h.message({ id: `oc${i}`, from: `old-${i}`, text: `${text} (old)`, sentAt: new Date(Date.parse('2026-06-10T05:00:00Z') + i * 20_000).toISOString() }));
+    // Twelve never seen before, within five minutes.
+    for (let i = 0; i < 12; i++) await h.sink(h.message({ id: `new${i}`, from: `new-${i}`, text, sentAt: new Date(Date.parse('2026-06-10T06:00:00Z') + i * 25_000).toISOString() }));
+    h.startWorker();
+    await h.drained();
+    const cases = await exported(h);
+    const camp = cases.find((c) => c.reports.some((r) => r.nativeId === 'new0'))!;
+    const old = cases.find((c) => c.reports.some((r) => r.nativeId === 'oc0'))!;
+    expect(camp.reportCount).toBe(12);
+    expect(camp.flags).toEqual(['campaign']);
+    expect(old.reportCount).toBe(10);
+    expect(old.flags).toEqual([]);
+    expect((await verifyCaseLog(h.db)).problems).toEqual([]);
+    await h.db.query(`UPDATE cases SET flags = '{}' WHERE ref = $1`, [camp.ref]);
+    expect((await verifyCaseLog(h.db)).problems.map((p) => p.what)).toEqual(['flags [] differ from the recorded [campaign]']);
+  });
 });

@@ -10,6 +10,7 @@ import { newCaseRef } from '../../src/caselog/refs';
 import type { InboundMessage, Origin } from '../../src/contracts/inbound-message';
 import type { CaseTarget, GroupBatch, GroupingRules } from '../../src/grouping/group';
 import { TiphubError } from '../../src/errors';
+import { appendCaseEvent } from '../../src/caselog/events';
 
 export interface IntakeItem {
   readonly message: InboundMessage;
@@ -73,6 +74,24 @@ export function reportContentOf(item: IntakeItem): ReportContent {
 }
 
 const json = (v: unknown) => JSON.stringify(v);
+
+async function flagCampaigns(tx: Queryable, caseIds: number[], rules: GroupingRules): Promise<void> {
+  const min = rules.campaignMinInformants;
+  const windowMin = rules.campaignWindowMinutes;
+  if (!min || !windowMin || !caseIds.length) return;
+  const { rows } = await tx.query<{ case_id: number }>(
+    `SELECT c.id AS case_id FROM cases c
+      WHERE c.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) AND NOT ('campaign' = ANY (c.flags)) AND c.report_count >= $2
+        AND (SELECT count(DISTINCT r.informant) FROM reports r JOIN informants i ON i.pseudonym = r.informant
+              WHERE r.case_id = c.id AND r.sent_at > c.last_report_at - make_interval(mins => $3)
+                AND i.first_seen > r.sent_at - make_interval(mins => $3)) >= $2`,
+    [JSON.stringify(caseIds), min, windowMin],
+  );
+  for (const r of rows) {
+    await tx.query(`UPDATE cases SET flags = array_append(flags, 'campaign') WHERE id = $1`, [r.case_id]);
+    await appendCaseEvent(tx, r.case_id, 'case.flagged', 'intake', { flag: 'campaign', informants: min, windowMinutes: windowMin });
+  }
+}
 
 interface InformantState {
   pseudonym: string;
@@ -364,6 +383,9 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     // Cannot happen under the advisory locks; if it does, write nothing rather than miscount.
     throw new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', 'a report appeared during its own insert; batch rolled back');
   }
+
+  // 9. A burst of the same report from many informants first seen in that burst: flag, never trust.
+  await flagCampaigns(tx, [...perCase.keys()], opts.rules);
 
   const refOf = new Map<number, string>([...heads].map(([id, h]) => [id, h.ref]));
   const createdIds = new Set(created.map((c) => c.id));
