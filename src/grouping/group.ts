@@ -68,8 +68,10 @@ export const groupByFoundationRules: GroupBatch = async (tx, items, rules) => {
     `SELECT 'exact' AS k, x.i, r.id, r.case_id, r.sent_at
        FROM jsonb_to_recordset($1::jsonb) AS x(i int, fp text, at timestamptz)
        CROSS JOIN LATERAL (
-         SELECT r.id, r.case_id, r.sent_at FROM reports r JOIN cases c ON c.id = r.case_id
-          WHERE r.fingerprint = x.fp AND c.status <> 'closed' AND c.merged_into IS NULL
+         SELECT r.id, r.case_id, r.sent_at FROM reports r
+          WHERE r.fingerprint = x.fp
+            -- a primary-key look-up per copy, in sent order (a join here may scan all cases per look-up)
+            AND (SELECT c.status <> 'closed' AND c.merged_into IS NULL FROM cases c WHERE c.id = r.case_id)
           ORDER BY r.sent_at, r.id LIMIT 1) r
      UNION ALL
      SELECT 'closed', x.i, r.id, r.case_id, r.sent_at

@@ -79,11 +79,14 @@ async function flagCampaigns(tx: Queryable, caseIds: number[], rules: GroupingRu
   const min = rules.campaignMinInformants;
   const windowMin = rules.campaignWindowMinutes;
   if (!min || !windowMin || !caseIds.length) return;
+  // Cheap first: only cases with enough reports and no flag yet are counted.
   const { rows } = await tx.query<{ case_id: number }>(
-    `SELECT c.id AS case_id FROM cases c
-      WHERE c.id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) AND NOT ('campaign' = ANY (c.flags)) AND c.report_count >= $2
-        AND (SELECT count(DISTINCT r.informant) FROM reports r JOIN informants i ON i.pseudonym = r.informant
-              WHERE r.case_id = c.id AND r.sent_at > c.last_report_at - make_interval(mins => $3)
+    `WITH cand AS MATERIALIZED (
+       SELECT id, last_report_at FROM cases
+        WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) AND report_count >= $2 AND NOT ('campaign' = ANY (flags)))
+     SELECT cand.id AS case_id FROM cand
+      WHERE (SELECT count(DISTINCT r.informant) FROM reports r JOIN informants i ON i.pseudonym = r.informant
+              WHERE r.case_id = cand.id AND r.sent_at > cand.last_report_at - make_interval(mins => $3)
                 AND i.first_seen > r.sent_at - make_interval(mins => $3)) >= $2`,
     [JSON.stringify(caseIds), min, windowMin],
   );
