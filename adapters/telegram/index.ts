@@ -69,7 +69,8 @@ export function sendError(err: unknown): TiphubError {
     if (code === 400 && /chat not found|user not found|PEER_ID_INVALID/i.test(err.description)) {
       return new TiphubError('TIPHUB_RECIPIENT_UNREACHABLE', 'Telegram: unknown chat (400)');
     }
-    return new TiphubError('TIPHUB_SEND_FAILED', `Telegram answered ${code}`, { retryable: code >= 500 || code === 400 ? code >= 500 : true });
+    // Server errors may pass; any other refusal of this message will not.
+    return new TiphubError('TIPHUB_SEND_FAILED', `Telegram answered ${code}`, { retryable: code >= 500 });
   }
   if (err instanceof HttpError) return new TiphubError('TIPHUB_SEND_FAILED', 'Telegram could not be reached');
   return new TiphubError('TIPHUB_SEND_FAILED', 'sending to Telegram failed');

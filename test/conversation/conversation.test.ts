@@ -158,6 +158,17 @@ describe.each(BACKENDS)('conversation on %s', (backend) => {
       expect(failed.attemptsMade).toBe(1);
       expect(failed.failedReason).toMatch(/^TIPHUB_RECIPIENT_UNREACHABLE/);
       await expect(queueReply(h.db, { ref: ref2, text: 'Third', actor: 'op' })).rejects.toMatchObject({ code: 'TIPHUB_INFORMANT_UNREACHABLE' });
+
+      // A message the platform refuses for itself (too long, say) fails alone: the informant stays reachable.
+      const w = h.informant('+9647701000013', (m) => {
+        if (m.text.startsWith('Too long')) throw new TiphubError('TIPHUB_SEND_FAILED', 'message is too long', { retryable: false });
+      });
+      await w.say('Shots near the station in Samarra');
+      await w.next(2);
+      const ref3 = await caseRefOf(h, w.pseudonym);
+      await relay.relay(h.db, (await queueReply(h.db, { ref: ref3, text: 'Too long question', actor: 'op' })).outbox);
+      await waitFor(async () => (await events(h, ref3)).some((e) => e.kind === 'message.failed'));
+      expect(await h.count('SELECT count(*) AS n FROM informants WHERE pseudonym = $1 AND unreachable_at IS NULL', [w.pseudonym])).toBe(1);
     } finally {
       await relay.close();
     }

@@ -38,6 +38,8 @@ describe('telegram send', () => {
     await expect(a.send('1', { text: 'a' })).rejects.toMatchObject({ code: 'TIPHUB_RECIPIENT_UNREACHABLE', retryable: false });
     api.sendFailures.push({ error_code: 400, description: 'Bad Request: chat not found' });
     await expect(a.send('1', { text: 'a' })).rejects.toMatchObject({ code: 'TIPHUB_RECIPIENT_UNREACHABLE', retryable: false });
+    api.sendFailures.push({ error_code: 400, description: 'Bad Request: message is too long' });
+    await expect(a.send('1', { text: 'a' })).rejects.toMatchObject({ code: 'TIPHUB_SEND_FAILED', retryable: false });
     api.sendFailures.push({ error_code: 502, description: 'Bad Gateway' });
     await expect(a.send('1', { text: 'a' })).rejects.toMatchObject({ code: 'TIPHUB_SEND_FAILED', retryable: true });
   });

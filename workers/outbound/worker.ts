@@ -113,9 +113,13 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
         throw err;
       }
       if (isTiphubError(err)) {
-        await db.query('UPDATE informants SET unreachable_at = now(), unreachable_reason = $2 WHERE pseudonym = $1', [p.pseudonym, err.code]);
+        // Only the platform refusing the recipient makes the informant unreachable; a message it
+        // refuses for another reason fails alone.
+        if (err.code === 'TIPHUB_RECIPIENT_UNREACHABLE') {
+          await db.query('UPDATE informants SET unreachable_at = now(), unreachable_reason = $2 WHERE pseudonym = $1', [p.pseudonym, err.code]);
+          log.warn({ channel, jobId, code: err.code }, 'informant unreachable');
+        }
         await record(p, jobId, 'message.failed', { code: err.code });
-        log.warn({ channel, jobId, code: err.code }, 'informant unreachable');
         throw new UnrecoverableError(`${err.code}: ${err.message}`);
       }
       throw new TiphubError('TIPHUB_SEND_FAILED', `send failed (${describeForeignError(err)})`);
