@@ -23,6 +23,8 @@ export interface ExportedReport {
   language: string | null;
   tags: string[];
   places: string[];
+  entities: { phones: string[]; urls: string[]; emails: string[]; wallets: string[] } | null;
+  priority: string;
   duplicate: { of: string; kind: string } | null;
   media: { sha256: string | null; mime: string | null; size: number | null; kind: string; state: string }[];
 }
@@ -54,6 +56,8 @@ function exportedReport(r: ReportRow): ExportedReport {
     language: r.language,
     tags: r.tags,
     places: r.places,
+    entities: r.entities,
+    priority: r.priority,
     duplicate: r.duplicate_of && r.duplicate_kind ? { of: r.duplicate_of, kind: r.duplicate_kind } : null,
     media: r.media.map((m) => ({
       sha256: m.sha256,

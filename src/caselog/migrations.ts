@@ -181,6 +181,45 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox (created_at) WHERE enqueued_at IS NULL;
 `,
   },
+  {
+    id: 3,
+    name: 'dedupe and tagging',
+    sql: `
+-- The MinHash signature of a report's normalized text (null when too short to compare), the
+-- entity keys a look-alike is told apart by (places, numbers, days), what the tagger found.
+ALTER TABLE reports ADD COLUMN minhash integer[];
+ALTER TABLE reports ADD COLUMN match_keys text[] NOT NULL DEFAULT '{}';
+ALTER TABLE reports ADD COLUMN entities jsonb;
+ALTER TABLE reports ADD COLUMN priority text NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high', 'urgent'));
+-- Greetings, thanks, "?", emoji: never grouped with anything.
+ALTER TABLE reports ADD COLUMN noise boolean NOT NULL DEFAULT false;
+-- Separate subject in a follow-up ("Separate thing:"), kept for the record.
+ALTER TABLE reports ADD COLUMN topic_break boolean NOT NULL DEFAULT false;
+
+-- LSH band keys of the first report of each distinct text: a near-duplicate look-up is one index
+-- probe per band, the same cost at a million reports as at a hundred.
+CREATE TABLE report_bands (
+  band bigint NOT NULL,
+  report_id text NOT NULL REFERENCES reports (id),
+  PRIMARY KEY (band, report_id)
+);
+
+-- Perceptual hash of stored images (64-bit dHash, hex) and its four 16-bit bands.
+ALTER TABLE media ADD COLUMN phash text;
+CREATE TABLE media_bands (
+  band integer NOT NULL,
+  sha256 text NOT NULL REFERENCES media (sha256),
+  PRIMARY KEY (band, sha256)
+);
+
+-- "Possibly related" cases (the same rumour in another language): a link, never a merge.
+ALTER TABLE cases ADD COLUMN related integer[] NOT NULL DEFAULT '{}';
+
+CREATE INDEX cases_by_tags ON cases USING gin (tags);
+CREATE INDEX cases_by_flags ON cases USING gin (flags);
+CREATE INDEX cases_by_priority ON cases (priority, last_report_at);
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(7202611240)';

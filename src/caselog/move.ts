@@ -29,7 +29,10 @@ export async function moveReport(
   ]);
   await tx.query(
     `UPDATE cases c SET
-        report_count = s.n, informant_count = s.ni, channels = s.channels, first_report_at = s.first_at, last_report_at = s.last_at, updated_at = now()
+        report_count = s.n, informant_count = s.ni, channels = s.channels, first_report_at = s.first_at, last_report_at = s.last_at, updated_at = now(),
+        -- a case's tags and places are the union of its reports'
+        tags = COALESCE((SELECT array_agg(DISTINCT t ORDER BY t) FROM reports r2 CROSS JOIN unnest(r2.tags) AS t WHERE r2.case_id = c.id), '{}'),
+        places = COALESCE((SELECT array_agg(DISTINCT p ORDER BY p) FROM reports r2 CROSS JOIN unnest(r2.places) AS p WHERE r2.case_id = c.id), '{}')
        FROM (SELECT x.id, count(r.id)::int AS n, count(DISTINCT r.informant)::int AS ni,
                     COALESCE(array_agg(DISTINCT r.channel ORDER BY r.channel) FILTER (WHERE r.id IS NOT NULL), '{}') AS channels,
                     min(r.sent_at) AS first_at, max(r.sent_at) AS last_at

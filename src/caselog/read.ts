@@ -43,6 +43,9 @@ export interface ReportRow {
   edited: boolean;
   group_key: string | null;
   raw_sealed: string;
+  entities: { phones: string[]; urls: string[]; emails: string[]; wallets: string[] } | null;
+  priority: string;
+  noise: boolean;
   media: MediaRow[];
 }
 
@@ -90,7 +93,7 @@ export async function reportsOfCases(q: Queryable, caseIds: number[]): Promise<M
   const { rows } = await q.query<ReportRow>(
     `SELECT r.id, r.case_id, r.informant, r.channel, r.account, r.native_id, r.origin, r.sent_at, r.received_at, r.text,
             r.language, r.tags, r.places, r.duplicate_of, r.duplicate_kind, r.location, r.contact, r.reply_to, r.forwarded,
-            r.edited, r.group_key, r.raw_sealed,
+            r.edited, r.group_key, r.raw_sealed, r.entities, r.priority, r.noise,
             COALESCE((SELECT json_agg(json_build_object('idx', rm.idx, 'kind', rm.kind, 'declared_mime', rm.declared_mime,
                         'declared_size', rm.declared_size, 'filename', rm.filename, 'sha256', rm.sha256, 'mime', m.mime,
                         'size', m.size, 'state', rm.state) ORDER BY rm.idx)

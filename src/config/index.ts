@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
+import { packageRoot } from '../package-root';
 import { TiphubError } from '../errors';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -51,6 +52,10 @@ const FileSchema = z
         /** This many informants first seen within the window, all sending into one case in it: a possible campaign. */
         campaignMinInformants: z.number().int().min(2).default(10),
         campaignWindowMinutes: z.number().min(1).max(24 * 60).default(30),
+        /** Estimated similarity (Jaccard of character 4-grams) from which a text is a near copy. */
+        nearThreshold: z.number().min(0.3).max(1).default(0.6),
+        /** Hamming distance (of 64 bits) up to which two images' perceptual hashes are the same picture. */
+        imageMaxDistance: z.number().int().min(0).max(16).default(8),
         /** A text shorter than this (letters and digits, after normalization) never matches others. */
         minChars: z.number().int().min(1).default(12),
         minWords: z.number().int().min(1).default(3),
@@ -91,6 +96,8 @@ const FileSchema = z
       .strict()
       .prefault({}),
     log: z.object({ level: LogLevel.default('info') }).strict().prefault({}),
+    /** Tag vocabulary, gazetteer and priority rules (tags.yaml, places.yaml, priority.yaml); default: the shipped config/. */
+    rules: z.object({ dir: z.string().min(1).nullish() }).strict().prefault({}),
     hub: z
       .object({
         /** How long a command waits for the embedded case log held by a process with no control socket. */
@@ -166,6 +173,8 @@ export interface Config extends FileConfig {
   readonly databaseUrl: string | null;
   readonly dataDir: string;
   readonly configFile: string | null;
+  /** Where tags.yaml, places.yaml and priority.yaml are read from (absolute). */
+  readonly rulesDir: string;
 }
 
 export interface LoadOptions {
@@ -283,6 +292,10 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: path.resolve(cwd, e.TIPHUB_DATA_DIR ?? 'data'),
     configFile,
+    // Relative to the configuration file that names it.
+    rulesDir: fileParsed.data.rules.dir
+      ? path.resolve(configFile ? path.dirname(configFile) : cwd, fileParsed.data.rules.dir)
+      : path.join(packageRoot(), 'config'),
   };
   return deepFreeze(cfg);
 }

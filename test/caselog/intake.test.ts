@@ -1,18 +1,12 @@
 import { BACKENDS } from '../helpers/env';
-import { harness, type Harness } from '../helpers/harness';
+import { exportedCases, harness, type Harness } from '../helpers/harness';
 import { intakeJobId, SEAL_AAD_INTAKE } from '../../src/queue/intake-queue';
 import { verifyCaseLog } from '../../src/caselog/verify';
 import { countQuarantine } from '../../src/caselog/quarantine';
-import { exportCaseLog, type ExportedCase } from '../../src/caselog/export';
+import type { ExportedCase } from '../../src/caselog/export';
 import { appendCaseEvent } from '../../src/caselog/events';
 
-async function exported(h: Harness): Promise<ExportedCase[]> {
-  let text = '';
-  await exportCaseLog(h.db, 'jsonl', (c) => {
-    text += c;
-  });
-  return text.trim() ? text.trim().split('\n').map((l) => JSON.parse(l) as ExportedCase) : [];
-}
+const exported = exportedCases;
 
 describe.each(BACKENDS)('intake on %s', (backend) => {
   let h: Harness;
@@ -156,7 +150,7 @@ describe.each(BACKENDS)('intake on %s', (backend) => {
     const text = 'Breaking: the dam will be blown up tonight, leave the city now';
     // Ten informants who wrote days before: not new.
     for (let i = 0; i < 10; i++) await h.sink(h.message({ id: `old${i}`, from: `old-${i}`, text: `Earlier unrelated report number ${i} about prices`, sentAt: '2026-06-01T05:00:00Z' }));
-    for (let i = 0; i < 10; i++) await h.sink(h.message({ id: `oc${i}`, from: `old-${i}`, text: `${text} (old)`, sentAt: new Date(Date.parse('2026-06-10T05:00:00Z') + i * 20_000).toISOString() }));
+    for (let i = 0; i < 10; i++) await h.sink(h.message({ id: `oc${i}`, from: `old-${i}`, text: 'Rumour: the old bridge will be closed for repairs, avoid the road', sentAt: new Date(Date.parse('2026-06-10T05:00:00Z') + i * 20_000).toISOString() }));
     // Twelve never seen before, within five minutes.
     for (let i = 0; i < 12; i++) await h.sink(h.message({ id: `new${i}`, from: `new-${i}`, text, sentAt: new Date(Date.parse('2026-06-10T06:00:00Z') + i * 25_000).toISOString() }));
     h.startWorker();

@@ -1,3 +1,4 @@
+import { exportCaseLog, type ExportedCase } from '../../src/caselog/export';
 /** An in-process pipeline on one back end: simulator adapter → sealed job → intake worker → case log. */
 import { adapters } from '../../adapters/registry';
 import { isRejected, type InboundMessage } from '../../src/contracts/inbound-message';
@@ -102,3 +103,12 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
   return h;
 }
 export type Harness = Awaited<ReturnType<typeof harness>>;
+
+/** The whole case log as `tiphub export --format jsonl` writes it, parsed. */
+export async function exportedCases(h: Harness): Promise<ExportedCase[]> {
+  let text = '';
+  await exportCaseLog(h.db, 'jsonl', (c) => {
+    text += c;
+  });
+  return text.trim() ? text.trim().split('\n').map((l) => JSON.parse(l) as ExportedCase) : [];
+}

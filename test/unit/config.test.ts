@@ -6,7 +6,9 @@ import { tmpDir } from '../helpers/env';
 test('defaults apply and the result is frozen', () => {
   const cfg = loadConfig({ env: {}, cwd: tmpDir() });
   expect(cfg.queue.prefix).toBe('tiphub');
-  expect(cfg.grouping).toEqual({ followupMinutes: 10, campaignMinInformants: 10, campaignWindowMinutes: 30, minChars: 12, minWords: 3 });
+  expect(cfg.grouping).toEqual({
+    followupMinutes: 10, campaignMinInformants: 10, campaignWindowMinutes: 30, nearThreshold: 0.6, imageMaxDistance: 8, minChars: 12, minWords: 3,
+  });
   expect(Object.isFrozen(cfg.queue.keepCompleted)).toBe(true);
   expect(() => {
     (cfg.queue as { prefix: string }).prefix = 'x';

@@ -9,8 +9,9 @@ import type { OpenCaseLog } from '../../src/caselog/open';
 import { addQuarantine } from '../../src/caselog/quarantine';
 import { describeIssues, InboundMessage } from '../../src/contracts/inbound-message';
 import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
-import { textFingerprint } from '../../src/grouping/fingerprint';
-import { groupByFoundationRules, type GroupBatch } from '../../src/grouping/group';
+import { reportFeatures } from '../../src/grouping/features';
+import { groupReports, type GroupBatch } from '../../src/grouping/group';
+import { loadTaggingRules, type TaggingRules } from '../../src/tagging/load';
 import type { Logger } from '../../src/log';
 import { INTAKE_QUEUE, SEAL_AAD_INTAKE, type IntakeJobData } from '../../src/queue/intake-queue';
 import { connectRedis, redisOptions, type RedisTarget } from '../../src/queue/redis';
@@ -25,7 +26,11 @@ import { mediaOfRaw } from '../../adapters/telegram/normalize';
 function mediaRefFromRaw(raw: unknown, channel: string, idx: number): string | null {
   return channel === 'telegram' ? (mediaOfRaw(raw)[idx]?.ref ?? null) : null;
 }
+import * as path from 'node:path';
 import { Batcher } from './batcher';
+import { MediaStore } from '../../src/media/store';
+import { perceptualHash } from '../../src/media/phash';
+import { matchStoredMedia } from '../../src/caselog/media-match';
 import { writeBatch, type IntakeItem, type IntakeResult } from './write-batch';
 
 export const SEAL_AAD_ADDRESS = 'informant-address';
@@ -48,19 +53,32 @@ export interface RunningIntakeWorker {
   close(): Promise<void>;
 }
 
+const rulesByDir = new Map<string, TaggingRules>();
+/** The tagging rules of this configuration, read and validated once per process. */
+export function taggingRulesFor(cfg: Readonly<Config>): TaggingRules {
+  let rules = rulesByDir.get(cfg.rulesDir);
+  if (!rules) rulesByDir.set(cfg.rulesDir, (rules = loadTaggingRules(cfg.rulesDir)));
+  return rules;
+}
+
 export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: IntakeJobData): IntakeItem {
   const { keyring } = caselog;
   const opened = keyring.unseal(data.sealed, SEAL_AAD_INTAKE);
   const parsed = InboundMessage.safeParse(opened);
   if (!parsed.success) throw new TiphubError('TIPHUB_MESSAGE_INVALID', `invalid message: ${describeIssues(parsed.error)}`);
   const message = parsed.data;
+  const features = reportFeatures(
+    { text: message.text, sentAt: new Date(message.sentAt), receivedAt: new Date(message.receivedAt), hasAttachment: message.media.length > 0 || !!message.location || !!message.contact },
+    { short: cfg.grouping, tagging: taggingRulesFor(cfg) },
+  );
   return {
     message,
     origin: data.origin,
     pseudonym: keyring.pseudonym(message.channel, message.sender.address),
     addressSealed: keyring.seal(message.sender, SEAL_AAD_ADDRESS),
     rawSealed: keyring.seal(message.raw ?? null, SEAL_AAD_RAW),
-    fingerprint: textFingerprint(message.text, cfg.grouping),
+    fingerprint: features.fingerprint,
+    features,
     flooded: data.flood === true,
     // The platform's hint when it names one of our languages, else a guess from the text.
     language: isLanguage(message.languageHint) ? message.languageHint : detectLanguage(message.text),
@@ -69,7 +87,8 @@ export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: I
 
 export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorker {
   const { cfg, caselog, log } = opts;
-  const group = opts.group ?? groupByFoundationRules;
+  const group = opts.group ?? groupReports;
+  taggingRulesFor(cfg); // a bad rules file stops the worker at start, not at its first message
   const converse = cfg.conversation.enabled;
   const counters = connectRedis(opts.redis);
   const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring, caselog.instance);
@@ -101,6 +120,25 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       );
     }
   };
+  // Images the channel stored itself (the simulator's files): perceptual matching after commit,
+  // one small transaction each, off the intake path.
+  const store = new MediaStore(path.join(cfg.dataDir, 'media'));
+  let imagesMatching: Promise<void> = Promise.resolve();
+  const matchImages = (images: { reportId: string; sha256: string }[]) => {
+    // One after another, in commit order (a copy matches the picture committed before it).
+    imagesMatching = imagesMatching.then(() => matchEach(images));
+  };
+  const matchEach = async (images: { reportId: string; sha256: string }[]) => {
+    for (const img of images) {
+      const phash = await perceptualHash(store.pathOf(img.sha256));
+      await caselog.db
+        .transaction(async (tx) => {
+          const { rows } = await tx.query<{ case_id: number }>('SELECT case_id FROM reports WHERE id = $1', [img.reportId]);
+          if (rows[0]) await matchStoredMedia(tx, { reportId: img.reportId, caseId: rows[0].case_id, sha256: img.sha256, phash }, cfg.grouping.imageMaxDistance, 'intake');
+        })
+        .catch((err) => log.warn({ err }, 'image matching failed'));
+    }
+  };
   const sweepMedia = async () => {
     const { rows } = await caselog.db.query<{ channel: string; report_id: string; idx: number; raw: string }>(
       `SELECT r.channel, rm.report_id, rm.idx, r.raw_sealed AS raw FROM report_media rm JOIN reports r ON r.id = rm.report_id
@@ -127,6 +165,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       const written = await writeBatch(caselog.db, items, { group, rules: cfg.grouping, converse });
       if (written.outbox.length) relayNow(written.outbox);
       if (written.pendingMedia.length) void queueMedia(written.pendingMedia);
+      if (written.storedImages.length) matchImages(written.storedImages);
       return written.results;
     },
     onWritten: (items, results, ms) => {
@@ -192,6 +231,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       if (sweeper) clearInterval(sweeper);
       await worker.close();
       await batcher.drain();
+      await imagesMatching;
       while (relaying) await relaying;
       await relay.close();
       await Promise.all([...mediaQueues.values()].map((q) => q.close()));

@@ -11,6 +11,7 @@ import type { InboundMessage, Origin } from '../../src/contracts/inbound-message
 import type { CaseTarget, GroupBatch, GroupingRules } from '../../src/grouping/group';
 import { TiphubError } from '../../src/errors';
 import { appendCaseEvent } from '../../src/caselog/events';
+import type { Priority, ReportFeatures } from '../../src/grouping/features';
 
 export interface IntakeItem {
   readonly message: InboundMessage;
@@ -19,6 +20,8 @@ export interface IntakeItem {
   readonly addressSealed: string;
   readonly rawSealed: string;
   readonly fingerprint: string | null;
+  /** Language, tags, places, entities, priority, signatures: see src/grouping/features.ts. */
+  readonly features?: ReportFeatures;
   /** Sent faster than the flood limit: recorded and flagged, never acknowledged. */
   readonly flooded?: boolean;
   /** Guessed from the text, for an informant whose language is not known yet. */
@@ -42,6 +45,8 @@ export interface BatchWritten {
   readonly outbox: number[];
   /** Media the platform still holds: for the media step of their channel. */
   readonly pendingMedia: { channel: string; reportId: string; idx: number; ref: string }[];
+  /** Images already in the store (brought by the channel itself): for perceptual matching. */
+  readonly storedImages: { reportId: string; sha256: string }[];
 }
 
 /** A 64-bit advisory lock key for a value, as text (PostgreSQL bigint). */
@@ -109,7 +114,10 @@ interface CaseHead {
   ref: string;
   event_seq: number;
   head_hash: string | null;
+  priority: Priority;
 }
+
+const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, urgent: 3 };
 
 /**
  * Locks the existing cases this batch joins (their chains grow) and creates the new ones, in one
@@ -119,12 +127,12 @@ async function lockAndCreateCases(tx: Queryable, existingIds: number[], count: n
   const refs = Array.from({ length: count }, newCaseRef);
   const { rows } = await tx.query<CaseHead & { created: boolean }>(
     `WITH locked AS (
-       SELECT id, ref, event_seq, head_hash FROM cases
+       SELECT id, ref, event_seq, head_hash, priority FROM cases
         WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int) ORDER BY id FOR UPDATE),
      made AS (
        INSERT INTO cases (ref) SELECT jsonb_array_elements_text($2::jsonb) ON CONFLICT (ref) DO NOTHING RETURNING id, ref)
-     SELECT id, ref, event_seq, head_hash, false AS created FROM locked
-     UNION ALL SELECT id, ref, 0, NULL, true FROM made`,
+     SELECT id, ref, event_seq, head_hash, priority, false AS created FROM locked
+     UNION ALL SELECT id, ref, 0, NULL, 'normal', true FROM made`,
     [json(existingIds), json(refs)],
   );
   const order = new Map(refs.map((r, i) => [r, i]));
@@ -167,7 +175,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     .sort((a, b) => Date.parse(a.message.sentAt) - Date.parse(b.message.sentAt) || (a.message.id < b.message.id ? -1 : 1));
   const results = new Map<string, IntakeResult>();
   for (const id of present) results.set(id, { id, status: 'present' });
-  if (fresh.length === 0) return { results: batch.map((it) => results.get(it.message.id)!), outbox: [], pendingMedia: [] };
+  if (fresh.length === 0) return { results: batch.map((it) => results.get(it.message.id)!), outbox: [], pendingMedia: [], storedImages: [] };
 
   // 3. Informants: one row per pseudonym; the sealed address is kept from the first message.
   const informants = new Map<string, { pseudonym: string; channel: string; address_sealed: string; first_seen: string; last_seen: string; language: string | null }>();
@@ -207,15 +215,23 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       fingerprint: it.fingerprint,
       groupKey: it.message.groupKey,
       editOf: it.message.editOf,
+      minhash: it.features?.minhash ?? null,
+      bands: it.features?.bands ?? [],
+      matchKeys: it.features?.matchKeys ?? [],
+      language: it.features?.language ?? null,
+      tags: it.features?.tags ?? [],
+      places: it.features?.places ?? [],
+      noise: it.features?.noise ?? false,
+      topicBreak: it.features?.topicBreak ?? false,
     })),
     opts.rules,
   );
   const state = new Map((await informantsUpserted).rows.map((r) => [r.pseudonym, r]));
   const existingIds = [...new Set(decisions.flatMap((d) => ('caseId' in d.target ? [d.target.caseId] : [])))];
-  const heads = new Map<number, { ref: string; seq: number; head: string | null }>();
+  const heads = new Map<number, { ref: string; seq: number; head: string | null; priority: Priority | null }>();
   const newCount = decisions.reduce((n, d) => ('newCase' in d.target ? Math.max(n, d.target.newCase + 1) : n), 0);
   const { locked, created } = await lockAndCreateCases(tx, existingIds, newCount);
-  for (const r of locked) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash });
+  for (const r of locked) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash, priority: r.priority });
   const now = isoMs(new Date());
   const events: { case_id: number; seq: number; at: string; kind: string; actor: string; data: unknown; prev_hash: string | null; hash: string }[] = [];
   const append = (caseId: number, kind: string, data: unknown) => {
@@ -227,7 +243,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     h.head = hash;
   };
   for (const c of created) {
-    heads.set(c.id, { ref: c.ref, seq: 0, head: null });
+    heads.set(c.id, { ref: c.ref, seq: 0, head: null, priority: null });
     append(c.id, 'case.opened', { ref: c.ref, status: 'new', priority: 'normal' });
   }
   const caseOf = (t: CaseTarget) => ('caseId' in t ? t.caseId : created[t.newCase]!.id);
@@ -258,7 +274,23 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       raw_sealed: it.rawSealed,
       blocked: state.get(it.pseudonym)!.blocked,
       flooded: it.flooded === true,
+      language: it.features?.language ?? null,
+      tags: it.features?.tags ?? [],
+      places: it.features?.places ?? [],
+      minhash: it.features?.minhash ? Array.from(it.features.minhash) : null,
+      match_keys: it.features?.matchKeys ?? [],
+      entities: it.features?.entities ?? null,
+      priority: it.features?.priority ?? 'normal',
+      noise: it.features?.noise ?? false,
+      topic_break: it.features?.topicBreak ?? false,
     };
+  });
+  // Band keys of each distinct text's first report (a report joining its exact copy adds nothing
+  // the index does not already find; one opening a new case after a closed copy does).
+  const bands = fresh.flatMap((it, i) => {
+    const d = decisions[i]!;
+    const keep = (it.features?.bands.length ?? 0) > 0 && (d.duplicate?.kind !== 'exact' || 'newCase' in d.target);
+    return keep ? it.features!.bands.map((band) => ({ band, report_id: it.message.id })) : [];
   });
   const media = fresh.flatMap((it) =>
     it.message.media.map((md, idx) => ({
@@ -286,13 +318,37 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     });
   });
 
-  // 7. Counters and chain heads, in the same statement as the rows they count.
-  const perCase = new Map<number, { id: number; n: number; channels: string[]; first_at: string; last_at: string; seq: number; head: string }>();
+  // 7. Counters, tags, places and chain heads, in the same statement as the rows they count.
+  // Priority from the rules: a new case takes its reports' highest; an existing one is only raised
+  // (an operator's choice is never lowered by intake). Each change is an event of the chain.
+  const topPriority = new Map<number, Priority>();
+  for (const r of reportRows) {
+    const cur = topPriority.get(r.case_id);
+    if (!cur || PRIORITY_RANK[r.priority] > PRIORITY_RANK[cur]) topPriority.set(r.case_id, r.priority);
+  }
+  for (const [caseId, p] of topPriority) {
+    const h = heads.get(caseId)!;
+    const from = h.priority ?? 'normal';
+    if (h.priority === null ? p !== 'normal' : PRIORITY_RANK[p] > PRIORITY_RANK[from]) {
+      append(caseId, 'case.priority', { priority: p, from, by: 'rules' });
+      h.priority = p;
+    }
+  }
+
+  const perCase = new Map<
+    number,
+    { id: number; n: number; channels: string[]; tags: string[]; places: string[]; language: string | null; priority: Priority | null; first_at: string; last_at: string; seq: number; head: string }
+  >();
   for (const r of reportRows) {
     const h = heads.get(r.case_id)!;
-    const c = perCase.get(r.case_id) ?? { id: r.case_id, n: 0, channels: [], first_at: r.sent_at, last_at: r.sent_at, seq: h.seq, head: h.head! };
+    const c = perCase.get(r.case_id) ?? {
+      id: r.case_id, n: 0, channels: [], tags: [], places: [], language: null, priority: h.priority, first_at: r.sent_at, last_at: r.sent_at, seq: h.seq, head: h.head!,
+    };
     c.n++;
     if (!c.channels.includes(r.channel)) c.channels.push(r.channel);
+    for (const t of r.tags) if (!c.tags.includes(t)) c.tags.push(t);
+    for (const p of r.places) if (!c.places.includes(p)) c.places.push(p);
+    if (!c.language && r.language && r.language !== 'und') c.language = r.language;
     if (r.sent_at < c.first_at) c.first_at = r.sent_at;
     if (r.sent_at > c.last_at) c.last_at = r.sent_at;
     perCase.set(r.case_id, c);
@@ -326,14 +382,20 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
      rep AS (
        INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
                             duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed,
-                            blocked, flooded)
+                            blocked, flooded, language, tags, places, minhash, match_keys, entities, priority, noise, topic_break)
        SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-              duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed, blocked, flooded
+              duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed, blocked, flooded,
+              language, tags, places, minhash, match_keys, entities, priority, noise, topic_break
          FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_id int, informant text, channel text, account text, native_id text,
               origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
               duplicate_kind text, location jsonb, contact jsonb, reply_to text, forwarded boolean, edited boolean,
-              group_key text, raw_sealed text, blocked boolean, flooded boolean)
+              group_key text, raw_sealed text, blocked boolean, flooded boolean, language text, tags text[], places text[],
+              minhash int[], match_keys text[], entities jsonb, priority text, noise boolean, topic_break boolean)
        ON CONFLICT (id) DO NOTHING RETURNING id),
+     rb AS (
+       INSERT INTO report_bands (band, report_id)
+       SELECT band, report_id FROM jsonb_to_recordset($9::jsonb) AS x(band bigint, report_id text)
+       ON CONFLICT DO NOTHING RETURNING 1),
      med AS (
        INSERT INTO media (sha256, mime, size)
        SELECT DISTINCT ON (sha256) sha256, mime, size FROM jsonb_to_recordset($2::jsonb) AS x(sha256 text, mime text, size bigint)
@@ -358,12 +420,17 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
           report_count = c.report_count + x.n,
           informant_count = c.informant_count + (SELECT count(*) FROM ci WHERE ci.case_id = c.id),
           channels = ARRAY(SELECT DISTINCT ch FROM unnest(c.channels || x.channels) AS ch ORDER BY ch),
+          tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || x.tags) AS t ORDER BY t),
+          places = ARRAY(SELECT DISTINCT p FROM unnest(c.places || x.places) AS p ORDER BY p),
+          language = COALESCE(c.language, x.language),
+          priority = COALESCE(x.priority, c.priority),
           first_report_at = LEAST(c.first_report_at, x.first_at),
           last_report_at = GREATEST(c.last_report_at, x.last_at),
           event_seq = x.seq,
           head_hash = x.head,
           updated_at = now()
-         FROM jsonb_to_recordset($6::jsonb) AS x(id int, n int, channels text[], first_at timestamptz, last_at timestamptz, seq int, head text)
+         FROM jsonb_to_recordset($6::jsonb) AS x(id int, n int, channels text[], tags text[], places text[], language text, priority text,
+                                                 first_at timestamptz, last_at timestamptz, seq int, head text)
         WHERE c.id = x.id
        RETURNING 1),
      ob AS (
@@ -378,9 +445,10 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
         WHERE i.pseudonym = x.pseudonym
        RETURNING 1)
      SELECT (SELECT count(*) FROM rep)::int AS reports, (SELECT count(*) FROM upd)::int AS cases,
-            (SELECT count(*) FROM med) + (SELECT count(*) FROM rm) + (SELECT count(*) FROM ev) + (SELECT count(*) FROM inf) AS others,
+            (SELECT count(*) FROM med) + (SELECT count(*) FROM rm) + (SELECT count(*) FROM ev) + (SELECT count(*) FROM inf)
+              + (SELECT count(*) FROM rb) AS others,
             COALESCE((SELECT json_agg(id ORDER BY id) FROM ob), '[]') AS outbox`,
-    [json(reportRows), json(stored), json(media), json(pairs), json(events), json([...perCase.values()]), json(outbox), json([...informantUpdates.values()])],
+    [json(reportRows), json(stored), json(media), json(pairs), json(events), json([...perCase.values()]), json(outbox), json([...informantUpdates.values()]), json(bands)],
   );
   if (written.rows[0]!.reports !== reportRows.length || written.rows[0]!.cases !== perCase.size) {
     // Cannot happen under the advisory locks; if it does, write nothing rather than miscount.
@@ -399,5 +467,11 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   const pendingMedia = fresh.flatMap((it) =>
     it.message.media.flatMap((md, idx) => (md.sha256 ? [] : [{ channel: it.message.channel, reportId: it.message.id, idx, ref: md.ref }])),
   );
-  return { results: batch.map((it) => results.get(it.message.id)!), outbox: (typeof ob === 'string' ? (JSON.parse(ob) as number[]) : ob).map(Number), pendingMedia };
+  const storedImages = stored.filter((m) => m.mime?.startsWith('image/')).map((m) => ({ reportId: m.report_id, sha256: m.sha256! }));
+  return {
+    results: batch.map((it) => results.get(it.message.id)!),
+    outbox: (typeof ob === 'string' ? (JSON.parse(ob) as number[]) : ob).map(Number),
+    pendingMedia,
+    storedImages,
+  };
 }

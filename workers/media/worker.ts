@@ -12,7 +12,8 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../../src/config';
 import type { Db } from '../../src/caselog/db';
 import { appendCaseEvent } from '../../src/caselog/events';
-import { moveReport } from '../../src/caselog/move';
+import { matchStoredMedia } from '../../src/caselog/media-match';
+import { perceptualHash } from '../../src/media/phash';
 import type { Keyring } from '../../src/crypto/keyring';
 import type { ChannelAdapter } from '../../src/contracts/channel-adapter';
 import { isTiphubError, TiphubError } from '../../src/errors';
@@ -113,6 +114,8 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
       await markMissing(p, reason);
       throw new UnrecoverableError(isTiphubError(err) ? `${err.code}: ${err.message}` : 'download failed');
     }
+    // Computed outside the transaction: decoding a picture takes milliseconds.
+    const phash = stored.mime?.startsWith('image/') ? await perceptualHash(stored.path) : null;
     await db.transaction(async (tx) => {
       await tx.query(`INSERT INTO media (sha256, mime, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING`, [stored.sha256, stored.mime, stored.size]);
       const { rows } = await tx.query<{ case_id: number }>(
@@ -123,17 +126,7 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
       const caseId = rows[0]?.case_id;
       if (caseId === undefined) return;
       await appendCaseEvent(tx, caseId, 'media.stored', 'media', { report: p.reportId, idx: p.idx, sha256: stored.sha256 });
-      // Exact media match: the earliest other report with these bytes, in another case.
-      const { rows: match } = await tx.query<{ report_id: string; case_id: number }>(
-        `SELECT rm.report_id, r.case_id FROM report_media rm JOIN reports r ON r.id = rm.report_id
-          WHERE rm.sha256 = $1 AND r.case_id <> $2 ORDER BY r.sent_at, r.id LIMIT 1`,
-        [stored.sha256, caseId],
-      );
-      const m = match[0];
-      if (!m) return;
-      const { rows: alone } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM reports WHERE case_id = $1', [caseId]);
-      if (alone[0]!.n === 1) await moveReport(tx, p.reportId, caseId, m.case_id, { of: m.report_id, kind: 'media' });
-      else await appendCaseEvent(tx, caseId, 'media.match', 'media', { report: p.reportId, sameAs: m.report_id });
+      await matchStoredMedia(tx, { reportId: p.reportId, caseId, sha256: stored.sha256, phash }, opts.cfg.grouping.imageMaxDistance);
     });
     return { stored: true };
   };
