@@ -59,7 +59,7 @@ export function reportFeatures(msg: FeatureInput, rules: FeatureRules): ReportFe
     matchKeys: [
       ...analysis.places.map((p) => `p:${p}`),
       ...analysis.numbers.map((n) => `n:${n}`),
-      ...analysis.days.map((d) => `d:${d}`),
+      ...analysis.days.map((d) => (d.startsWith('d:') ? d : `d:${d}`)), // explicit dates come as "d:06-10" already
     ],
     language: identifyLanguage(text),
     tags: analysis.tags,

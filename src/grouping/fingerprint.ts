@@ -15,6 +15,7 @@ const LETTERS: [RegExp, string][] = [
   [/\u0649/gu, '\u064A'], // ى → ي
   [/\u06CC/gu, '\u064A'], // Persian/Kurdish ی → ي
   [/\u06A9/gu, '\u0643'], // Persian/Kurdish ک → ك
+  [/[\u06D5\u06BE]/gu, '\u0647'], // Sorani ە and ھ → ه (Sorani typed on an Arabic keyboard)
   [/\u0624/gu, '\u0648'], // ؤ → و
   [/\u0626/gu, '\u064A'], // ئ → ي
 ];

@@ -17,8 +17,8 @@ const CLITIC_BIT = new Map(ARABIC_CLITICS.map((c, i) => [c, 1 << i]));
 const CLITICS_BY_LETTER: ({ clitic: string; bit: number }[] | undefined)[] = [];
 for (const c of ARABIC_CLITICS) (CLITICS_BY_LETTER[c.charCodeAt(0) - 0x0600] ??= []).push({ clitic: c, bit: CLITIC_BIT.get(c)! });
 
-/** Sorani case endings attached to a place name (already normalized: ی → ي). */
-const CKB_SUFFIXES = ['ي', 'دا', 'ەوە', 'ە', 'وە', 'يش'];
+/** Sorani case endings attached to a place name, normalized like the text (ی → ي, ە → ه). */
+const CKB_SUFFIXES = ['ی', 'دا', 'ەوە', 'ە', 'وە', 'یش'].map((s) => normalizeForMatch(s));
 /** Up to two endings in a row ("هەولێریشەوە", "سلێمانییەوە"); nonsense combinations never occur in text. */
 const CKB_SUFFIX_FORMS: ReadonlySet<string> = new Set([...CKB_SUFFIXES, ...CKB_SUFFIXES.flatMap((a) => CKB_SUFFIXES.map((b) => a + b))]);
 

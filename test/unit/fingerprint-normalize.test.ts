@@ -15,7 +15,8 @@ test('Arabic diacritics and tatweel removed; letter variants unified', () => {
   expect(n('على')).toBe(n('علي'));
   expect(n('کەرکووک')).toBe(n('كەركووك')); // Persian/Kurdish keheh
   expect(n('یەک')).toBe(n('يەك')); // Persian/Kurdish yeh
-  expect(n('هەولێر')).toBe('هەولێر'); // Kurdish letters that are not variants stay
+  expect(n('هەولێر')).toBe('ههولێر'); // ە is typed ه on an Arabic keyboard; ێ is a letter of its own and stays
+  expect(n('دوو ڕۆكێت له نزيك بنكهي حهرير')).toBe(n('دوو ڕۆکێت لە نزیک بنکەی حەریر')); // Sorani retyped with Arabic letters
 });
 
 test('Arabic-Indic and Persian digits become ASCII', () => {
