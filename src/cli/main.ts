@@ -9,6 +9,8 @@ import { startHub } from '../hub/hub';
 import { formatVerify } from '../caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
+import { loadTexts } from '../conversation/texts';
+import { taggingRulesFor } from '../../workers/intake/worker';
 import { enabledChannels } from '../../adapters/registry';
 import type { ChannelName } from '../contracts/inbound-message';
 import * as os from 'node:os';
@@ -122,7 +124,10 @@ export async function main(argv: string[]): Promise<number> {
     .action(() => {
       try {
         const cfg = loadConfig({ configPath: program.opts<{ config?: string }>().config });
+        loadTexts();
+        const rules = taggingRulesFor(cfg);
         process.stdout.write(`configuration OK\n${JSON.stringify(describeConfig(cfg), null, 2)}\n`);
+        process.stdout.write(`rules (${cfg.rulesDir}): ${Object.keys(rules.tags).length} tags, ${rules.places.length} places, ${rules.priority.rules.length} priority rules\n`);
       } catch (err) {
         if (!isTiphubError(err, 'TIPHUB_CONFIG_INVALID')) throw err;
         process.stderr.write(`${err.message}\n`);

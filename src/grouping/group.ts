@@ -61,6 +61,8 @@ export type GroupBatch = (tx: Queryable, items: readonly GroupingInput[], rules:
 
 /** Candidates read per band key: a hot bucket (one text in many variants) cannot flood a look-up. */
 const PER_BAND = 8;
+/** Candidates confirmed by their estimated similarity, those sharing the most bands first. */
+const CONFIRM = 6;
 
 interface Seen {
   readonly id: string;
@@ -181,8 +183,10 @@ export const groupReports: GroupBatch = async (tx, items, rules) => {
        CROSS JOIN LATERAL (
          SELECT r.id, r.case_id, r.sent_at, r.match_keys, r.language,
                 (SELECT count(*) FROM unnest(r.minhash, x.sig) AS u(a, b) WHERE u.a = u.b)::float8 / ${SIGNATURE_SIZE} AS sim
-           FROM (SELECT DISTINCT c.report_id FROM unnest(x.b) AS k(band)
-                   CROSS JOIN LATERAL (SELECT report_id FROM report_bands WHERE band = k.band LIMIT ${PER_BAND}) c) cand
+           FROM (SELECT c.report_id FROM unnest(x.b) AS k(band)
+                   CROSS JOIN LATERAL (SELECT report_id FROM report_bands WHERE band = k.band LIMIT ${PER_BAND}) c
+                  -- the more bands two signatures share, the more alike they are: confirm the best few
+                  GROUP BY c.report_id ORDER BY count(*) DESC, c.report_id LIMIT ${CONFIRM}) cand
            JOIN reports r ON r.id = cand.report_id) r
       WHERE r.sim >= $7`,
     [JSON.stringify(withFp), JSON.stringify(withKey), JSON.stringify(all), followMs / 1000, JSON.stringify(edits), JSON.stringify(near), threshold],

@@ -11,6 +11,7 @@ import type { SimulatorAdapter } from '../../adapters/simulator';
 import type { ChannelAdapter } from '../contracts/channel-adapter';
 import type { ChannelName } from '../contracts/inbound-message';
 import { loadTexts } from '../conversation/texts';
+import { taggingRulesFor } from '../../workers/intake/worker';
 import { createIntakeQueue, createIntakeSink } from '../queue/intake-queue';
 import { OutboxRelay } from '../queue/outbound-queue';
 import { connectRedis } from '../queue/redis';
@@ -39,6 +40,7 @@ export async function startHub(
   };
   try {
     const texts = loadTexts(); // validated at start: a bad text file stops the hub here
+    taggingRulesFor(cfg); // and so does a bad rules file (tags, places, priority)
     const access = await openCaseLogAccess(cfg, log, { role: 'hub', allowHub: false });
     stack.push(() => access.close());
     const caselog = access.local!;
