@@ -60,10 +60,20 @@ export async function matchStoredMedia(tx: Queryable, m: StoredMediaRef, maxDist
     }
   }
   if (!hit) return null;
-  const { rows: target } = await tx.query<{ open: boolean }>(`SELECT status <> 'closed' AND merged_into IS NULL AS open FROM cases WHERE id = $1`, [hit.case_id]);
-  const { rows: alone } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM reports WHERE case_id = $1', [m.caseId]);
-  const moved = alone[0]!.n === 1 && target[0]?.open === true;
-  if (moved) await moveReport(tx, m.reportId, m.caseId, hit.case_id, { of: hit.report_id, kind: 'media' }, actor);
+  // Media are matched in the order they are stored, not sent: when the copy found was sent later
+  // and is alone in its case, it is the one that moves, so the case stays the first copy's.
+  const { rows: st } = await tx.query<{ id: string; case_id: number; sent_at: Date | string; open: boolean; n: number }>(
+    `SELECT r.id, r.case_id, r.sent_at, c.status <> 'closed' AND c.merged_into IS NULL AS open,
+            (SELECT count(*)::int FROM reports x WHERE x.case_id = r.case_id) AS n
+       FROM reports r JOIN cases c ON c.id = r.case_id WHERE r.id IN ($1, $2)`,
+    [m.reportId, hit.report_id],
+  );
+  const mine = st.find((r) => r.id === m.reportId)!;
+  const theirs = st.find((r) => r.id === hit!.report_id)!;
+  const t = (r: { sent_at: Date | string }) => new Date(r.sent_at).getTime();
+  const [from, to] = t(theirs) > t(mine) ? [theirs, mine] : [mine, theirs];
+  const moved = from.n === 1 && to.open;
+  if (moved) await moveReport(tx, from.id, from.case_id, to.case_id, { of: to.id, kind: 'media' }, actor);
   else await appendCaseEvent(tx, m.caseId, 'media.match', actor, { report: m.reportId, sameAs: hit.report_id, by: kind, distance: hit.distance ?? 0 });
   return { kind, sameAs: hit.report_id, moved };
 }
