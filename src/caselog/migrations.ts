@@ -198,9 +198,10 @@ ALTER TABLE reports ADD COLUMN topic_break boolean NOT NULL DEFAULT false;
 
 -- LSH band keys of the first report of each distinct text: a near-duplicate look-up is one index
 -- probe per band, the same cost at a million reports as at a hundred.
+-- Derived data (recomputable from reports.minhash), so no foreign key to check on every insert.
 CREATE TABLE report_bands (
   band bigint NOT NULL,
-  report_id text NOT NULL REFERENCES reports (id),
+  report_id text NOT NULL,
   PRIMARY KEY (band, report_id)
 );
 

@@ -62,7 +62,7 @@ export type GroupBatch = (tx: Queryable, items: readonly GroupingInput[], rules:
 /** Candidates read per band key: a hot bucket (one text in many variants) cannot flood a look-up. */
 const PER_BAND = 8;
 /** Candidates confirmed by their estimated similarity, those sharing the most bands first. */
-const CONFIRM = 6;
+const CONFIRM = 4;
 
 interface Seen {
   readonly id: string;
@@ -141,7 +141,7 @@ export const groupReports: GroupBatch = async (tx, items, rules) => {
   const all = items.map((it, i) => ({ i, p: it.pseudonym, at: at[i], ok: matchable(it) })).filter((x) => x.ok);
   const edits = items.map((it, i) => ({ i, of: it.editOf ?? null })).filter((x) => x.of);
   const near = items
-    .map((it, i) => ({ i, b: it.bands ?? [], sig: it.minhash ? Array.from(it.minhash) : null, ok: matchable(it) }))
+    .map((it, i) => ({ i, fp: it.fingerprint, b: it.bands ?? [], sig: it.minhash ? Array.from(it.minhash) : null, ok: matchable(it) }))
     .filter((x) => x.sig && x.b.length && x.ok);
 
   // One statement for every look-up. Each branch returns the same columns; what a branch does not
@@ -178,17 +178,18 @@ export const groupReports: GroupBatch = async (tx, items, rules) => {
             AND ${OPEN}
           ORDER BY abs(extract(epoch FROM r.sent_at - x.at)), r.id LIMIT 1) r
      UNION ALL
-     SELECT 'near', x.i, r.id, r.case_id, r.sent_at, ${OPEN}, r.sim, r.match_keys, r.language, NULL, NULL
-       FROM jsonb_to_recordset($6::jsonb) AS x(i int, b bigint[], sig int[])
+     SELECT 'near', x.i, r.id, r.case_id, r.sent_at, ${OPEN}, s.sim, r.match_keys, r.language, NULL, NULL
+       FROM jsonb_to_recordset($6::jsonb) AS x(i int, fp text, b bigint[], sig int[])
        CROSS JOIN LATERAL (
-         SELECT r.id, r.case_id, r.sent_at, r.match_keys, r.language,
-                (SELECT count(*) FROM unnest(r.minhash, x.sig) AS u(a, b) WHERE u.a = u.b)::float8 / ${SIGNATURE_SIZE} AS sim
-           FROM (SELECT c.report_id FROM unnest(x.b) AS k(band)
-                   CROSS JOIN LATERAL (SELECT report_id FROM report_bands WHERE band = k.band LIMIT ${PER_BAND}) c
-                  -- the more bands two signatures share, the more alike they are: confirm the best few
-                  GROUP BY c.report_id ORDER BY count(*) DESC, c.report_id LIMIT ${CONFIRM}) cand
-           JOIN reports r ON r.id = cand.report_id) r
-      WHERE r.sim >= $7`,
+         SELECT c.report_id FROM unnest(x.b) AS k(band)
+           CROSS JOIN LATERAL (SELECT report_id FROM report_bands WHERE band = k.band LIMIT ${PER_BAND}) c
+          -- the more bands two signatures share, the more alike they are: confirm the best few
+          GROUP BY c.report_id ORDER BY count(*) DESC, c.report_id LIMIT ${CONFIRM}) cand
+       JOIN reports r ON r.id = cand.report_id
+       CROSS JOIN LATERAL (
+         SELECT count(*)::float8 / ${SIGNATURE_SIZE} AS sim FROM unnest(r.minhash, x.sig) AS u(a, b) WHERE u.a = u.b) s
+      -- an exact copy needs no near one (a viral text's copies are mostly exact)
+      WHERE s.sim >= $7 AND NOT EXISTS (SELECT 1 FROM reports e WHERE e.fingerprint = x.fp)`,
     [JSON.stringify(withFp), JSON.stringify(withKey), JSON.stringify(all), followMs / 1000, JSON.stringify(edits), JSON.stringify(near), threshold],
   );
 
