@@ -1,7 +1,8 @@
 /**
  * The worker side of the benchmark, in its own process so its RSS is its own.
  * mode "bare": a BullMQ worker with a no-op processor; mode "tiphub": the real intake worker on
- * PostgreSQL. Reports commit times of the ids it was asked to watch, and its peak RSS.
+ * PostgreSQL. Reports commit times of the ids it was asked to watch, and its peak RSS; in tiphub
+ * mode also the grouping step's round trips and time (see probe.ts) with every progress message.
  */
 import { Worker } from 'bullmq';
 import { loadConfig } from '../src/config';
@@ -9,6 +10,7 @@ import { createLogger } from '../src/log';
 import { openCaseLogHere } from '../src/caselog/open';
 import { startIntakeWorker } from '../workers/intake/worker';
 import { redisOptions } from '../src/queue/redis';
+import { installDedupeProbe, type DedupeStats } from './probe';
 
 const mode = process.argv[2] as 'bare' | 'tiphub';
 const send = (m: unknown) => process.send?.(m);
@@ -19,10 +21,16 @@ async function main() {
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   let done = 0;
+  let dedupe: DedupeStats | null = null;
   let pendingCommits: [string, number][] = [];
+  // How busy this process is: its CPU time and its event loop's busy time, cumulative.
+  const load = () => {
+    const c = process.cpuUsage();
+    return { at: performance.now(), cpuMs: (c.user + c.system) / 1000, busyMs: performance.eventLoopUtilization().active };
+  };
   const flushCommits = setInterval(() => {
-    if (pendingCommits.length) send({ type: 'commits', items: pendingCommits, done });
-    else send({ type: 'progress', done });
+    if (pendingCommits.length) send({ type: 'commits', items: pendingCommits, done, dedupe, load: load() });
+    else send({ type: 'progress', done, dedupe, load: load() });
     pendingCommits = [];
   }, 50);
   const now = () => performance.timeOrigin + performance.now();
@@ -40,6 +48,7 @@ async function main() {
     );
     close = () => w.close();
   } else {
+    dedupe = installDedupeProbe();
     const caselog = await openCaseLogHere(cfg, { log, poolSize: 4 });
     const w = startIntakeWorker({
       cfg,
@@ -63,7 +72,7 @@ async function main() {
       await close();
       clearInterval(sampler);
       clearInterval(flushCommits);
-      send({ type: 'commits', items: pendingCommits, done });
+      send({ type: 'commits', items: pendingCommits, done, dedupe });
       send({ type: 'stopped', peakRss, rss: process.memoryUsage().rss });
       process.disconnect?.();
     }

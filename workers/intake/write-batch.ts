@@ -285,11 +285,13 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       topic_break: it.features?.topicBreak ?? false,
     };
   });
-  // Band keys of each distinct text's first report (a report joining its exact copy adds nothing
-  // the index does not already find; one opening a new case after a closed copy does).
+  // Band keys of each distinct text's first report: a report joining its exact or near copy adds
+  // little the index does not already find (and a viral text's variants would crowd its buckets);
+  // one opening a new case after a closed copy does.
   const bands = fresh.flatMap((it, i) => {
     const d = decisions[i]!;
-    const keep = (it.features?.bands.length ?? 0) > 0 && (d.duplicate?.kind !== 'exact' || 'newCase' in d.target);
+    const copy = d.duplicate?.kind === 'exact' || d.duplicate?.kind === 'near';
+    const keep = (it.features?.bands.length ?? 0) > 0 && (!copy || 'newCase' in d.target);
     return keep ? it.features!.bands.map((band) => ({ band, report_id: it.message.id })) : [];
   });
   const media = fresh.flatMap((it) =>

@@ -1,0 +1,155 @@
+/**
+ * `COPY … FROM STDIN` on a `pg` client, behind one small function so the implementation can be
+ * swapped. pg 8.23 has no public copy-in stream, but it does route the protocol's CopyInResponse
+ * to the active query's `handleCopyInResponse(connection)` and its Connection has
+ * `sendCopyFromChunk` / `endCopyFrom` / `sendCopyFail` (what pg-copy-streams is built on). So the
+ * default here is a ~50-line custom submittable over those; when the package `pg-copy-streams` is
+ * installed it is used instead (BENCH_COPY_IMPL=internal forces ours).
+ */
+import type { Client } from 'pg';
+
+export interface CopySink {
+  /** Resolves when the chunk is handed to the socket without exceeding its buffer (backpressure). */
+  write(chunk: string | Buffer): Promise<void>;
+  /** Ends the COPY; resolves with the rows PostgreSQL counted. */
+  end(): Promise<number>;
+}
+
+export function copyImplementation(): 'pg-copy-streams' | 'internal (pg submittable)' {
+  return loadPgCopyStreams() ? 'pg-copy-streams' : 'internal (pg submittable)';
+}
+
+export function copyIn(client: Client, sql: string): Promise<CopySink> {
+  const lib = loadPgCopyStreams();
+  return lib ? copyInWithPgCopyStreams(client, sql, lib) : copyInInternal(client, sql);
+}
+
+// --- pg-copy-streams, when installed ---------------------------------------------------------
+
+interface PgCopyStreams {
+  from(sql: string): NodeJS.WritableStream & { rowCount?: number; on(ev: string, fn: (...a: unknown[]) => void): unknown };
+}
+
+function loadPgCopyStreams(): PgCopyStreams | null {
+  if (process.env.BENCH_COPY_IMPL === 'internal') return null;
+  try {
+    return require('pg-copy-streams') as PgCopyStreams;
+  } catch {
+    return null;
+  }
+}
+
+async function copyInWithPgCopyStreams(client: Client, sql: string, lib: PgCopyStreams): Promise<CopySink> {
+  const stream = (client as unknown as { query(s: unknown): ReturnType<PgCopyStreams['from']> }).query(lib.from(sql));
+  let failed: unknown = null;
+  const finished = new Promise<number>((resolve, reject) => {
+    stream.on('finish', () => resolve(stream.rowCount ?? 0));
+    stream.on('error', (err) => {
+      failed = err;
+      reject(err);
+    });
+  });
+  finished.catch(() => undefined);
+  return {
+    async write(chunk) {
+      if (failed) throw failed;
+      if (!stream.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
+        await new Promise<void>((r) => stream.once('drain', () => r()));
+      }
+    },
+    async end() {
+      stream.end();
+      return finished;
+    },
+  };
+}
+
+// --- internal: a custom submittable on pg's own protocol support -----------------------------
+
+interface PgConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+  sendCopyFail(msg: string): void;
+  stream: NodeJS.WritableStream & { writableNeedDrain?: boolean; once(ev: 'drain', fn: () => void): unknown };
+}
+
+class CopyFromStdin {
+  callback?: (err: Error | null) => void;
+  connection: PgConnection | null = null;
+  rowCount = 0;
+  error: Error | null = null;
+  private onReady!: (c: PgConnection) => void;
+  private onReadyFail!: (err: Error) => void;
+  private onDone!: (n: number) => void;
+  private onDoneFail!: (err: Error) => void;
+  readonly ready = new Promise<PgConnection>((res, rej) => ((this.onReady = res), (this.onReadyFail = rej)));
+  readonly done = new Promise<number>((res, rej) => ((this.onDone = res), (this.onDoneFail = rej)));
+
+  constructor(readonly text: string) {
+    this.ready.catch(() => undefined);
+    this.done.catch(() => undefined);
+  }
+
+  submit(connection: PgConnection) {
+    connection.query(this.text);
+  }
+  handleCopyInResponse(connection: PgConnection) {
+    this.connection = connection;
+    this.onReady(connection);
+  }
+  handleCommandComplete(msg: { text?: string }) {
+    const m = /^COPY (\d+)/.exec(msg.text ?? '');
+    this.rowCount = m ? Number(m[1]) : 0;
+  }
+  handleReadyForQuery() {
+    if (this.error) return;
+    this.onDone(this.rowCount);
+    this.callback?.(null);
+  }
+  handleError(err: Error) {
+    this.error = err;
+    this.onReadyFail(err);
+    this.onDoneFail(err);
+    this.callback?.(err);
+  }
+  handleRowDescription() {}
+  handleDataRow() {}
+  handleEmptyQuery() {}
+  handlePortalSuspended() {}
+  handleCopyData() {}
+}
+
+async function copyInInternal(client: Client, sql: string): Promise<CopySink> {
+  const q = new CopyFromStdin(sql);
+  (client as unknown as { query(s: unknown): unknown }).query(q);
+  const conn = await q.ready;
+  return {
+    async write(chunk) {
+      if (q.error) throw q.error;
+      conn.sendCopyFromChunk(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      if (conn.stream.writableNeedDrain) await new Promise<void>((r) => conn.stream.once('drain', () => r()));
+    },
+    async end() {
+      if (q.error) throw q.error;
+      conn.endCopyFrom();
+      return q.done;
+    },
+  };
+}
+
+/** COPY text format: one value, escaped (NULL as \N). */
+export function copyValue(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v !== 'string') return String(v);
+  return /[\\\t\n\r]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : v;
+}
+
+/** A PostgreSQL array literal of text (before COPY escaping). */
+export function pgTextArray(items: readonly string[]): string {
+  return '{' + items.map((s) => '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(',') + '}';
+}
+
+export function copyLine(values: (string | number | boolean | null | undefined)[]): string {
+  return values.map(copyValue).join('\t') + '\n';
+}
