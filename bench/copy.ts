@@ -1,10 +1,8 @@
 /**
- * `COPY … FROM STDIN` on a `pg` client, behind one small function so the implementation can be
- * swapped. pg 8.23 has no public copy-in stream, but it does route the protocol's CopyInResponse
- * to the active query's `handleCopyInResponse(connection)` and its Connection has
- * `sendCopyFromChunk` / `endCopyFrom` / `sendCopyFail` (what pg-copy-streams is built on). So the
- * default here is a ~50-line custom submittable over those; when the package `pg-copy-streams` is
- * installed it is used instead (BENCH_COPY_IMPL=internal forces ours).
+ * `COPY … FROM STDIN` on a `pg` client. pg 8.23 has no public copy-in stream, but it does route the
+ * protocol's CopyInResponse to the active query's `handleCopyInResponse(connection)` and its
+ * Connection has `sendCopyFromChunk` / `endCopyFrom` / `sendCopyFail` (what pg-copy-streams is
+ * built on): a small custom submittable over those, with no extra dependency.
  */
 import type { Client } from 'pg';
 
@@ -15,56 +13,13 @@ export interface CopySink {
   end(): Promise<number>;
 }
 
-export function copyImplementation(): 'pg-copy-streams' | 'internal (pg submittable)' {
-  return loadPgCopyStreams() ? 'pg-copy-streams' : 'internal (pg submittable)';
+export function copyImplementation(): string {
+  return 'internal (pg submittable)';
 }
 
 export function copyIn(client: Client, sql: string): Promise<CopySink> {
-  const lib = loadPgCopyStreams();
-  return lib ? copyInWithPgCopyStreams(client, sql, lib) : copyInInternal(client, sql);
+  return copyInInternal(client, sql);
 }
-
-// --- pg-copy-streams, when installed ---------------------------------------------------------
-
-interface PgCopyStreams {
-  from(sql: string): NodeJS.WritableStream & { rowCount?: number; on(ev: string, fn: (...a: unknown[]) => void): unknown };
-}
-
-function loadPgCopyStreams(): PgCopyStreams | null {
-  if (process.env.BENCH_COPY_IMPL === 'internal') return null;
-  try {
-    return require('pg-copy-streams') as PgCopyStreams;
-  } catch {
-    return null;
-  }
-}
-
-async function copyInWithPgCopyStreams(client: Client, sql: string, lib: PgCopyStreams): Promise<CopySink> {
-  const stream = (client as unknown as { query(s: unknown): ReturnType<PgCopyStreams['from']> }).query(lib.from(sql));
-  let failed: unknown = null;
-  const finished = new Promise<number>((resolve, reject) => {
-    stream.on('finish', () => resolve(stream.rowCount ?? 0));
-    stream.on('error', (err) => {
-      failed = err;
-      reject(err);
-    });
-  });
-  finished.catch(() => undefined);
-  return {
-    async write(chunk) {
-      if (failed) throw failed;
-      if (!stream.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
-        await new Promise<void>((r) => stream.once('drain', () => r()));
-      }
-    },
-    async end() {
-      stream.end();
-      return finished;
-    },
-  };
-}
-
-// --- internal: a custom submittable on pg's own protocol support -----------------------------
 
 interface PgConnection {
   query(text: string): void;

@@ -25,8 +25,8 @@
  * BENCH_NODE_FLAGS (node flags for the worker), BENCH_PROF (a folder for the worker's CPU profile),
  * BENCH_ONLY, BENCH_ROUNDS, BENCH_SCALE_REPORTS, BENCH_SCALE_INFORMANTS (default reports / 10), BENCH_SEED,
  * BENCH_KEEP_SCALE=1 (keep the scale schema, its name is printed), BENCH_SCALE_VERIFY=1 (run the
- * case log's `verify` over the generated log: minutes at a million), BENCH_COPY_IMPL=internal,
- * BENCH_FEATURES=fallback (see copy.ts, features.ts); diagnosis: BENCH_EXPLAIN_GROUPING=<batch n>
+ * case log's `verify` over the generated log: minutes at a million),
+ * diagnosis: BENCH_EXPLAIN_GROUPING=<batch n>
  * (probe.ts), BENCH_PG_OPTIONS (extra `-c name=value` settings for the bench's own connections).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -47,8 +47,7 @@ import { openCaseLogHere } from '../src/caselog/open';
 import { formatVerify, verifyCaseLog } from '../src/caselog/verify';
 import { prepareItem } from '../workers/intake/worker';
 import { writeBatch } from '../workers/intake/write-batch';
-import * as grouping from '../src/grouping/group';
-import type { GroupBatch } from '../src/grouping/group';
+import { groupReports, type GroupBatch } from '../src/grouping/group';
 import type { DedupeStats } from './probe';
 import type { ScaleGenRequest, ScaleGenResult } from './scale-gen';
 import { DUP_RATE, SENDERS, viralWorkload, workload, type Line, type ViralKind } from './workload';
@@ -77,11 +76,8 @@ function partsToRun(): Set<Part> {
   return new Set(parts as Part[]);
 }
 
-/** The grouping the intake uses by default (its name changed while the dedupe work went on). */
-const defaultGroup: GroupBatch = (() => {
-  const g = grouping as unknown as Record<string, GroupBatch | undefined>;
-  return (g.groupReports ?? g.groupByFoundationRules)!;
-})();
+/** The grouping the intake uses by default. */
+const defaultGroup: GroupBatch = groupReports;
 
 /** Every process this run forked (killed if the run is interrupted). */
 const children: ChildProcess[] = [];

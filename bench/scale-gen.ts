@@ -509,13 +509,14 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
         reportsW.add(`${id}\t${caseId}\t${mid}\t${copyValue(duplicate?.of)}\t${copyValue(duplicate?.kind)}\t${tail}\n`);
         appendEvent(caseId, receivedAt, 'report.added', 'intake', { report: id, subject, duplicate });
 
-        // A text seen for the first time: its band keys, and its signature for near copies of it.
+        // A text seen for the first time: its signature for near copies of it, and its band keys
+        // unless it joined a case as a near copy (as the intake writes them).
         if (f.fingerprint && firstOfFp === undefined) {
           fpFirst.set(f.fingerprint, i);
           if (f.minhash) {
             reportSlot[i] = slots;
             sigs.set(f.minhash, slots++ * SIGNATURE_SIZE);
-            bandsW.add(bandLines);
+            if (kind !== 'near') bandsW.add(bandLines);
           }
         }
 

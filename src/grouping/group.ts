@@ -292,5 +292,3 @@ export const groupReports: GroupBatch = async (tx, items, rules) => {
   return decisions;
 };
 
-/** The foundation's name for the grouping function, kept for callers written against it. */
-export const groupByFoundationRules = groupReports;
