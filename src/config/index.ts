@@ -96,6 +96,19 @@ const FileSchema = z
       .strict()
       .prefault({}),
     log: z.object({ level: LogLevel.default('info') }).strict().prefault({}),
+    retention: z
+      .object({
+        /** Closed cases older than this many days are purged; null keeps everything (a case log is evidence). */
+        closedCaseDays: z.number().int().min(1).nullable().default(null),
+        /**
+         * Quarantine entries older than this many days are deleted; null keeps them. 90 days leaves an
+         * operator a quarter to notice a refused import or adapter bug and retry it, while a sealed
+         * whole payload (an informant's words and address) does not stay forever.
+         */
+        quarantineDays: z.number().int().min(1).nullable().default(90),
+      })
+      .strict()
+      .prefault({}),
     /** Tag vocabulary, gazetteer and priority rules (tags.yaml, places.yaml, priority.yaml); default: the shipped config/. */
     rules: z.object({ dir: z.string().min(1).nullish() }).strict().prefault({}),
     hub: z
@@ -130,9 +143,11 @@ const FileSchema = z
   .strict();
 
 const KNOWN_ENV = [
-  'TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG',
+  'TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL',
   'TIPHUB_TELEGRAM_TOKEN', 'TIPHUB_TELEGRAM_API_ROOT', 'TIPHUB_TELEGRAM_WEBHOOK_URL', 'TIPHUB_TELEGRAM_WEBHOOK_SECRET',
 ] as const;
+
+const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
 
 const EnvSchema = z.object({
   TIPHUB_SECRET: z
@@ -143,7 +158,9 @@ const EnvSchema = z.object({
     .string()
     .regex(/^(rediss?:\/\/|\/)/, 'must be a redis:// or rediss:// URL, or the absolute path of a Unix socket')
     .optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: PostgresUrl.optional(),
+  /** The role that owns the tables and runs migrations; DATABASE_URL's role may then be a lesser one. */
+  TIPHUB_MIGRATE_DATABASE_URL: PostgresUrl.optional(),
   TIPHUB_DATA_DIR: z.string().min(1).optional(),
   TIPHUB_LOG_LEVEL: LogLevel.optional(),
   TIPHUB_CONFIG: z.string().min(1).optional(),
@@ -153,7 +170,12 @@ const EnvSchema = z.object({
     .optional(),
   TIPHUB_TELEGRAM_API_ROOT: z.string().regex(/^https?:\/\//, 'must be an http(s) URL of a Bot API server').optional(),
   TIPHUB_TELEGRAM_WEBHOOK_URL: z.string().regex(/^https:\/\//, 'Telegram only calls https:// webhooks').optional(),
-  TIPHUB_TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, '1 to 256 characters of A-Z a-z 0-9 _ -').optional(),
+  // Anyone who knows it can post forged updates to the webhook: long enough not to be guessed.
+  TIPHUB_TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, '32 to 256 characters of A-Z a-z 0-9 _ -')
+    .optional(),
 });
 
 export type FileConfig = z.infer<typeof FileSchema>;
@@ -171,6 +193,8 @@ export interface Config extends FileConfig {
   readonly secret: string | null;
   readonly redisUrl: string | null;
   readonly databaseUrl: string | null;
+  /** TIPHUB_MIGRATE_DATABASE_URL: the role that owns the tables and migrates; null: databaseUrl migrates too. */
+  readonly migrateDatabaseUrl: string | null;
   readonly dataDir: string;
   readonly configFile: string | null;
   /** Where tags.yaml, places.yaml and priority.yaml are read from (absolute). */
@@ -272,6 +296,9 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   if (envParsed.success && envParsed.data.TIPHUB_TELEGRAM_WEBHOOK_URL && !envParsed.data.TIPHUB_TELEGRAM_TOKEN) {
     problems.push('environment: TIPHUB_TELEGRAM_WEBHOOK_URL is set but TIPHUB_TELEGRAM_TOKEN is not');
   }
+  if (envParsed.success && envParsed.data.TIPHUB_MIGRATE_DATABASE_URL && !envParsed.data.DATABASE_URL) {
+    problems.push('environment: TIPHUB_MIGRATE_DATABASE_URL is set but DATABASE_URL is not (the embedded case log has no roles)');
+  }
   if (problems.length || !envParsed.success || !fileParsed.success) {
     throw new TiphubError('TIPHUB_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
@@ -290,6 +317,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     secret: e.TIPHUB_SECRET ?? null,
     redisUrl: e.REDIS_URL ?? null,
     databaseUrl: e.DATABASE_URL ?? null,
+    migrateDatabaseUrl: e.TIPHUB_MIGRATE_DATABASE_URL ?? null,
     dataDir: path.resolve(cwd, e.TIPHUB_DATA_DIR ?? 'data'),
     configFile,
     // Relative to the configuration file that names it.
@@ -311,5 +339,6 @@ export function describeConfig(cfg: Readonly<Config>): Record<string, unknown> {
       : '(disabled: TIPHUB_TELEGRAM_TOKEN not set)',
     redisUrl: mask(cfg.redisUrl),
     databaseUrl: mask(cfg.databaseUrl),
+    migrateDatabaseUrl: mask(cfg.migrateDatabaseUrl),
   };
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadConfig } from '../../src/config';
+import { describeConfig, loadConfig } from '../../src/config';
 import { tmpDir } from '../helpers/env';
 
 test('defaults apply and the result is frozen', () => {
@@ -42,4 +42,66 @@ test('an explicit --config that does not exist is an error; invalid YAML says wh
   expect(() => loadConfig({ env: {}, cwd: dir, configPath: 'nope.yaml' })).toThrow(/nope.yaml: configuration file not found/);
   fs.writeFileSync(path.join(dir, 'bad.yaml'), 'queue:\n  prefix: [unclosed\n');
   expect(() => loadConfig({ env: {}, cwd: dir, configPath: 'bad.yaml' })).toThrow(/bad.yaml:\d+: .*not valid YAML/);
+});
+
+describe('retention', () => {
+  const withFile = (yaml: string) => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'tiphub.yaml'), yaml);
+    return () => loadConfig({ env: {}, cwd: dir });
+  };
+
+  test('defaults: closed cases kept, quarantine kept 90 days', () => {
+    expect(loadConfig({ env: {}, cwd: tmpDir() }).retention).toEqual({ closedCaseDays: null, quarantineDays: 90 });
+  });
+
+  test('positive whole days or null are taken', () => {
+    expect(withFile('retention:\n  closedCaseDays: 365\n  quarantineDays: null\n')().retention).toEqual({ closedCaseDays: 365, quarantineDays: null });
+  });
+
+  test('zero, negative, fractional, text and unknown keys are refused with the file line', () => {
+    expect(withFile('retention:\n  closedCaseDays: 0\n')).toThrow(/tiphub\.yaml:2: retention\.closedCaseDays: /);
+    expect(withFile('retention:\n  quarantineDays: -3\n')).toThrow(/retention\.quarantineDays: /);
+    expect(withFile('retention:\n  quarantineDays: 1.5\n')).toThrow(/retention\.quarantineDays: /);
+    expect(withFile('retention:\n  quarantineDays: forever\n')).toThrow(/retention\.quarantineDays: /);
+    expect(withFile('retention:\n  quarantinDays: 3\n')).toThrow(/retention: unknown key \(quarantinDays\)/);
+  });
+
+  test('the shipped example file is valid and documents both keys', () => {
+    const example = path.join(__dirname, '../../config/tiphub.example.yaml');
+    const cfg = loadConfig({ env: {}, cwd: tmpDir(), configPath: example });
+    expect(cfg.retention).toEqual({ closedCaseDays: null, quarantineDays: 90 });
+  });
+});
+
+describe('TIPHUB_MIGRATE_DATABASE_URL', () => {
+  const url = 'postgres://owner:hunter2@db.example:5432/tips';
+  test('read, and masked in the description like DATABASE_URL', () => {
+    const cfg = loadConfig({ env: { DATABASE_URL: 'postgres://app:pw@db.example/tips', TIPHUB_MIGRATE_DATABASE_URL: url }, cwd: tmpDir() });
+    expect(cfg.migrateDatabaseUrl).toBe(url);
+    const shown = JSON.stringify(describeConfig(cfg));
+    expect(shown).not.toContain('hunter2');
+    expect(describeConfig(cfg).migrateDatabaseUrl).toBe('postgres://***@db.example:5432/tips');
+  });
+  test('unset: null (DATABASE_URL migrates)', () => {
+    expect(loadConfig({ env: { DATABASE_URL: 'postgres://app@db/tips' }, cwd: tmpDir() }).migrateDatabaseUrl).toBeNull();
+  });
+  test('a non-PostgreSQL URL, or one without DATABASE_URL, is refused naming the variable', () => {
+    expect(() => loadConfig({ env: { DATABASE_URL: 'postgres://app@db/tips', TIPHUB_MIGRATE_DATABASE_URL: 'mysql://x' }, cwd: tmpDir() })).toThrow(
+      /TIPHUB_MIGRATE_DATABASE_URL: must be a postgres:\/\/ URL/,
+    );
+    expect(() => loadConfig({ env: { TIPHUB_MIGRATE_DATABASE_URL: url }, cwd: tmpDir() })).toThrow(/TIPHUB_MIGRATE_DATABASE_URL is set but DATABASE_URL is not/);
+  });
+});
+
+describe('TIPHUB_TELEGRAM_WEBHOOK_SECRET', () => {
+  const token = '123456789:AAHabcdefghijklmnopqrstuvwxyz0123456';
+  const env = (secret: string) => ({ TIPHUB_TELEGRAM_TOKEN: token, TIPHUB_TELEGRAM_WEBHOOK_URL: 'https://tips.example.org/tg', TIPHUB_TELEGRAM_WEBHOOK_SECRET: secret });
+  test('shorter than 32 characters is refused, naming the variable', () => {
+    expect(() => loadConfig({ env: env('a'.repeat(31)), cwd: tmpDir() })).toThrow(/TIPHUB_TELEGRAM_WEBHOOK_SECRET: must be at least 32 characters/);
+  });
+  test('32 characters of the allowed alphabet are taken; other characters are not', () => {
+    expect(loadConfig({ env: env('A1_-'.repeat(8)), cwd: tmpDir() }).telegram?.webhookSecret).toBe('A1_-'.repeat(8));
+    expect(() => loadConfig({ env: env('a'.repeat(31) + '!'), cwd: tmpDir() })).toThrow(/TIPHUB_TELEGRAM_WEBHOOK_SECRET: 32 to 256 characters/);
+  });
 });
