@@ -93,10 +93,17 @@ const CSV_HEADER = [
   'duplicateOf', 'duplicateKind', 'media',
 ];
 
+/**
+ * A cell a spreadsheet would run as a formula. Spreadsheets skip leading blanks (and invisible
+ * characters) before a formula, and some read the full-width and small forms of = + - @ (which
+ * NFKC folds to them) as the ASCII ones, so those count too.
+ */
+const FORMULA_START = /^[\s\u200B-\u200D\u2060\uFEFF]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20\uFE66\uFE62\uFE63\uFE6B\u2212]|^[\t\r]/;
+
 /** RFC 4180 quoting; a cell a spreadsheet would run as a formula gets a leading apostrophe. */
 export function csvCell(v: unknown): string {
   let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (FORMULA_START.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
