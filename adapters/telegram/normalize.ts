@@ -2,10 +2,14 @@
  * Telegram `Update` → InboundMessage, pure. Only private chats are tips; groups, channels, service
  * messages and callbacks are ignored (counted, not kept). The message id is a keyed hash of bot id,
  * chat id, message id (and edit date): in a private chat the chat id is the user's id, so it must
- * not show through. `raw` keeps the update without the sender's and the chat's identifying fields.
+ * not show through. `raw` keeps an allow-list of the update's fields (evidence.ts). A contact the
+ * sender shared of themselves keeps only that fact; another person's contact is report content
+ * (sealed in the case log). Reasons name kinds from a fixed list, never the payload's own strings:
+ * they are logged and counted in Redis.
  */
 import type { Ignored, InboundMessage, MediaKind, MediaRef, Rejected } from '../../src/contracts/inbound-message';
 import type { NormalizeContext } from '../../src/contracts/channel-adapter';
+import { evidenceOf } from './evidence';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -19,6 +23,15 @@ const SERVICE_KEYS = [
   'forum_topic_created', 'forum_topic_edited', 'forum_topic_closed', 'forum_topic_reopened', 'video_chat_started',
   'video_chat_ended', 'video_chat_scheduled', 'video_chat_participants_invited', 'boost_added',
 ];
+
+/** Update kinds of the Bot API other than messages; anything else is counted as `unknown`. */
+const UPDATE_KINDS = new Set([
+  'channel_post', 'edited_channel_post', 'business_connection', 'business_message', 'edited_business_message',
+  'deleted_business_messages', 'message_reaction', 'message_reaction_count', 'inline_query', 'chosen_inline_result',
+  'callback_query', 'shipping_query', 'pre_checkout_query', 'purchased_paid_media', 'poll', 'poll_answer', 'my_chat_member',
+  'chat_member', 'chat_join_request', 'chat_boost', 'removed_chat_boost',
+]);
+const CHAT_TYPES = new Set(['group', 'supergroup', 'channel']);
 
 export function media(m: Obj): MediaRef[] {
   const out: MediaRef[] = [];
@@ -47,34 +60,19 @@ export function media(m: Obj): MediaRef[] {
   return out;
 }
 
-/** The update as evidence, without the sender's or the chat's identifying fields. */
-function scrub(update: Obj, key: string, senderId: number): Obj {
-  const m = { ...(update[key] as Obj) };
-  delete m.from;
-  if (isObj(m.chat)) m.chat = { type: m.chat.type };
-  if (isObj(m.reply_to_message)) {
-    const r = { ...m.reply_to_message };
-    if (isObj(r.from) && r.from.id === senderId) delete r.from;
-    if (isObj(r.chat)) r.chat = { type: r.chat.type };
-    m.reply_to_message = r;
-  }
-  if (isObj(m.contact) && m.contact.user_id === senderId) m.contact = { ...m.contact, user_id: undefined };
-  return { update_id: update.update_id, [key]: m };
-}
-
 export function normalizeTelegram(update: unknown, ctx: NormalizeContext): InboundMessage | Rejected | Ignored {
   if (!isObj(update)) return { rejected: true, reason: 'update is not an object' };
   const key = update.message ? 'message' : update.edited_message ? 'edited_message' : null;
   if (!key) {
-    const kind = Object.keys(update).find((k) => k !== 'update_id') ?? 'empty';
-    return { ignored: true, reason: `update kind ${kind.slice(0, 40)}` };
+    const kind = Object.keys(update).find((k) => k !== 'update_id');
+    return { ignored: true, reason: `update kind ${kind === undefined ? 'empty' : UPDATE_KINDS.has(kind) ? kind : 'unknown'}` };
   }
   const m = update[key];
   if (!isObj(m) || num(m.message_id) === null || !isObj(m.chat) || num(m.chat.id) === null || num(m.date) === null) {
     return { rejected: true, reason: `${key}: message_id, chat.id and date are required` };
   }
   const chat = m.chat;
-  if (chat.type !== 'private') return { ignored: true, reason: `${String(chat.type).slice(0, 20)} chat` };
+  if (chat.type !== 'private') return { ignored: true, reason: `${typeof chat.type === 'string' && CHAT_TYPES.has(chat.type) ? chat.type : 'unknown'} chat` };
   const from = m.from;
   if (!isObj(from) || num(from.id) === null) return { rejected: true, reason: `${key}: from.id is required in a private chat` };
   if (from.is_bot === true) return { ignored: true, reason: 'message from a bot' };
@@ -91,9 +89,13 @@ export function normalizeTelegram(update: unknown, ctx: NormalizeContext): Inbou
           label: venue ? [str(venue.title), str(venue.address)].filter(Boolean).join(', ') || null : null,
         }
       : null;
-  const contact = isObj(m.contact)
-    ? { name: [str(m.contact.first_name), str(m.contact.last_name)].filter(Boolean).join(' ') || null, phone: str(m.contact.phone_number) }
-    : null;
+  // "Share my phone number" (or a card of oneself) says who the informant is: keep only that they did.
+  const contactIsSelf = isObj(m.contact) ? m.contact.user_id === from.id : null;
+  const contact = !isObj(m.contact)
+    ? null
+    : contactIsSelf
+      ? { self: true, name: null, phone: null }
+      : { self: false, name: [str(m.contact.first_name), str(m.contact.last_name)].filter(Boolean).join(' ') || null, phone: str(m.contact.phone_number) };
   if (!text && !files.length && !location && !contact) {
     const service = SERVICE_KEYS.find((k) => k in m);
     return { ignored: true, reason: service ? `service message ${service}` : 'message without content' };
@@ -124,7 +126,7 @@ export function normalizeTelegram(update: unknown, ctx: NormalizeContext): Inbou
     editOf: edited ? ctx.messageId([botId, chatId, messageId]) : null,
     languageHint: str(from.language_code),
     groupKey: str(m.media_group_id),
-    raw: scrub(update, key, num(from.id)!),
+    raw: evidenceOf(update, key, contactIsSelf),
   };
 }
 

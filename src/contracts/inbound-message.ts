@@ -51,7 +51,12 @@ export const InboundMessage = z
       .object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180), label: z.string().max(1024).nullable() })
       .strict()
       .nullable(),
-    contact: z.object({ name: z.string().max(512).nullable(), phone: z.string().max(64).nullable() }).strict().nullable(),
+    /**
+     * A shared contact card. `self`: the sender shared their own (Telegram's "share my phone
+     * number"): only that fact is kept, name and phone are null. Otherwise a third party's name and
+     * phone, in clear only in memory (the case log seals them).
+     */
+    contact: z.object({ self: z.boolean(), name: z.string().max(512).nullable(), phone: z.string().max(64).nullable() }).strict().nullable(),
     /** Native id of the message this one answers. */
     replyTo: z.string().max(256).nullable(),
     forwarded: z.boolean(),
