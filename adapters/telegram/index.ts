@@ -4,13 +4,15 @@
  * Polling is our own loop over getUpdates (not bot.start() or the runner, which confirm updates
  * that were tried or merely fetched): the offset moves past an update only once it is handled, so
  * a crash means redelivery, never loss. One poller per bot at a time, under a Redis lease.
+ * One bad update (rejected by normalize, invalid against the schema, or refused by the sink) is
+ * quarantined sealed and counted, and the loop goes on; a loop that dies gives up its lease.
  */
 import { Readable } from 'node:stream';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { AdapterDeps, ChannelAdapter, InboundSink, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
-import { isIgnored, isRejected } from '../../src/contracts/inbound-message';
-import { TiphubError } from '../../src/errors';
+import { describeIssues, InboundMessage, isIgnored, isRejected } from '../../src/contracts/inbound-message';
+import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
 import { Lease } from '../../src/queue/lease';
 import { connectRedis } from '../../src/queue/redis';
 import { normalizeTelegram } from './normalize';
@@ -52,7 +54,11 @@ COMMAND_MENUS.en = COMMAND_MENUS.default;
 export interface TelegramAdapter extends ChannelAdapter<unknown> {
   /** The one inbound handler: resolves when the update is enqueued, ignored (counted) or quarantined. */
   handleUpdate(update: unknown): Promise<void>;
+  /** The same handler under the name every channel's one inbound entry point has. */
+  handleInbound(update: unknown): Promise<void>;
   readonly botId: string;
+  /** Updates kept in quarantine instead of enqueued, since start. */
+  readonly quarantined: number;
   /** Updates that were not tips (groups, channels, service messages), by reason. */
   readonly ignored: ReadonlyMap<string, number>;
 }
@@ -98,8 +104,22 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
   let lease: Lease | null = null;
   let webhook: FastifyInstance | null = null;
   let counters: ReturnType<typeof connectRedis> | null = null;
+  let stopping = false;
+  let quarantined = 0;
 
   const ctx = () => ({ account: botId, receivedAt: new Date(), messageId: (p: readonly (string | number)[]) => deps.keyring.messageId('telegram', p) });
+
+  /** Keeps one update that cannot become a report; resolves once it is stored (the offset may then pass it). */
+  const quarantine = async (update: unknown, code: string, reason: string): Promise<void> => {
+    const id = typeof (update as { update_id?: unknown })?.update_id === 'number' ? (update as { update_id: number }).update_id : 'unknown';
+    if (deps.quarantine) {
+      await deps.quarantine({ channel: 'telegram', source: `update ${id}`, code, reason, payloadSealed: deps.keyring.seal(update ?? null, 'quarantine') });
+    }
+    quarantined++;
+    // Counted where operators can see it, by code only: `HGETALL <prefix>:quarantined:telegram`.
+    await counters?.hincrby(`${deps.cfg.queue.prefix}:quarantined:telegram`, code, 1).catch(() => undefined);
+    log.warn({ channel: 'telegram', updateId: id, code, kept: !!deps.quarantine }, 'update quarantined');
+  };
 
   const handleUpdate = async (update: unknown): Promise<void> => {
     const n = normalizeTelegram(update, ctx());
@@ -111,23 +131,22 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       log.debug({ channel: 'telegram', reason: n.reason }, 'update ignored');
       return;
     }
-    if (isRejected(n)) {
-      const id = typeof (update as { update_id?: unknown })?.update_id === 'number' ? (update as { update_id: number }).update_id : 'unknown';
-      if (deps.quarantine) {
-        await deps.quarantine({
-          channel: 'telegram',
-          source: `update ${id}`,
-          code: 'TIPHUB_MESSAGE_INVALID',
-          reason: n.reason,
-          payloadSealed: deps.keyring.seal(update ?? null, 'quarantine'),
-        });
-      }
-      log.warn({ channel: 'telegram', updateId: id }, 'update quarantined');
-      return;
-    }
+    if (isRejected(n)) return quarantine(update, 'TIPHUB_MESSAGE_INVALID', n.reason);
+    // Checked here too (the sink checks again when sealing): a value out of range is this update's fault, not the loop's.
+    const checked = InboundMessage.safeParse(n);
+    if (!checked.success) return quarantine(update, 'TIPHUB_MESSAGE_INVALID', describeIssues(checked.error));
     if (!sink) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', 'the Telegram adapter is not started');
-    await sink(n, { origin: 'live' });
+    try {
+      await sink(checked.data, { origin: 'live' });
+    } catch (err) {
+      // While stopping, the sink gives up on Redis: leave the update unconfirmed, Telegram sends it again.
+      if (stopping) throw err;
+      await quarantine(update, isTiphubError(err) ? err.code : 'TIPHUB_MESSAGE_INVALID', `not enqueued: ${describeForeignError(err)}`);
+    }
   };
+
+  /** A webhook body that is not JSON: kept as text, so nothing Telegram sent is lost. */
+  const handleUnparsable = (body: string) => quarantine({ unparsable: body }, 'TIPHUB_MESSAGE_INVALID', 'webhook body is not JSON');
 
   const poll = async () => {
     while (running) {
@@ -156,8 +175,17 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       // A server that answers at once instead of long polling (a test server, a proxy) is not hammered.
       if (!updates.length && Date.now() - asked < 100) await new Promise((r) => setTimeout(r, 250));
       for (const u of updates) {
-        // The sink waits out a Redis outage; the offset moves only past what was handled.
-        await handleUpdate(u);
+        // The sink waits out a Redis outage; the offset moves only past what was handled (enqueued,
+        // ignored or quarantined). A failure here (the case log down while quarantining) leaves the
+        // update unconfirmed: wait, then fetch it again.
+        try {
+          await handleUpdate(u);
+        } catch (err) {
+          if (!running) break;
+          log.warn({ channel: 'telegram', updateId: u.update_id, cause: describeForeignError(err) }, 'update not handled; fetching it again');
+          await new Promise((r) => setTimeout(r, 1000));
+          break;
+        }
         offset = u.update_id + 1;
       }
     }
@@ -179,8 +207,13 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
     ignored,
     normalize: normalizeTelegram,
     handleUpdate,
+    handleInbound: handleUpdate,
+    get quarantined() {
+      return quarantined;
+    },
     async start(s) {
       sink = s;
+      stopping = false;
       try {
         const me = await api.getMe();
         log.info({ channel: 'telegram', bot: String(me.id), mode: tg.webhookUrl ? 'webhook' : 'polling' }, 'Telegram bot found');
@@ -194,7 +227,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       counters = deps.redis ? connectRedis(deps.redis) : null;
       if (tg.webhookUrl) {
         const listen = deps.cfg.channels.telegram.webhookListen;
-        webhook = await buildWebhookApp({ path: listen.path, secret: tg.webhookSecret!, handleUpdate });
+        webhook = await buildWebhookApp({ path: listen.path, secret: tg.webhookSecret!, handleUpdate, handleUnparsable });
         await webhook.listen({ host: listen.host, port: listen.port });
         await api.setWebhook(tg.webhookUrl, { secret_token: tg.webhookSecret!, allowed_updates: [...ALLOWED_UPDATES] });
         log.info({ channel: 'telegram', listen: `${listen.host}:${listen.port}${listen.path}` }, 'webhook set');
@@ -203,7 +236,13 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       await api.deleteWebhook().catch(() => undefined);
       running = true;
       if (counters) lease = new Lease(counters, `${deps.cfg.queue.prefix}:lease:telegram:${botId}`, deps.cfg.channels.telegram.leaseMs, () => log.warn({ channel: 'telegram' }, 'polling lease lost'));
-      loop = poll().catch((err) => log.error({ err, channel: 'telegram' }, 'polling stopped'));
+      // However the loop ends (401, a bug), the lease goes with it, so another process can take over.
+      loop = poll()
+        .catch((err) => log.error({ err, channel: 'telegram' }, 'polling stopped'))
+        .finally(() => {
+          running = false;
+          return lease?.release();
+        });
     },
     async openMedia(fileId: string, maxBytes: number) {
       let file;
@@ -240,8 +279,9 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       return { nativeId: String(first) };
     },
     async stop() {
-      await webhook?.close();
+      stopping = true;
       running = false;
+      await webhook?.close();
       abort?.abort();
       await loop;
       // Confirm what was handled (and nothing else) before letting go.

@@ -7,7 +7,7 @@ import { harness, type Harness } from '../helpers/harness';
 import { normalizeTelegram } from '../../adapters/telegram';
 import type { InboundMessage } from '../../src/contracts/inbound-message';
 
-const SECRET = 'hook_Secret-123';
+const SECRET = 'hook_Secret-123_0123456789abcdefghij';
 const update = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/telegram/private-text.json'), 'utf8')) as unknown;
 
 describe('telegram webhook', () => {
@@ -53,8 +53,64 @@ describe('telegram webhook', () => {
     await h.drained();
     expect(await h.count('SELECT count(*) AS n FROM reports')).toBe(1);
 
-    const bad = await send({ 'x-telegram-bot-api-secret-token': SECRET }, { nope: 1 });
-    expect(bad.statusCode).toBe(400);
+    const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET }, body: '{"update_id": 1, "message": {' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toBe('{"ok":false,"error":"bad request"}');
+    await app.close();
+  });
+});
+
+/** Over real HTTP (light-my-request's inject does not load under this jest). */
+async function listening(app: Awaited<ReturnType<typeof buildWebhookApp>>) {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return async (o: { url: string; headers: Record<string, string>; payload: string }) => {
+    const r = await fetch(base + o.url, { method: 'POST', headers: o.headers, body: o.payload });
+    return { statusCode: r.status, body: await r.text() };
+  };
+}
+
+describe('telegram webhook secret (issue 10 item 9)', () => {
+  const handleUpdate = jest.fn(async () => undefined);
+  beforeEach(() => handleUpdate.mockClear());
+
+  test('a secret shorter than 32 characters is refused when the webhook is built', async () => {
+    for (const secret of ['x', 'hook_Secret-123', 'a'.repeat(31)]) {
+      await expect(buildWebhookApp({ path: '/hook', secret, handleUpdate })).rejects.toMatchObject({ code: 'TIPHUB_CONFIG_INVALID' });
+    }
+    const ok = await buildWebhookApp({ path: '/hook', secret: 'a'.repeat(32), handleUpdate });
+    await ok.close();
+  });
+
+  test('the secret is checked before the body is parsed: a wrong secret with a broken or invalid body is 401, never 400', async () => {
+    const app = await buildWebhookApp({ path: '/hook', secret: SECRET, handleUpdate });
+    const inject = await listening(app);
+    for (const headers of [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }, { 'x-telegram-bot-api-secret-token': SECRET.slice(0, -1) }, { 'x-telegram-bot-api-secret-token': SECRET + 'x' }]) {
+      for (const payload of ['{"update_id": 1, "message": {', '{"nope": 1}', '[]']) {
+        const r = await inject({ url: '/hook', headers: { 'content-type': 'application/json', ...headers }, payload });
+        expect(r.statusCode).toBe(401);
+      }
+    }
+    expect(handleUpdate).not.toHaveBeenCalled();
+    await app.close();
+  });
+});
+
+describe('telegram webhook with a bad update (issue 10 item 5)', () => {
+  test('a handler that throws gets a generic answer that quotes nothing; a body that is not JSON is handed to quarantine', async () => {
+    const failing = async () => {
+      throw new Error('text "+9647712345678 saw them" failed');
+    };
+    const kept: string[] = [];
+    const app = await buildWebhookApp({ path: '/hook', secret: SECRET, handleUpdate: failing, handleUnparsable: async (b) => void kept.push(b) });
+    const inject = await listening(app);
+    const headers = { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET };
+    const r = await inject({ url: '/hook', headers, payload: JSON.stringify(update) });
+    expect(r.statusCode).toBeGreaterThanOrEqual(500);
+    expect(r.body).toBe('{"ok":false,"error":"try again"}');
+    const broken = await inject({ url: '/hook', headers, payload: '{"message": {"text": "+9647712345678' });
+    expect(broken.statusCode).toBe(200);
+    expect(kept).toEqual(['{"message": {"text": "+9647712345678']);
     await app.close();
   });
 });
