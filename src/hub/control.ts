@@ -1,8 +1,15 @@
 /**
- * The hub's control socket: a Unix socket in the data directory (mode 0600), one request per
- * connection, newline-delimited JSON. A request `{op, args}` gets any number of `{chunk}` lines
- * and then `{result}` or `{error: {code, message, retryable}}`.
+ * The hub's control socket: a Unix socket in a 0700 directory of its own under the data directory,
+ * one request per connection, newline-delimited JSON. A request `{op, args, token}` gets any number
+ * of `{chunk}` lines and then `{result}` or `{error: {code, message, retryable}}`.
+ *
+ * Node cannot ask who is on the other end (no SO_PEERCRED), so the directory's mode is the first
+ * guard and a token made at each start, in a 0600 file beside the socket, is the second: only a
+ * process that can read the data directory as the hub's user can talk to the hub. Nothing secret
+ * travels over the socket: the hello names the hub's Redis only by its Unix socket (whose password
+ * sits in a file beside it), never by a URL that may carry credentials.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -15,15 +22,44 @@ import type { CaseLogService } from './service';
 import type { VerifyResult } from '../caselog/verify';
 import type { ReplyRequest, ReplyResult } from '../conversation/operator';
 
-export function controlSocketPath(dataDir: string): string {
-  return path.join(dataDir, 'hub.sock');
+export function controlDir(dataDir: string): string {
+  return path.join(dataDir, 'control');
 }
 
+export function controlSocketPath(dataDir: string): string {
+  return path.join(controlDir(dataDir), 'hub.sock');
+}
+
+export function controlTokenPath(dataDir: string): string {
+  return path.join(controlDir(dataDir), 'token');
+}
+
+/**
+ * What the hub says about itself. On the hub's side `redis` is its Redis target; what reaches the
+ * caller is that target only when it is a Unix socket (no credentials in it), else null: the
+ * command then uses its own REDIS_URL.
+ */
 export interface HubHello {
   readonly pid: number;
   readonly backend: string;
-  readonly redis: string;
+  readonly redis: string | null;
   readonly keyCheck: string | null;
+}
+
+/** The hello as it travels: no URL, no password. */
+interface HubHelloWire {
+  readonly pid: number;
+  readonly backend: string;
+  readonly redisSocket: string | null;
+  readonly keyCheck: string | null;
+}
+
+function helloToWire(h: HubHello): HubHelloWire {
+  return { pid: h.pid, backend: h.backend, keyCheck: h.keyCheck, redisSocket: h.redis && path.isAbsolute(h.redis) ? h.redis : null };
+}
+
+function helloFromWire(w: HubHelloWire): HubHello {
+  return { pid: w.pid, backend: w.backend, keyCheck: w.keyCheck, redis: typeof w.redisSocket === 'string' && path.isAbsolute(w.redisSocket) ? w.redisSocket : null };
 }
 
 /** An operation: `emit` streams chunks to the caller; `input` yields the caller's further lines (chat). */
@@ -35,7 +71,7 @@ export type OpHandler = (
 
 export function caseLogOps(service: CaseLogService, hello: () => HubHello): Record<string, OpHandler> {
   return {
-    hello: async () => hello(),
+    hello: async () => helloToWire(hello()),
     'reports.present': async (a) => service.presentReports(a.ids as string[]),
     'quarantine.add': async (a) => service.quarantine(a.entries as QuarantineEntry[]),
     export: async (a, emit) => service.exportCases(a.format as ExportFormat, emit),
@@ -47,9 +83,53 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
   };
 }
 
+/**
+ * The control directory, made 0700 and ours. An existing one is tightened; one that another user
+ * owns, or a symlink, is refused (it could point the socket and token somewhere others can read).
+ */
+function prepareControlDir(dataDir: string): string {
+  const dir = controlDir(dataDir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
+    throw new TiphubError('TIPHUB_CONFIG_INVALID', `${dir} is not a directory of this user; remove it and start again`);
+  }
+  if ((st.mode & 0o777) !== 0o700) fs.chmodSync(dir, 0o700);
+  return dir;
+}
+
+function sameToken(given: unknown, expected: Buffer): boolean {
+  if (typeof given !== 'string') return false;
+  const b = Buffer.from(given);
+  return b.length === expected.length && timingSafeEqual(b, expected);
+}
+
+/** The token of the hub now running, or an error a caller can act on. */
+function readControlToken(dataDir: string): string {
+  try {
+    return fs.readFileSync(controlTokenPath(dataDir), 'utf8').trim();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new TiphubError(
+      'TIPHUB_HUB_UNAVAILABLE',
+      code === 'EACCES' ? 'the hub\'s control token cannot be read: run the command as the user who runs the hub' : `no hub runs on this data directory (${code})`,
+      { retryable: code !== 'EACCES' },
+    );
+  }
+}
+
 export async function startControlServer(dataDir: string, ops: Record<string, OpHandler>, log: Logger): Promise<{ close(): Promise<void> }> {
+  const dir = prepareControlDir(dataDir);
   const file = controlSocketPath(dataDir);
+  const tokenFile = controlTokenPath(dataDir);
   fs.rmSync(file, { force: true }); // left by a hub that died; we hold the case log lock
+  fs.rmSync(path.join(dataDir, 'hub.sock'), { force: true }); // where older versions put it
+  // A new token at each start: a caller of an earlier hub must read it again.
+  const token = randomBytes(32).toString('hex');
+  const expected = Buffer.from(token);
+  fs.rmSync(tokenFile, { force: true });
+  fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600, flag: 'wx' });
   const server = net.createServer((sock) => {
     const send = (obj: unknown) =>
       new Promise<void>((resolve) => {
@@ -86,11 +166,16 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
     rl.on('line', async (line) => {
       if (!first) return push(line);
       first = false;
-      let req: { op?: unknown; args?: unknown };
+      let req: { op?: unknown; args?: unknown; token?: unknown };
       try {
         req = JSON.parse(line) as typeof req;
       } catch {
         await send({ error: { code: 'TIPHUB_HUB_PROTOCOL', message: 'request is not JSON', retryable: false } });
+        return sock.end();
+      }
+      if (!sameToken(req.token, expected)) {
+        log.warn({ op: typeof req.op === 'string' ? req.op.slice(0, 40) : null }, 'control request refused: no valid token');
+        await send({ error: { code: 'TIPHUB_HUB_PROTOCOL', message: `refused: the request has no valid token (the hub's token is in ${tokenFile})`, retryable: false } });
         return sock.end();
       }
       const op = typeof req.op === 'string' ? ops[req.op] : undefined;
@@ -107,22 +192,41 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
     });
     sock.on('error', () => undefined);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(file, () => resolve());
-  });
-  fs.chmodSync(file, 0o600);
+  // The socket is born 0700 under umask 077 (no window where it is open to others), inside a 0700
+  // directory; the umask is put back for the rest of an in-process caller (tests).
+  const umask = process.umask(0o077);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(file, () => resolve());
+    });
+  } finally {
+    process.umask(umask);
+  }
+  log.debug({ dir }, 'control socket listening');
   return {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         fs.rmSync(file, { force: true });
+        fs.rmSync(tokenFile, { force: true });
       }),
   };
 }
 
-/** One call to the hub. Rejects with TIPHUB_HUB_UNAVAILABLE when nothing listens. */
-export function callHub<T>(dataDir: string, op: string, args: unknown = {}, onChunk?: (c: string) => void | Promise<void>): Promise<T> {
+/** Results that change form between the wire and the caller. */
+const decoders: Record<string, (wire: unknown) => unknown> = { hello: (w) => helloFromWire(w as HubHelloWire) };
+
+/** One call to the hub, with the token of the hub now running. Rejects with TIPHUB_HUB_UNAVAILABLE when none runs. */
+export async function callHub<T>(dataDir: string, op: string, args: unknown = {}, onChunk?: (c: string) => void | Promise<void>): Promise<T> {
+  const token = readControlToken(dataDir);
+  const result = await callHubWith<unknown>(dataDir, token, op, args, onChunk);
+  const decode = decoders[op];
+  return (decode ? decode(result) : result) as T;
+}
+
+/** One call with a given token (tests pass a wrong one). */
+export function callHubWith<T>(dataDir: string, token: string | null, op: string, args: unknown = {}, onChunk?: (c: string) => void | Promise<void>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const sock = net.createConnection(controlSocketPath(dataDir));
     let settled = false;
@@ -135,7 +239,7 @@ export function callHub<T>(dataDir: string, op: string, args: unknown = {}, onCh
     sock.on('error', (err) =>
       done(() => reject(new TiphubError('TIPHUB_HUB_UNAVAILABLE', `no hub answers on its control socket (${(err as NodeJS.ErrnoException).code})`))),
     );
-    sock.on('connect', () => sock.write(JSON.stringify({ op, args }) + '\n'));
+    sock.on('connect', () => sock.write(JSON.stringify(token === null ? { op, args } : { op, args, token }) + '\n'));
     const rl = createInterface({ input: sock });
     let chain = Promise.resolve();
     rl.on('line', (line) => {
@@ -166,6 +270,12 @@ export function callHub<T>(dataDir: string, op: string, args: unknown = {}, onCh
 
 /** A long-lived call: lines go to the hub with `send`; chunks come back through `onChunk`. */
 export function openHubStream(dataDir: string, op: string, args: unknown, onChunk: (c: string) => void): Promise<{ send(obj: unknown): void; close(): void; done: Promise<unknown> }> {
+  let token: string;
+  try {
+    token = readControlToken(dataDir);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return new Promise((resolve, reject) => {
     const sock = net.createConnection(controlSocketPath(dataDir));
     let done!: (v: unknown) => void;
@@ -178,7 +288,7 @@ export function openHubStream(dataDir: string, op: string, args: unknown, onChun
       fail(e);
     });
     sock.on('connect', () => {
-      sock.write(JSON.stringify({ op, args }) + '\n');
+      sock.write(JSON.stringify({ op, args, token }) + '\n');
       resolve({ send: (obj) => sock.write(JSON.stringify(obj) + '\n'), close: () => sock.end(), done: finished });
     });
     createInterface({ input: sock }).on('line', (line) => {
