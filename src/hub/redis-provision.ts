@@ -1,14 +1,20 @@
 /**
  * Redis for `tiphub start` and the commands: REDIS_URL; else 127.0.0.1:6379 when it answers; else a
  * private redis-server from PATH, on a Unix socket under the data directory, stopped on exit.
+ *
+ * The private redis-server gets a random password, made at each start and kept in a 0600 file
+ * beside its socket (`redisPasswordFile`), where every client of that socket reads it
+ * (`redisOptions`). It is given through a 0600 config file, not the command line, which any local
+ * user can read in /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../config';
 import { TiphubError } from '../errors';
 import type { Logger } from '../log';
-import { redisAnswers, type RedisTarget } from '../queue/redis';
+import { redisAnswers, redisPasswordFile, type RedisTarget } from '../queue/redis';
 
 export const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 
@@ -31,14 +37,18 @@ export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { d
 
   const dir = path.join(cfg.dataDir, 'redis');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((fs.statSync(dir).mode & 0o077) !== 0) fs.chmodSync(dir, 0o700); // made by an older version
   const socket = path.join(dir, 'redis.sock');
   if (await redisAnswers(socket)) return { target: socket, private: false, stop: none }; // another command's private Redis
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', dir, '--appendonly', 'yes', '--save', '',
-      '--maxmemory-policy', 'noeviction', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')],
-    { stdio: 'ignore' },
-  );
+  const conf = writePrivateConfig(dir, socket);
+  // Its log and append-only files are for us alone, whatever umask this process was given.
+  const umask = process.umask(0o077);
+  let child: ChildProcess;
+  try {
+    child = spawn('redis-server', [conf], { stdio: 'ignore' });
+  } finally {
+    process.umask(umask);
+  }
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -62,5 +72,37 @@ export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { d
     }
   }
   child.kill('SIGKILL');
+  fs.rmSync(conf, { force: true });
   throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', `redis-server did not start (see ${path.join(dir, 'redis.log')}); ${HOW}`);
+}
+
+/** A new password and the config file that sets it, both 0600 (created so: no window open to others). */
+function writePrivateConfig(dir: string, socket: string): string {
+  const password = randomBytes(32).toString('hex');
+  const write = (file: string, text: string) => {
+    fs.rmSync(file, { force: true });
+    fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+  };
+  write(redisPasswordFile(socket), password + '\n');
+  const conf = path.join(dir, 'redis.conf');
+  // Quoted values: a data directory may have spaces in its path.
+  const q = (v: string) => JSON.stringify(v);
+  write(
+    conf,
+    [
+      'port 0', // no TCP at all: only the socket, in a 0700 directory
+      'protected-mode yes',
+      `unixsocket ${q(socket)}`,
+      'unixsocketperm 700',
+      `dir ${q(dir)}`,
+      'appendonly yes',
+      'save ""',
+      'maxmemory-policy noeviction',
+      'daemonize no',
+      `logfile ${q(path.join(dir, 'redis.log'))}`,
+      `requirepass ${password}`,
+      '',
+    ].join('\n'),
+  );
+  return conf;
 }

@@ -1,9 +1,29 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'bullmq';
 
-export type RedisTarget = string; // redis://… URL, or the absolute path of a Unix socket
+/**
+ * A redis://… URL (credentials in it, from REDIS_URL), or the absolute path of a Unix socket. A
+ * socket's password is not in the target: it sits in a file beside the socket, so a target can be
+ * logged or sent to another process and say nothing secret.
+ */
+export type RedisTarget = string;
+
+/** Where the password of the Redis on a Unix socket is kept (a private redis-server writes it). */
+export function redisPasswordFile(socket: string): string {
+  return path.join(path.dirname(socket), 'redis.password');
+}
+
+function socketPassword(socket: string): string | undefined {
+  try {
+    return fs.readFileSync(redisPasswordFile(socket), 'utf8').trim() || undefined;
+  } catch {
+    return undefined; // a socket without a password file: a Redis without a password
+  }
+}
 
 /**
  * Connection options for BullMQ (which then owns, and closes, its connections). Workers and
@@ -12,7 +32,7 @@ export type RedisTarget = string; // redis://… URL, or the absolute path of a 
  */
 export function redisOptions(target: RedisTarget, opts: { forWorker?: boolean } = {}): RedisOptions {
   const common: RedisOptions = { maxRetriesPerRequest: opts.forWorker ? null : 3, enableReadyCheck: true };
-  if (target.startsWith('/')) return { ...common, path: target };
+  if (target.startsWith('/')) return { ...common, path: target, password: socketPassword(target) };
   const u = new URL(target);
   return {
     ...common,
@@ -80,6 +100,15 @@ export async function deleteKeysWithPrefix(target: RedisTarget, prefix: string):
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * The key of a per-informant counter (flood, outbound rate, status rate). It holds a keyed hash of
+ * the pseudonym under its own label, not the pseudonym: a Redis dump cannot be joined to the case
+ * log's informants without the secret.
+ */
+export function informantCounterKey(ids: { messageId(channel: string, parts: readonly (string | number)[]): string }, prefix: string, kind: string, pseudonym: string): string {
+  return `${prefix}:${kind}:${ids.messageId(`counter/${kind}`, [pseudonym])}`;
 }
 
 /**
