@@ -1,7 +1,10 @@
 /** Golden outputs of the simulator's pure normalize, on the recorded lines in test/fixtures/simulator. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { normalizeSimulator } from '../../adapters/simulator';
+import { createSimulatorAdapter, normalizeSimulator } from '../../adapters/simulator';
+import { loadConfig } from '../../src/config';
+import { capturingLogger } from '../helpers/env';
+import type { QuarantineEntry } from '../../src/caselog/quarantine';
 import { Keyring } from '../../src/crypto/keyring';
 import { InboundMessage, isRejected } from '../../src/contracts/inbound-message';
 
@@ -43,4 +46,26 @@ test('normalize is pure: the same payload gives the same message, another secret
   const c = normalizeSimulator({ line, baseDir: '/' }, { ...ctx, messageId: (p) => other.messageId('simulator', p) }) as InboundMessage;
   expect(c.id).toMatch(/^m[0-9a-f]{32}$/);
   expect(c.id).not.toBe(a.id);
+});
+
+test('the receive path isolates a bad message (issue 10 item 5): quarantined sealed and counted, the session goes on', async () => {
+  const quarantined: QuarantineEntry[] = [];
+  const { log, lines } = capturingLogger();
+  const cfg = loadConfig({ env: { TIPHUB_SECRET: 'x'.repeat(32) }, cwd: '/tmp' });
+  const adapter = createSimulatorAdapter({ keyring, log, account: 'simulator', cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
+  const enqueued: InboundMessage[] = [];
+  await adapter.start(async (m) => {
+    if (m.text === 'poison') throw new Error('cannot seal');
+    enqueued.push(m);
+    return { status: 'enqueued' };
+  });
+  await adapter.receive({ from: '+9647700000009', text: 'x'.repeat(70_000) }); // over the text limit
+  await adapter.receive({ from: '+9647700000009', text: 'poison' });
+  await adapter.receive({ from: '+9647700000009', text: 'smoke near the bridge' });
+  expect(enqueued.map((m) => m.text)).toEqual(['smoke near the bridge']);
+  expect(quarantined.map((q) => q.code)).toEqual(['TIPHUB_MESSAGE_INVALID', 'TIPHUB_MESSAGE_INVALID']);
+  expect((keyring.unseal(quarantined[1]!.payloadSealed!, 'quarantine') as { text: string }).text).toBe('poison');
+  expect(adapter.quarantined).toBe(2);
+  expect(lines.join('\n') + quarantined.map((q) => q.reason).join('\n')).not.toMatch(/9647700000009|poison/);
+  await adapter.stop();
 });

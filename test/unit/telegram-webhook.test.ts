@@ -85,7 +85,8 @@ describe('telegram webhook secret (issue 10 item 9)', () => {
   test('the secret is checked before the body is parsed: a wrong secret with a broken or invalid body is 401, never 400', async () => {
     const app = await buildWebhookApp({ path: '/hook', secret: SECRET, handleUpdate });
     const inject = await listening(app);
-    for (const headers of [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }, { 'x-telegram-bot-api-secret-token': SECRET.slice(0, -1) }, { 'x-telegram-bot-api-secret-token': SECRET + 'x' }]) {
+    const variants: Record<string, string>[] = [{}, { 'x-telegram-bot-api-secret-token': 'wrong' }, { 'x-telegram-bot-api-secret-token': SECRET.slice(0, -1) }, { 'x-telegram-bot-api-secret-token': SECRET + 'x' }];
+    for (const headers of variants) {
       for (const payload of ['{"update_id": 1, "message": {', '{"nope": 1}', '[]']) {
         const r = await inject({ url: '/hook', headers: { 'content-type': 'application/json', ...headers }, payload });
         expect(r.statusCode).toBe(401);
