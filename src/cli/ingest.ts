@@ -11,7 +11,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { adapters } from '../../adapters/registry';
-import { isRejected, type InboundMessage } from '../contracts/inbound-message';
+import { describeIssues, InboundMessage, isRejected } from '../contracts/inbound-message';
 import { isTiphubError, TiphubError } from '../errors';
 import { MediaStore } from '../media/store';
 import { createIntakeQueue, intakeJobId, sealForIntake, type IntakeJobData } from '../queue/intake-queue';
@@ -85,6 +85,7 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
     bar?.start(totalLines, 0);
     const progress = () => bar?.update(summary.accepted + summary.present + summary.rejected);
 
+    const baseDir = path.dirname(abs);
     const pending = new Map<string, Pending>();
     const seenIds = new Set<string>();
     const reject = async (entries: { line: number; reason: string; code: string; payload: string }[]) => {
@@ -140,15 +141,21 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
           rejected.push({ line, reason: 'not valid JSON', code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
           continue;
         }
-        const m = adapter.normalize({ line: parsed, baseDir: path.dirname(abs) }, { account: cfg.channels.simulator.account, receivedAt: new Date(), messageId });
+        const m = adapter.normalize({ line: parsed, baseDir }, { account: cfg.channels.simulator.account, receivedAt: new Date(), messageId });
         if (isRejected(m)) {
           rejected.push({ line, reason: m.reason, code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
           continue;
         }
+        const invalid = refusedMessage(m, Date.now());
+        if (invalid) {
+          rejected.push({ line, reason: invalid, code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
+          continue;
+        }
         try {
-          // The simulator's "platform" is this machine: its media step is a copy into the store.
+          // The simulator's "platform" is this machine: its media step is a copy into the store,
+          // of files inside the input file's folder only (a line may not name any file it likes).
           for (const md of m.media) {
-            const s = await store.putFile(md.ref, cfg.media.maxBytes);
+            const s = await store.putFile(md.ref, cfg.media.maxBytes, { confineTo: baseDir });
             Object.assign(md, { sha256: s.sha256, storedSize: s.size, sniffedMime: s.mime, size: s.size });
           }
         } catch (err) {
@@ -236,6 +243,22 @@ async function sweep(
       await queue.add(p.job.name, p.job.data, p.job.opts);
     }
   }
+}
+
+/** A message that will not go through: at most a day ahead of this clock (clock skew). */
+const FUTURE_SLACK_MS = 86_400_000;
+
+/**
+ * Why a normalized line cannot be queued, or null. Checked per line, before the chunk is queued:
+ * a sentAt years ahead (or one whose UTC form leaves the ISO year range) would otherwise throw
+ * while the chunk is sealed and abort the whole import.
+ */
+export function refusedMessage(m: InboundMessage, now: number): string | null {
+  const sent = Date.parse(m.sentAt);
+  if (!Number.isFinite(sent)) return 'sentAt: not a valid datetime';
+  if (sent > now + FUTURE_SLACK_MS) return 'sentAt: more than a day in the future';
+  const checked = InboundMessage.safeParse(m);
+  return checked.success ? null : describeIssues(checked.error);
 }
 
 function safeJson(s: string): unknown {

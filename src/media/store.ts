@@ -55,15 +55,63 @@ export class MediaStore {
     return { sha256, size, mime: sniffMime(head), path: dest };
   }
 
-  async putFile(file: string, maxBytes: number): Promise<StoredMedia> {
-    let st: fs.Stats;
+  /**
+   * Copies a local file into the store. With `confineTo`, only a regular file whose real path
+   * (symlinks resolved) lies inside that folder is taken: a message must not be able to name
+   * /proc/self/environ, a key file or a symlink pointing out of the import folder.
+   */
+  async putFile(file: string, maxBytes: number, opts: { confineTo?: string } = {}): Promise<StoredMedia> {
+    const target = opts.confineTo ? confinedPath(file, opts.confineTo) : file;
+    let fd: number;
     try {
-      st = fs.statSync(file);
-    } catch {
-      throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media file does not exist');
+      // O_NOFOLLOW: the checked path cannot be swapped for a symlink before it is opened;
+      // O_NONBLOCK: a FIFO does not hang the import before it is refused below.
+      fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (opts.confineTo ? fs.constants.O_NOFOLLOW : 0));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media file does not exist');
+      if (code === 'ELOOP') throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media path is a symbolic link that leads outside the folder of the input file');
+      throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', `media file cannot be opened (${code ?? 'error'})`);
     }
-    if (!st.isFile()) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media path is not a file');
-    if (st.size > maxBytes) throw new TiphubError('TIPHUB_MEDIA_TOO_LARGE', `media larger than the limit of ${maxBytes} bytes`);
-    return this.put(fs.createReadStream(file), maxBytes);
+    let handedOver = false;
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', opts.confineTo ? 'media path is not a regular file' : 'media path is not a file');
+      if (opts.confineTo) {
+        // The folders above may have changed between the check and the open: check again.
+        const again = confinedPath(file, opts.confineTo);
+        const now = fs.statSync(again);
+        if (now.dev !== st.dev || now.ino !== st.ino) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media file changed while it was being opened', { retryable: true });
+      }
+      if (st.size > maxBytes) throw new TiphubError('TIPHUB_MEDIA_TOO_LARGE', `media larger than the limit of ${maxBytes} bytes`);
+      handedOver = true;
+      return await this.put(fs.createReadStream('', { fd, autoClose: true }), maxBytes);
+    } finally {
+      if (!handedOver) fs.closeSync(fd);
+    }
   }
+}
+
+/**
+ * The real path of `file` when it lies inside `dir` (both with symlinks resolved), else a refusal
+ * that names no path (the path comes from the input file).
+ */
+export function confinedPath(file: string, dir: string): string {
+  const base = fs.realpathSync(dir);
+  const inside = (p: string, root: string) => p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+  const lexical = path.resolve(dir, file);
+  if (!inside(lexical, path.resolve(dir)) && !inside(lexical, base)) {
+    throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media path leads outside the folder of the input file');
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(lexical);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media file does not exist');
+    if (code === 'ELOOP') throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media path is a symbolic link loop');
+    throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', `media file cannot be opened (${code ?? 'error'})`);
+  }
+  if (!inside(real, base)) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'media path is a symbolic link that leads outside the folder of the input file');
+  return real;
 }
