@@ -230,17 +230,21 @@ async function main() {
     fs.writeFileSync(cfgFile, JSON.stringify({ queue: { prefix: p }, log: { level: 'warn' }, worker: workerCfg }));
     const env = { TIPHUB_SECRET: secret, REDIS_URL, DATABASE_URL: dbUrl.toString(), TIPHUB_DATA_DIR: tmp, TIPHUB_CONFIG: cfgFile };
     const cfg: Readonly<Config> = loadConfig({ env, cwd: tmp });
-    return { schema: s, prefix: p, env, cfg, dbUrl: dbUrl.toString() };
+    // Each case log has its own key set: made here, so producers seal with the keys its worker opens.
+    const opened = await openCaseLogHere(cfg, { log: createLogger('warn'), poolSize: 1 });
+    const keyring = opened.keyring;
+    await opened.close();
+    return { schema: s, prefix: p, env, cfg, dbUrl: dbUrl.toString(), keyring };
   };
   type Target = Awaited<ReturnType<typeof target>>;
 
   const base = await target('');
   const { env, cfg } = base;
   const log = createLogger('warn');
-  const keyring = new Keyring(secret);
+  const keyring = base.keyring;
   const sim = adapters.simulator({ keyring, log, account: 'simulator', cfg, redis: REDIS_URL });
-  const toMessage = (l: Line): InboundMessage => {
-    const m = sim.normalize({ line: l, baseDir: tmp }, { account: 'simulator', receivedAt: new Date(), messageId: (p) => keyring.messageId('simulator', p) });
+  const toMessage = (l: Line, k: Keyring = keyring): InboundMessage => {
+    const m = sim.normalize({ line: l, baseDir: tmp }, { account: 'simulator', receivedAt: new Date(), messageId: (p) => k.messageId('simulator', p) });
     if (isRejected(m)) throw new Error(m.reason);
     return m;
   };
@@ -251,13 +255,13 @@ async function main() {
     await deleteKeysWithPrefix(REDIS_URL, `${t.prefix}:flood`); // a second round starts with no sender counted
     const queue = createIntakeQueue(REDIS_URL, t.cfg);
     const counters = connectRedis(REDIS_URL);
-    const sink = createIntakeSink(queue, keyring, log, { flood: { counters, perMinute: t.cfg.conversation.floodPerMinute, prefix: t.prefix } });
+    const sink = createIntakeSink(queue, t.keyring, log, { flood: { counters, perMinute: t.cfg.conversation.floodPerMinute, prefix: t.prefix } });
     const tip = await startChild('tiphub', t.env);
     // Warm-up (not measured): the worker's JIT and the log's pages in memory, as in a running hub.
     if (WARMUP > 0) {
       const w = ++warmups; // ids of their own: a job id BullMQ still holds would be ignored
       const warm = workload(WARMUP, WORKLOAD_START - 86_400_000).map((l) => ({ ...l, id: `u${w}${l.id}` }));
-      await inFlight(warm, IN_FLIGHT, (l) => sink(toMessage(l)));
+      await inFlight(warm, IN_FLIGHT, (l) => sink(toMessage(l, t.keyring)));
       await until(() => tip.done >= warm.length, 300_000);
     }
     await until(() => tip.load !== null, 10_000);
@@ -265,7 +269,7 @@ async function main() {
     const done0 = tip.done;
     const dedupe0 = tip.dedupe;
     const start = performance.now();
-    await inFlight(ls, IN_FLIGHT, (l) => sink(toMessage(l)));
+    await inFlight(ls, IN_FLIGHT, (l) => sink(toMessage(l, t.keyring)));
     const enqueuedSecs = (performance.now() - start) / 1000;
     await until(() => tip.done >= done0 + ls.length, 900_000);
     const seconds = (performance.now() - start) / 1000;
@@ -400,7 +404,7 @@ async function main() {
       const prof = sqlProfileLine('viral', r.dedupe, N);
       if (prof) console.log(prof);
       // Where the copies went.
-      const idOf = new Map(viralLines.filter((l) => kinds.has(l.id)).map((l) => [toMessage(l).id, kinds.get(l.id)!]));
+      const idOf = new Map(viralLines.filter((l) => kinds.has(l.id)).map((l) => [toMessage(l, t.keyring).id, kinds.get(l.id)!]));
       const original = [...idOf].find(([, k]) => k === 'original')![0];
       const placed = await pg.query<{ id: string; case_id: number; duplicate_kind: string | null }>(
         `SELECT id, case_id, duplicate_kind FROM ${t.schema}.reports WHERE id = ANY($1)`,
@@ -441,7 +445,7 @@ async function main() {
       const opened = await openCaseLogHere(t.cfg, { log, poolSize: 1 }); // migrations, key check, instance
       await opened.close();
       const genStart = performance.now();
-      const req: ScaleGenRequest = { dbUrl: t.dbUrl, schema: t.schema, reports: SCALE_REPORTS, informants: SCALE_INFORMANTS, secret, seed: Number(process.env.BENCH_SEED ?? 1), endMs: WORKLOAD_START - 3_600_000 };
+      const req: ScaleGenRequest = { dbUrl: t.dbUrl, schema: t.schema, reports: SCALE_REPORTS, informants: SCALE_INFORMANTS, secret, keys: t.keyring.sealKeySet(), seed: Number(process.env.BENCH_SEED ?? 1), endMs: WORKLOAD_START - 3_600_000 };
       const gen = fork(path.join(__dirname, 'scale-gen.js'), [], { execArgv: ['--max-old-space-size=8192'], env: { ...process.env, ...t.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(gen);
       const result = await new Promise<ScaleGenResult>((resolve, reject) => {

@@ -24,11 +24,10 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
-import { Keyring } from '../src/crypto/keyring';
+import { Keyring, sealRow } from '../src/crypto/keyring';
 import { eventHash, reportHash, type ReportContent } from '../src/caselog/chain';
 import { REF_ALPHABET } from '../src/caselog/refs';
 import { bandKeys, estimatedSimilarity, SIGNATURE_SIZE } from '../src/grouping/minhash';
-import { SEAL_AAD_ADDRESS, SEAL_AAD_RAW } from '../workers/intake/worker';
 import { copyImplementation, copyIn, copyLine, copyValue, pgTextArray, type CopySink } from './copy';
 import { featureSource, type BulkFeatures } from './features';
 import { exactVariant, followupText, nearVariant, reportText, seeded, senderAddress, type Lang } from './workload';
@@ -40,6 +39,8 @@ export interface ScaleGenRequest {
   reports: number;
   informants: number;
   secret: string;
+  /** The case log's key set as it stores it (sealed under the secret). */
+  keys: string;
   seed: number;
   /** Every bulk report is sent before this time. */
   endMs: number;
@@ -98,9 +99,9 @@ const REPORT_COLUMNS = `id, case_id, informant, channel, account, native_id, ori
   minhash, match_keys, entities, priority, noise, topic_break`;
 
 function computeThread() {
-  const { secret } = workerData as { secret: string };
+  const { secret, keys } = workerData as { secret: string; keys: string };
   const cfg = loadConfig({ configPath: process.env.TIPHUB_CONFIG });
-  const keyring = new Keyring(secret);
+  const keyring = new Keyring(secret).withStoredKeys(keys);
   const features = featureSource(cfg);
   // A verbatim copy has the features of its original: computed once (the same text, the same values).
   const cache = new Map<string, BulkFeatures>();
@@ -114,7 +115,7 @@ function computeThread() {
   };
   parentPort!.on('message', (m: { seq: number; drafts?: Draft[]; addresses?: string[] }) => {
     if (m.addresses) {
-      parentPort!.postMessage({ seq: m.seq, sealed: m.addresses.map((address) => keyring.seal({ address, name: null }, SEAL_AAD_ADDRESS)) });
+      parentPort!.postMessage({ seq: m.seq, sealed: m.addresses.map((address) => keyring.seal({ address, name: null }, sealRow.address(keyring.pseudonym('simulator', address)))) });
       return;
     }
     const out: Computed[] = m.drafts!.map((d) => {
@@ -122,7 +123,8 @@ function computeThread() {
       const id = keyring.messageId('simulator', ['simulator', nativeId]);
       const sentAt = new Date(d.sentMs).toISOString();
       const receivedAt = new Date(d.recvMs).toISOString();
-      const rawSealed = keyring.seal({ id: nativeId, text: d.text, sentAt }, SEAL_AAD_RAW);
+      const rawSealed = keyring.seal({ id: nativeId, text: d.text, sentAt }, sealRow.raw(id));
+      const f = featuresOf(d.text, new Date(d.sentMs), new Date(d.recvMs));
       const content: ReportContent = {
         id,
         informant: d.pseudonym,
@@ -140,9 +142,19 @@ function computeThread() {
         edited: false,
         groupKey: null,
         rawSealed,
+        contactSealed: null,
+        language: f.language,
+        tags: [...f.tags].sort(),
+        places: [...f.places].sort(),
+        entities: f.entities ?? null,
+        priority: f.priority,
+        noise: f.noise,
+        topicBreak: f.topicBreak,
+        blocked: false,
+        flooded: false,
+        fingerprint: f.fingerprint,
         media: [],
       };
-      const f = featuresOf(d.text, new Date(d.sentMs), new Date(d.recvMs));
       const line = copyLine([
         d.pseudonym, 'simulator', 'simulator', nativeId, 'live', sentAt, receivedAt, d.text, f.language, pgTextArray(f.tags), pgTextArray(f.places), f.fingerprint,
         null, null, null, false, false, null, rawSealed, receivedAt, false, false,
@@ -152,7 +164,7 @@ function computeThread() {
       const cut = line.split('\t', 12).join('\t').length; // after `fingerprint`
       return {
         id,
-        subject: reportHash(content),
+        subject: reportHash(keyring, content),
         f: { fingerprint: f.fingerprint, minhash: f.minhash, bands: f.bands, language: f.language, tags: f.tags, places: f.places },
         sentAt,
         receivedAt,
@@ -177,8 +189,8 @@ class Pool {
       });
     }
   }
-  static async start(secret: string): Promise<Pool> {
-    const threads = Array.from({ length: THREADS }, () => new Worker(__filename, { workerData: { kind: 'scale-gen-compute', secret } }));
+  static async start(secret: string, keys: string): Promise<Pool> {
+    const threads = Array.from({ length: THREADS }, () => new Worker(__filename, { workerData: { kind: 'scale-gen-compute', secret, keys } }));
     const names = await Promise.all(
       threads.map(
         (t) =>
@@ -290,14 +302,14 @@ const LANG_MIX: Lang[] = ['ar', 'ar', 'ar', 'ar', 'ar', 'ckb', 'ckb', 'en', 'en'
 
 export async function generateScaleLog(req: ScaleGenRequest, progress: (line: string) => void): Promise<ScaleGenResult> {
   const cfg = loadConfig({ configPath: process.env.TIPHUB_CONFIG });
-  const keyring = new Keyring(req.secret);
+  const keyring = new Keyring(req.secret).withStoredKeys(req.keys);
   const nearThreshold = (cfg.grouping as { nearThreshold?: number }).nearThreshold ?? 0.6;
   const followMs = cfg.grouping.followupMinutes * 60_000;
   const rng = seeded(req.seed);
   const N = req.reports;
   const I = req.informants;
   const load = ['SET synchronous_commit = off', "SET maintenance_work_mem = '1GB'"];
-  const pool = await Pool.start(req.secret);
+  const pool = await Pool.start(req.secret, req.keys);
   const main = await connect(req.dbUrl, load);
   const clients = [main, ...(await Promise.all([1, 2, 3].map(() => connect(req.dbUrl, load))))];
   try {
@@ -353,7 +365,7 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
       const k = caseId - 1;
       const seq = caseSeq[k]! + 1;
       const prev = caseHead[k]!;
-      const hash = eventHash(prev, { caseRef: caseRef[k]!, seq, at, kind, actor, data });
+      const hash = eventHash(keyring, prev, { caseRef: caseRef[k]!, seq, at, kind, actor, data });
       caseSeq[k] = seq;
       caseHead[k] = hash;
       eventsW.add(copyLine([caseId, seq, at, kind, actor, JSON.stringify(data), prev, hash]));

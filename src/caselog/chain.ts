@@ -1,9 +1,14 @@
 /**
  * The hash chain of a case's events, and the content hashes of the rows they record. An event's
  * hash covers the previous hash and the event; a `report.added` event carries the hash of the
- * report's content, so `verify` notices an altered report, not only an altered event.
+ * report's content, so `verify` notices an altered report, not only an altered event. Every hash
+ * is keyed (HMAC with the case log's audit key): whoever can write to the database but does not
+ * hold the secret cannot recompute a chain after editing it.
  */
 import { createHash } from 'node:crypto';
+import type { AuditKey } from '../crypto/keyring';
+
+export type { AuditKey };
 
 /** JSON with sorted keys and no whitespace: the same value always gives the same text. */
 export function canonicalJson(value: unknown): string {
@@ -29,11 +34,14 @@ export interface EventBody {
   readonly data: unknown;
 }
 
-export function eventHash(prevHash: string | null, e: EventBody): string {
-  return sha256Hex(`${prevHash ?? ''}\n${canonicalJson({ case: e.caseRef, seq: e.seq, at: e.at, kind: e.kind, actor: e.actor, data: e.data })}`);
+export function eventHash(audit: AuditKey, prevHash: string | null, e: EventBody): string {
+  return audit.mac(`event\n${prevHash ?? ''}\n${canonicalJson({ case: e.caseRef, seq: e.seq, at: e.at, kind: e.kind, actor: e.actor, data: e.data })}`);
 }
 
-/** The recorded content of a report: every column but its case (moves are events) and bookkeeping. */
+/**
+ * The recorded content of a report: every column fixed when it was written. Its case, its
+ * duplicate link and its media's state change later, each by an event, and verify follows them.
+ */
 export interface ReportContent {
   id: string;
   informant: string;
@@ -51,11 +59,42 @@ export interface ReportContent {
   edited: boolean;
   groupKey: string | null;
   rawSealed: string;
+  /** Whether the report carries a contact card, and its sealed details (a third party's). */
+  contactSealed: string | null;
+  language: string | null;
+  tags: string[];
+  places: string[];
+  entities: unknown;
+  priority: string;
+  noise: boolean;
+  topicBreak: boolean;
+  blocked: boolean;
+  flooded: boolean;
+  fingerprint: string | null;
   media: { idx: number; kind: string; declaredMime: string | null; declaredSize: number | null; filename: string | null }[];
 }
 
-export function reportHash(r: ReportContent): string {
-  return sha256Hex(canonicalJson(r));
+export function reportHash(audit: AuditKey, r: ReportContent): string {
+  return audit.mac(`report\n${canonicalJson(r)}`);
+}
+
+/** The keyed hash of a text kept sealed in `case_texts` (a reply, a note): events carry this, not the text. */
+export function textHash(audit: AuditKey, textId: string, text: string): string {
+  return audit.mac(`text\n${textId}\n${text}`);
+}
+
+/** One case's contribution to the anchor root: its chain head and report count when anchored. */
+export function anchorTerm(audit: AuditKey, a: { caseId: number; seq: number; hash: string; reportCount: number }): Buffer {
+  return Buffer.from(audit.mac(`anchor\n${a.caseId}\n${a.seq}\n${a.hash}\n${a.reportCount}`), 'hex');
+}
+
+/** The mac of an anchor row, over its root and the number of cases it covers. */
+export function anchorMac(audit: AuditKey, a: { root: string; cases: number; at: string }): string {
+  return audit.mac(`anchors\n${a.root}\n${a.cases}\n${a.at}`);
+}
+
+export function xorInto(acc: Buffer, term: Buffer): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! ^ term[i]!;
 }
 
 /** Times as stored by PostgreSQL (microseconds) are written with millisecond precision by us. */
@@ -66,4 +105,13 @@ export function isoMs(t: Date | string): string {
 /** RFC 3339 in UTC, with milliseconds only when there are any (as exports show times). */
 export function rfc3339(t: Date | string): string {
   return isoMs(t).replace('.000Z', 'Z');
+}
+
+/** The hash of an informant-log entry, chained per informant like a case's events. */
+export function informantLogHash(
+  audit: AuditKey,
+  prev: string | null,
+  e: { pseudonym: string; seq: number; kind: string; actor: string; data: unknown; messageId: string | null },
+): string {
+  return audit.mac(`informant-log\n${prev ?? ''}\n${canonicalJson({ p: e.pseudonym, seq: e.seq, kind: e.kind, actor: e.actor, data: e.data, message: e.messageId })}`);
 }

@@ -4,12 +4,36 @@
  */
 import { Pool, types as pgTypes, type PoolClient } from 'pg';
 import { TiphubError } from '../errors';
+import type { Keyring } from '../crypto/keyring';
 
 // int8 (counts, sums) as numbers: our counters stay far below 2^53.
 pgTypes.setTypeParser(20, (v) => Number(v));
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /**
+   * The case log's keys (audit key for the chains' keyed hashes, sealing for the texts events
+   * refer to): set on a case log opened with them, and on its transactions.
+   */
+  readonly keys?: Keyring;
+}
+
+/** The keys of a connection or transaction; writing to a chain without them is a bug. */
+export function keysOf(q: Queryable): Keyring {
+  if (!q.keys) throw new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', 'the case log was opened without its keys');
+  return q.keys;
+}
+
+/** The same database, its connections and transactions carrying the case log's keys. */
+export function withKeys(db: Db, keys: Keyring): Db {
+  return {
+    backend: db.backend,
+    keys,
+    query: <T>(sql: string, params?: unknown[]) => db.query<T>(sql, params),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      db.transaction((tx) => fn({ query: <R>(sql: string, params?: unknown[]) => tx.query<R>(sql, params), keys })),
+    close: () => db.close(),
+  };
 }
 
 export interface Db extends Queryable {

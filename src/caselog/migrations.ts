@@ -2,13 +2,30 @@
  * One set of migrations for PostgreSQL and PGlite. Append only: a migration that shipped is never
  * edited. Tables are created unqualified, in the connection's schema (tests isolate by schema).
  */
-import type { Db } from './db';
+import type { Db, Queryable } from './db';
+import type { Keyring } from '../crypto/keyring';
+import { rechainCaseLog } from './rechain';
+
+/** What a migration that runs code gets: the case log's keys, resolved in its transaction. */
+export interface MigrationContext {
+  keyring(tx: Queryable): Promise<Keyring>;
+}
 
 export interface Migration {
   readonly id: number;
   readonly name: string;
   readonly sql: string;
+  /** Runs after `sql`, in the same transaction. */
+  readonly run?: (tx: Queryable, ctx: MigrationContext) => Promise<void>;
 }
+
+/** A trigger function that refuses a change to a table that only grows. */
+const APPEND_ONLY_FUNCTION = `CREATE FUNCTION tiphub_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN RAISE EXCEPTION 'tiphub: % is append-only (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = '42501'; END $fn$`;
+
+const appendOnly = (table: string) => `
+CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION tiphub_append_only();
+CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION tiphub_append_only();
+`;
 
 export const migrations: readonly Migration[] = [
   {
@@ -221,11 +238,68 @@ CREATE INDEX cases_by_flags ON cases USING gin (flags);
 CREATE INDEX cases_by_priority ON cases (priority, last_report_at);
 `,
   },
+  {
+    id: 4,
+    name: 'keyed chains, anchors, sealed contacts and texts',
+    sql: `
+-- A contact card another person's details are on: sealed; the clear contact column says only
+-- whether one was shared and whose it was.
+ALTER TABLE reports ADD COLUMN contact_sealed text;
+
+-- Texts written or sent on a case (replies, notes), sealed in a row the events name by id and
+-- keyed hash: a purge removes the text, a rotation re-seals it, the chain still verifies.
+CREATE TABLE case_texts (
+  id text PRIMARY KEY,
+  case_id integer NOT NULL REFERENCES cases (id),
+  kind text NOT NULL,
+  text_sealed text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX case_texts_by_case ON case_texts (case_id);
+
+-- The informant log is chained per informant, as events are per case.
+ALTER TABLE informant_log ADD COLUMN seq integer;
+ALTER TABLE informant_log ADD COLUMN prev_hash text;
+ALTER TABLE informant_log ADD COLUMN hash text;
+ALTER TABLE informants ADD COLUMN log_seq integer NOT NULL DEFAULT 0;
+ALTER TABLE informants ADD COLUMN log_head text;
+
+-- Anchors: each case's chain head and report count as last anchored, and a keyed root over all
+-- of them, written every few seconds by one process. A case deleted with its events, or a chain
+-- cut short, no longer matches the root.
+CREATE TABLE case_anchors (
+  case_id integer PRIMARY KEY,
+  seq integer NOT NULL,
+  hash text NOT NULL,
+  report_count integer NOT NULL
+);
+CREATE TABLE anchors (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL,
+  cases integer NOT NULL,
+  root text NOT NULL,
+  mac text NOT NULL
+);
+CREATE INDEX cases_by_update ON cases (updated_at);
+`,
+    // Chains written before were plain SHA-256: hashed again with the audit key, texts moved out of events.
+    run: async (tx, ctx) => rechainCaseLog(tx, await ctx.keyring(tx)),
+  },
+  {
+    id: 5,
+    name: 'append-only history',
+    sql: `
+${APPEND_ONLY_FUNCTION};
+${appendOnly('events')}
+${appendOnly('informant_log')}
+${appendOnly('anchors')}
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(7202611240)';
 
-export async function migrate(db: Db): Promise<number[]> {
+export async function migrate(db: Db, ctx?: MigrationContext): Promise<number[]> {
   // Under the lock too: two processes starting on a new database would both try to create it.
   await db.transaction(async (tx) => {
     await tx.query(MIGRATION_LOCK);
@@ -240,6 +314,10 @@ export async function migrate(db: Db): Promise<number[]> {
       const { rows } = await tx.query('SELECT 1 FROM schema_migrations WHERE id = $1', [m.id]);
       if (rows.length) return false;
       for (const stmt of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await tx.query(stmt);
+      if (m.run) {
+        if (!ctx) throw new Error(`migration ${m.id} needs the case log's keys`);
+        await m.run(tx, ctx);
+      }
       await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
       return true;
     });

@@ -11,9 +11,10 @@ import { Keyring } from '../crypto/keyring';
 import { createKeyFile, keyFilePath, readKeyFile } from '../crypto/secret-file';
 import { TiphubError } from '../errors';
 import type { Logger } from '../log';
-import { openPglite, openPostgres, type Db, type Queryable } from './db';
+import { openPglite, openPostgres, withKeys, type Db, type Queryable } from './db';
 import { type HeldLock } from './lock';
 import { migrate } from './migrations';
+import { grantRuntimeRole } from './roles';
 
 export interface OpenCaseLog {
   readonly db: Db;
@@ -27,9 +28,40 @@ export function pgliteDir(dataDir: string): string {
   return path.join(dataDir, 'caselog');
 }
 
-export async function readKeyCheck(q: Queryable): Promise<string | null> {
-  const { rows } = await q.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'key_check'`);
+async function readMeta(q: Queryable, key: string): Promise<string | null> {
+  const { rows } = await q.query<{ value: string }>(`SELECT value FROM meta WHERE key = $1`, [key]);
   return rows[0]?.value ?? null;
+}
+
+export function readKeyCheck(q: Queryable): Promise<string | null> {
+  return readMeta(q, 'key_check');
+}
+
+/** The case log's key set as stored (sealed under the secret), or null before it has one. */
+export function readStoredKeys(q: Queryable): Promise<string | null> {
+  return readMeta(q, 'keys');
+}
+
+/**
+ * The keyring of the case log `q` reaches: the secret checked against the key-check value, then
+ * the stored key set opened with it. A new log gets a key-check value and a random key set; a log
+ * made before key sets existed stores the keys it always had (derived from its secret), so its
+ * pseudonyms and message ids stay what they were. Two first starters at once agree on one set.
+ */
+export async function resolveKeyring(q: Queryable, cfg: Pick<Config, 'secret' | 'dataDir'>): Promise<Keyring> {
+  const storedCheck = await readKeyCheck(q);
+  let base = keyringFor(cfg, storedCheck, true);
+  if (!storedCheck) {
+    await q.query(`INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING`, [base.checkValue]);
+    base = keyringFor(cfg, await readKeyCheck(q), false);
+  }
+  let stored = await readStoredKeys(q);
+  if (!stored) {
+    const keys = storedCheck ? base.keySet : Keyring.generateKeys();
+    await q.query(`INSERT INTO meta (key, value) VALUES ('keys', $1) ON CONFLICT (key) DO NOTHING`, [base.sealKeySet(keys)]);
+    stored = (await readStoredKeys(q))!;
+  }
+  return base.withStoredKeys(stored);
 }
 
 /** The secret this process uses: TIPHUB_SECRET, else the key file; null when there is neither. */
@@ -78,14 +110,25 @@ export async function openCaseLogHere(cfg: Readonly<Config>, opts: OpenOptions):
     db = await openPglite(dir);
   }
   try {
-    const applied = await migrate(db);
-    const stored = await readKeyCheck(db);
-    const keyring = keyringFor(cfg, stored, true);
-    if (!stored) {
-      await db.query(`INSERT INTO meta (key, value) VALUES ('key_check', $1) ON CONFLICT (key) DO NOTHING`, [keyring.checkValue]);
-      // Two first starters at once: the one that lost must match the winner.
-      keyringFor(cfg, await readKeyCheck(db), false);
+    // With a migration role (PostgreSQL), the tables belong to it and this process's role gets
+    // only what it needs: no UPDATE, DELETE or TRUNCATE on the history.
+    let applied: number[];
+    if (cfg.databaseUrl && cfg.migrateDatabaseUrl) {
+      const owner = await openPostgres({ url: cfg.migrateDatabaseUrl, schema: opts.schema, max: 1 });
+      try {
+        applied = await migrate(owner, { keyring: (tx) => resolveKeyring(tx, cfg) });
+        // The schema as the owner sees it: the runtime role may not see it before the grant.
+        const { rows: o } = await owner.query<{ schema: string }>('SELECT current_schema() AS schema');
+        const { rows: r } = await db.query<{ user: string }>('SELECT current_user AS user');
+        await grantRuntimeRole(owner, o[0]!.schema, r[0]!.user);
+      } finally {
+        await owner.close();
+      }
+    } else {
+      applied = await migrate(db, { keyring: (tx) => resolveKeyring(tx, cfg) });
     }
+    const keyring = await resolveKeyring(db, cfg);
+    db = withKeys(db, keyring);
     await db.query(`INSERT INTO meta (key, value) VALUES ('instance', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(6).toString('hex')]);
     const instance = (await db.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'instance'`)).rows[0]!.value;
     opts.log.info({ backend: db.backend, migrationsApplied: applied }, 'case log opened');

@@ -18,6 +18,9 @@ export interface CaseRow {
   last_report_at: Date | null;
   event_seq: number;
   head_hash: string | null;
+  merged_into: number | null;
+  merged_into_ref: string | null;
+  assignee: string | null;
 }
 
 export interface ReportRow {
@@ -46,6 +49,11 @@ export interface ReportRow {
   entities: { phones: string[]; urls: string[]; emails: string[]; wallets: string[] } | null;
   priority: string;
   noise: boolean;
+  topic_break: boolean;
+  blocked: boolean;
+  flooded: boolean;
+  fingerprint: string | null;
+  contact_sealed: string | null;
   media: MediaRow[];
 }
 
@@ -62,7 +70,8 @@ export interface MediaRow {
 }
 
 const CASE_COLUMNS = `id, ref, status, priority, flags, tags, places, language, report_count, informant_count, channels,
-  first_report_at, last_report_at, event_seq, head_hash`;
+  first_report_at, last_report_at, event_seq, head_hash, merged_into, assignee,
+  (SELECT m.ref FROM cases m WHERE m.id = cases.merged_into) AS merged_into_ref`;
 
 /** Cases oldest first (by first report), `pageSize` at a time. */
 export async function* casePages(q: Queryable, pageSize: number, order: 'first-report' | 'id'): AsyncGenerator<CaseRow[]> {
@@ -93,7 +102,8 @@ export async function reportsOfCases(q: Queryable, caseIds: number[]): Promise<M
   const { rows } = await q.query<ReportRow>(
     `SELECT r.id, r.case_id, r.informant, r.channel, r.account, r.native_id, r.origin, r.sent_at, r.received_at, r.text,
             r.language, r.tags, r.places, r.duplicate_of, r.duplicate_kind, r.location, r.contact, r.reply_to, r.forwarded,
-            r.edited, r.group_key, r.raw_sealed, r.entities, r.priority, r.noise,
+            r.edited, r.group_key, r.raw_sealed, r.entities, r.priority, r.noise, r.topic_break, r.blocked, r.flooded,
+            r.fingerprint, r.contact_sealed,
             COALESCE((SELECT json_agg(json_build_object('idx', rm.idx, 'kind', rm.kind, 'declared_mime', rm.declared_mime,
                         'declared_size', rm.declared_size, 'filename', rm.filename, 'sha256', rm.sha256, 'mime', m.mime,
                         'size', m.size, 'state', rm.state) ORDER BY rm.idx)
@@ -129,6 +139,17 @@ export function contentOfRow(r: ReportRow): ReportContent {
     edited: r.edited,
     groupKey: r.group_key,
     rawSealed: r.raw_sealed,
+    contactSealed: r.contact_sealed ?? null,
+    language: r.language,
+    tags: [...r.tags].sort(),
+    places: [...r.places].sort(),
+    entities: r.entities ?? null,
+    priority: r.priority,
+    noise: r.noise,
+    topicBreak: r.topic_break,
+    blocked: r.blocked,
+    flooded: r.flooded,
+    fingerprint: r.fingerprint,
     media: r.media.map((m) => ({
       idx: m.idx,
       kind: m.kind,

@@ -5,7 +5,7 @@
  * which one, or `--all`.
  */
 import type { Db, Queryable } from '../caselog/db';
-import { appendCaseEvent, logInformant, resolveCase } from '../caselog/events';
+import { addCaseText, appendCaseEvent, logInformant, resolveCase } from '../caselog/events';
 import { parseCaseRef } from '../caselog/refs';
 import { TiphubError } from '../errors';
 import { addOutbox } from '../queue/outbound-queue';
@@ -108,7 +108,9 @@ export async function queueReply(db: Db, req: ReplyRequest): Promise<ReplyResult
     if (unreachable.length) {
       throw new TiphubError('TIPHUB_INFORMANT_UNREACHABLE', `informant ${unreachable[0]!.pseudonym} cannot be written to: ${unreachable[0]!.why}; nothing was sent`);
     }
-    for (const t of targets) await appendCaseEvent(tx, c.id, 'reply.queued', req.actor, { to: t.pseudonym, text, replyTo });
+    // The text lives sealed in its own row; the events name it (a purge can remove it, the chain stays).
+    const written = await addCaseText(tx, c.id, 'reply', text);
+    for (const t of targets) await appendCaseEvent(tx, c.id, 'reply.queued', req.actor, { to: t.pseudonym, ...written, replyTo });
     const outbox = await addOutbox(
       tx,
       targets.map((t) => ({

@@ -4,7 +4,8 @@ import { errorCodes } from '../../src/errors';
 import { newCaseRef, parseCaseRef, REF_ALPHABET } from '../../src/caselog/refs';
 import { csvCell } from '../../src/caselog/export';
 import { isTooShortToMatch, normalizeForMatch, textFingerprint } from '../../src/grouping/fingerprint';
-import { canonicalJson, eventHash } from '../../src/caselog/chain';
+import { canonicalJson, eventHash, sha256Hex } from '../../src/caselog/chain';
+import { Keyring } from '../../src/crypto/keyring';
 import { Batcher } from '../../workers/intake/batcher';
 
 test('every error code is documented in docs/errors.md', () => {
@@ -43,14 +44,18 @@ test('matching normalization: NFKC, case fold, whitespace; short texts never get
   expect(textFingerprint('Drone over the bridge', rule)).not.toBe(textFingerprint('Drone over the river', rule));
 });
 
-test('the event hash covers every field and the previous hash; canonical JSON ignores key order', () => {
+test('the event hash covers every field and the previous hash, under the audit key; canonical JSON ignores key order', () => {
   expect(canonicalJson({ b: 1, a: [1, { d: 2, c: 3 }] })).toBe('{"a":[1,{"c":3,"d":2}],"b":1}');
+  const k = new Keyring('k'.repeat(32));
   const e = { caseRef: 'K7Q-4M2P', seq: 1, at: '2026-06-10T05:00:00.000Z', kind: 'case.opened', actor: 'intake', data: { ref: 'K7Q-4M2P' } };
-  const h = eventHash(null, e);
-  expect(eventHash('x', e)).not.toBe(h);
+  const h = eventHash(k, null, e);
+  expect(eventHash(k, 'x', e)).not.toBe(h);
   for (const change of [{ seq: 2 }, { kind: 'x' }, { actor: 'y' }, { at: '2026-06-10T05:00:01.000Z' }, { data: { ref: 'K7Q-4M2Q' } }, { caseRef: 'AAA-AAAA' }]) {
-    expect(eventHash(null, { ...e, ...change })).not.toBe(h);
+    expect(eventHash(k, null, { ...e, ...change })).not.toBe(h);
   }
+  // Keyed: the same event under another case log's key, or as a plain SHA-256, is another hash.
+  expect(eventHash(new Keyring('l'.repeat(32)), null, e)).not.toBe(h);
+  expect(h).not.toBe(sha256Hex(`\n${canonicalJson({ case: e.caseRef, seq: 1, at: e.at, kind: e.kind, actor: e.actor, data: e.data })}`));
 });
 
 test('the batcher writes in batches and, when a batch fails, retries item by item so only the bad one fails', async () => {

@@ -32,9 +32,10 @@ import { MediaStore } from '../../src/media/store';
 import { perceptualHash } from '../../src/media/phash';
 import { matchStoredMedia } from '../../src/caselog/media-match';
 import { writeBatch, type IntakeItem, type IntakeResult } from './write-batch';
+import { sealRow } from '../../src/crypto/keyring';
+import { anchorHeads } from '../../src/caselog/anchor';
+import { Lease } from '../../src/queue/lease';
 
-export const SEAL_AAD_ADDRESS = 'informant-address';
-export const SEAL_AAD_RAW = 'report-raw';
 
 export interface IntakeWorkerOptions {
   readonly cfg: Readonly<Config>;
@@ -44,6 +45,38 @@ export interface IntakeWorkerOptions {
   readonly group?: GroupBatch;
   /** Called after each committed batch (benchmarks). */
   readonly onCommitted?: (items: IntakeItem[], results: IntakeResult[]) => void;
+  /** How often the holder of the anchor lease anchors the chains' heads (0: never, for benchmarks). */
+  readonly anchorEveryMs?: number;
+}
+
+/** Every few seconds: often enough that little is ever unanchored, rarely enough to cost nothing. */
+export const ANCHOR_EVERY_MS = 5_000;
+
+/**
+ * One process anchors the chains (the holder of the lease in Redis; an advisory lock in the case
+ * log keeps two from interleaving anyway). A full comparison at start and every hundred anchors.
+ */
+function startAnchoring(caselog: OpenCaseLog, counters: ReturnType<typeof connectRedis>, prefix: string, everyMs: number, log: Logger): () => Promise<void> {
+  if (everyMs <= 0) return async () => undefined;
+  const lease = new Lease(counters, `${prefix}:lease:anchor:${caselog.instance}`, Math.max(everyMs * 3, 15_000));
+  let runs = 0;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    if (!lease.held && !(await lease.tryAcquire().catch(() => false))) return;
+    const r = await anchorHeads(caselog.db, { full: runs++ % 100 === 0 });
+    if (r.written) log.debug({ changed: r.changed, cases: r.cases }, 'chains anchored');
+  };
+  const timer = setInterval(() => {
+    if (stopped) return;
+    running = running.then(tick).catch((err) => log.warn({ err }, 'anchoring failed; next time'));
+  }, everyMs);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+    await lease.release();
+  };
 }
 
 export type IntakeJobResult = { readonly status: 'inserted' | 'present' | 'command'; readonly caseRef?: string };
@@ -71,12 +104,17 @@ export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: I
     { text: message.text, sentAt: new Date(message.sentAt), receivedAt: new Date(message.receivedAt), hasAttachment: message.media.length > 0 || !!message.location || !!message.contact },
     { short: cfg.grouping, tagging: taggingRulesFor(cfg) },
   );
+  const pseudonym = keyring.pseudonym(message.channel, message.sender.address);
+  // Each sealed value is bound to its row: moved to another informant or report, it no longer opens.
   return {
     message,
     origin: data.origin,
-    pseudonym: keyring.pseudonym(message.channel, message.sender.address),
-    addressSealed: keyring.seal(message.sender, SEAL_AAD_ADDRESS),
-    rawSealed: keyring.seal(message.raw ?? null, SEAL_AAD_RAW),
+    pseudonym,
+    addressSealed: keyring.seal(message.sender, sealRow.address(pseudonym)),
+    rawSealed: keyring.seal(message.raw ?? null, sealRow.raw(message.id)),
+    // A third party's card is report content, sealed; the sender's own card is only the fact.
+    contactSealed:
+      message.contact && !message.contact.self ? keyring.seal({ name: message.contact.name, phone: message.contact.phone }, sealRow.contact(message.id)) : null,
     fingerprint: features.fingerprint,
     features,
     flooded: data.flood === true,
@@ -91,6 +129,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   taggingRulesFor(cfg); // a bad rules file stops the worker at start, not at its first message
   const converse = cfg.conversation.enabled;
   const counters = connectRedis(opts.redis);
+  const stopAnchoring = startAnchoring(caselog, counters, cfg.queue.prefix, opts.anchorEveryMs ?? ANCHOR_EVERY_MS, log);
   const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring, caselog.instance);
   // After commit, the decided messages go to the outbound queues, off the intake path: one relay
   // at a time takes whatever has piled up. A failure here is left to the sweeper.
@@ -146,7 +185,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     );
     // The platform reference is in the sealed message only: re-read it from the raw payload.
     const items = rows.flatMap((r) => {
-      const ref = mediaRefFromRaw(caselog.keyring.unseal(r.raw, SEAL_AAD_RAW), r.channel, r.idx);
+      const ref = mediaRefFromRaw(caselog.keyring.unseal(r.raw, sealRow.raw(r.report_id)), r.channel, r.idx);
       return ref ? [{ channel: r.channel, reportId: r.report_id, idx: r.idx, ref }] : [];
     });
     await queueMedia(items);
@@ -230,6 +269,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     async close() {
       if (sweeper) clearInterval(sweeper);
       await worker.close();
+      await stopAnchoring();
       await batcher.drain();
       await imagesMatching;
       while (relaying) await relaying;

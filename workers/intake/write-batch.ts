@@ -4,7 +4,7 @@
  * case's hash chain, counters updated. A few set-based statements per batch, not per message.
  */
 import { createHash } from 'node:crypto';
-import type { Db, Queryable } from '../../src/caselog/db';
+import { keysOf, type Db, type Queryable } from '../../src/caselog/db';
 import { eventHash, isoMs, reportHash, type ReportContent } from '../../src/caselog/chain';
 import { newCaseRef } from '../../src/caselog/refs';
 import type { InboundMessage, Origin } from '../../src/contracts/inbound-message';
@@ -19,6 +19,8 @@ export interface IntakeItem {
   readonly pseudonym: string;
   readonly addressSealed: string;
   readonly rawSealed: string;
+  /** A shared contact card's details, sealed (a third party's); null for none or the sender's own. */
+  readonly contactSealed?: string | null;
   readonly fingerprint: string | null;
   /** Language, tags, places, entities, priority, signatures: see src/grouping/features.ts. */
   readonly features?: ReportFeatures;
@@ -55,8 +57,14 @@ function lockKey(kind: string, value: string): string {
   return h.readBigInt64BE(0).toString();
 }
 
+/** What the clear `contact` column says: that a card was shared, and whether it was the sender's own. */
+export function contactShared(m: InboundMessage): { shared: 'self' | 'other' } | null {
+  return m.contact ? { shared: m.contact.self ? 'self' : 'other' } : null;
+}
+
 export function reportContentOf(item: IntakeItem): ReportContent {
   const m = item.message;
+  const f = item.features;
   return {
     id: m.id,
     informant: item.pseudonym,
@@ -68,12 +76,23 @@ export function reportContentOf(item: IntakeItem): ReportContent {
     receivedAt: isoMs(m.receivedAt),
     text: m.text,
     location: m.location,
-    contact: m.contact,
+    contact: contactShared(m),
     replyTo: m.replyTo,
     forwarded: m.forwarded,
     edited: m.edited,
     groupKey: m.groupKey,
     rawSealed: item.rawSealed,
+    contactSealed: item.contactSealed ?? null,
+    language: f?.language ?? null,
+    tags: [...(f?.tags ?? [])].sort(),
+    places: [...(f?.places ?? [])].sort(),
+    entities: f?.entities ?? null,
+    priority: f?.priority ?? 'normal',
+    noise: f?.noise ?? false,
+    topicBreak: f?.topicBreak ?? false,
+    blocked: false,
+    flooded: item.flooded === true,
+    fingerprint: item.fingerprint,
     media: m.media.map((md, idx) => ({ idx, kind: md.kind, declaredMime: md.mime, declaredSize: md.size, filename: md.filename })),
   };
 }
@@ -234,10 +253,11 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   for (const r of locked) heads.set(r.id, { ref: r.ref, seq: r.event_seq, head: r.head_hash, priority: r.priority });
   const now = isoMs(new Date());
   const events: { case_id: number; seq: number; at: string; kind: string; actor: string; data: unknown; prev_hash: string | null; hash: string }[] = [];
+  const audit = keysOf(tx);
   const append = (caseId: number, kind: string, data: unknown) => {
     const h = heads.get(caseId)!;
     const seq = h.seq + 1;
-    const hash = eventHash(h.head, { caseRef: h.ref, seq, at: now, kind, actor: 'intake', data });
+    const hash = eventHash(audit, h.head, { caseRef: h.ref, seq, at: now, kind, actor: 'intake', data });
     events.push({ case_id: caseId, seq, at: now, kind, actor: 'intake', data, prev_hash: h.head, hash });
     h.seq = seq;
     h.head = hash;
@@ -266,7 +286,8 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       duplicate_of: decisions[i]!.duplicate?.of ?? null,
       duplicate_kind: decisions[i]!.duplicate?.kind ?? null,
       location: m.location,
-      contact: m.contact,
+      contact: contactShared(m),
+      contact_sealed: it.contactSealed ?? null,
       reply_to: m.replyTo,
       forwarded: m.forwarded,
       edited: m.edited,
@@ -312,11 +333,14 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   const pairs = [...new Map(reportRows.map((r) => [`${r.case_id}\u0000${r.informant}`, { case_id: r.case_id, pseudonym: r.informant, channel: r.channel }])).values()];
 
   // 6. Events, in sentAt order within each case.
+  // The media's first state rides along: the media step's events take it from there.
   fresh.forEach((it, i) => {
+    const content = reportContentOf(it);
     append(reportRows[i]!.case_id, 'report.added', {
       report: it.message.id,
-      subject: reportHash(reportContentOf(it)),
+      subject: reportHash(audit, { ...content, blocked: reportRows[i]!.blocked }),
       duplicate: decisions[i]!.duplicate,
+      media: it.message.media.length ? it.message.media.map((md, idx) => ({ idx, sha256: md.sha256, state: md.sha256 ? 'stored' : 'pending' })) : undefined,
     });
   });
 
@@ -383,14 +407,14 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     `WITH
      rep AS (
        INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-                            duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed,
+                            duplicate_of, duplicate_kind, location, contact, contact_sealed, reply_to, forwarded, edited, group_key, raw_sealed,
                             blocked, flooded, language, tags, places, minhash, match_keys, entities, priority, noise, topic_break)
        SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-              duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed, blocked, flooded,
+              duplicate_of, duplicate_kind, location, contact, contact_sealed, reply_to, forwarded, edited, group_key, raw_sealed, blocked, flooded,
               language, tags, places, minhash, match_keys, entities, priority, noise, topic_break
          FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_id int, informant text, channel text, account text, native_id text,
               origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
-              duplicate_kind text, location jsonb, contact jsonb, reply_to text, forwarded boolean, edited boolean,
+              duplicate_kind text, location jsonb, contact jsonb, contact_sealed text, reply_to text, forwarded boolean, edited boolean,
               group_key text, raw_sealed text, blocked boolean, flooded boolean, language text, tags text[], places text[],
               minhash int[], match_keys text[], entities jsonb, priority text, noise boolean, topic_break boolean)
        ON CONFLICT (id) DO NOTHING RETURNING id),
