@@ -47,9 +47,11 @@ export async function openCaseLogAccess(
       try {
         const hello = await callHub<HubHello>(cfg.dataDir, 'hello');
         log.debug({ hubPid: hello.pid }, 'case log reached through the running hub');
+        if (!hello.keys) throw new TiphubError('TIPHUB_HUB_PROTOCOL', 'the running hub did not send the case log’s key set (an older tiphub?)');
         return {
           service: new RemoteCaseLogService(cfg.dataDir, hello),
-          keyring: keyringFor(cfg, hello.keyCheck, false),
+          // The hub sends the key set sealed: only a caller with the secret opens it.
+          keyring: keyringFor(cfg, hello.keyCheck, false).withStoredKeys(hello.keys),
           local: null,
           hubRedis: hello.redis,
           close: async () => undefined,

@@ -107,7 +107,7 @@ export async function startHub(
     stack.push(() => relay.close());
     const service = new LocalCaseLogService(caselog.db, relay);
     const ops: Record<string, OpHandler> = {
-      ...caseLogOps(service, () => ({ pid: process.pid, backend: caselog.db.backend, redis: redis.target, keyCheck: caselog.keyring.checkValue })),
+      ...caseLogOps(service, () => ({ pid: process.pid, backend: caselog.db.backend, redis: redis.target, keyCheck: caselog.keyring.checkValue, keys: caselog.keyring.sealKeySet() })),
       chat: async (a, emit, input) => {
         const sim = running.get('simulator') as SimulatorAdapter | undefined;
         if (!sim) throw new Error('the simulator channel is not running in this hub');
