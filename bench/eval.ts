@@ -51,7 +51,7 @@ function readCorpus(file: string): Line[] {
         if (!v.msg?.id || !v.label?.case) throw new Error('needs msg.id and label.case');
         return v;
       } catch (err) {
-        throw new Error(`${file}:${n}: ${(err as Error).message}`);
+        throw new Error(`${file}:${n}: ${(err as Error).message}`, { cause: err });
       }
     });
 }

@@ -191,7 +191,7 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
           if (!texts.has(d.text)) problem('deleted-report', e.seq, `text ${d.text} the event names is gone`);
           else {
             const sealed = texts.get(d.text);
-            let same = false;
+            let same: boolean;
             try {
               same = sealed !== null && textHash(keys, d.text, keys.unseal<string>(sealed!, sealRow.text(d.text))) === d.textHash;
             } catch {

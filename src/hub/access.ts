@@ -38,7 +38,7 @@ export async function openCaseLogAccess(
   if (cfg.databaseUrl) return local(await openCaseLogHere(cfg, { log, schema: opts.schema, poolSize: opts.poolSize }));
 
   const deadline = Date.now() + cfg.hub.lockWaitMs;
-  let holder: LockInfo | null = null;
+  let holder: LockInfo | null;
   for (;;) {
     const l = tryLock(cfg.dataDir, opts.role);
     if (isHeld(l)) return local(await openCaseLogHere(cfg, { log, lock: l }));

@@ -3,7 +3,6 @@ import { exportedCases, harness, type Harness } from '../helpers/harness';
 import { intakeJobId, SEAL_AAD_INTAKE } from '../../src/queue/intake-queue';
 import { verifyCaseLog } from '../../src/caselog/verify';
 import { countQuarantine } from '../../src/caselog/quarantine';
-import type { ExportedCase } from '../../src/caselog/export';
 import { appendCaseEvent } from '../../src/caselog/events';
 
 const exported = exportedCases;

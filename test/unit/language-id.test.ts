@@ -10,6 +10,7 @@ test('the codes: ISO 639-1 where there is one, ISO 639-3 for the Kurdish languag
 });
 
 test('loads as CommonJS and answers synchronously', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- what this test is about
   const mod = require('../../src/language/identify') as typeof import('../../src/language/identify');
   const answer: unknown = mod.identifyLanguage('شكرا');
   expect(answer).toBe('ar');

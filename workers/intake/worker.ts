@@ -133,7 +133,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring, caselog.instance);
   // After commit, the decided messages go to the outbound queues, off the intake path: one relay
   // at a time takes whatever has piled up. A failure here is left to the sweeper.
-  let toRelay: number[] = [];
+  const toRelay: number[] = [];
   let relaying: Promise<void> | null = null;
   const relayNow = (ids: number[]) => {
     if (!ids.length) return;
