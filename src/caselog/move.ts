@@ -10,7 +10,10 @@ export async function moveReport(
   duplicate: { of: string; kind: string } | null | 'keep',
   actor = 'media',
 ): Promise<void> {
-  const { rows } = await tx.query<{ informant: string; channel: string }>('SELECT informant, channel FROM reports WHERE id = $1', [reportId]);
+  const { rows } = await tx.query<{ informant: string; channel: string; duplicate_of: string | null; duplicate_kind: string | null }>(
+    'SELECT informant, channel, duplicate_of, duplicate_kind FROM reports WHERE id = $1',
+    [reportId],
+  );
   const r = rows[0]!;
   // The report's content hash does not cover its case or duplicate link: carry its subject over.
   const { rows: ev } = await tx.query<{ subject: string }>(
@@ -21,7 +24,16 @@ export async function moveReport(
   if (duplicate === 'keep') await tx.query('UPDATE reports SET case_id = $2 WHERE id = $1', [reportId, to]);
   else await tx.query('UPDATE reports SET case_id = $2, duplicate_of = $3, duplicate_kind = $4 WHERE id = $1', [reportId, to, duplicate?.of ?? null, duplicate?.kind ?? null]);
   await appendCaseEvent(tx, from, 'report.moved-out', actor, { report: reportId, to });
-  await appendCaseEvent(tx, to, 'report.moved-in', actor, { report: reportId, from, subject, duplicate: duplicate === 'keep' ? undefined : duplicate });
+  // The link and the media states it arrives with: verify reads them from this chain alone.
+  const kept = r.duplicate_of ? { of: r.duplicate_of, kind: r.duplicate_kind! } : null;
+  const { rows: media } = await tx.query<{ idx: number; sha256: string | null; state: string }>('SELECT idx, sha256, state FROM report_media WHERE report_id = $1 ORDER BY idx', [reportId]);
+  await appendCaseEvent(tx, to, 'report.moved-in', actor, {
+    report: reportId,
+    from,
+    subject,
+    duplicate: duplicate === 'keep' ? kept : duplicate,
+    media: media.length ? media : undefined,
+  });
   await tx.query('INSERT INTO case_informants (case_id, pseudonym, channel) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [to, r.informant, r.channel]);
   await tx.query('DELETE FROM case_informants WHERE case_id = $1 AND pseudonym = $2 AND NOT EXISTS (SELECT 1 FROM reports WHERE case_id = $1 AND informant = $2)', [
     from,

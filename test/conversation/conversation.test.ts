@@ -1,3 +1,4 @@
+import { sealRow } from '../../src/crypto/keyring';
 import { BACKENDS, dumpPrefix, waitFor, TEST_REDIS_URL } from '../helpers/env';
 import { harness, type Harness } from '../helpers/harness';
 import { verifyCaseLog } from '../../src/caselog/verify';
@@ -175,7 +176,12 @@ describe.each(BACKENDS)('conversation on %s', (backend) => {
     const ev = await events(h, ref);
     // A fresh rocket report at a named place: the rules raise the case's priority, an event too.
     expect(ev.map((e) => e.kind)).toEqual(['case.opened', 'report.added', 'case.priority', 'message.sent', 'reply.queued', 'message.sent']);
-    expect(ev.at(-1)!.data).toMatchObject({ kind: 'reply', to: u.pseudonym, text: 'Question: how many rockets did you see?' });
+    // The event names the text it sent by id and keyed hash; the text itself is sealed in its row.
+    const sent = ev.at(-1)!.data as { kind: string; to: string; text: string; textHash: string };
+    expect(sent).toMatchObject({ kind: 'reply', to: u.pseudonym, text: expect.stringMatching(/^t[0-9a-f]{24}$/), textHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.stringify(ev)).not.toContain('how many rockets');
+    const { rows: texts } = await h.db.query<{ text_sealed: string }>('SELECT text_sealed FROM case_texts WHERE id = $1', [sent.text]);
+    expect(h.keyring.unseal(texts[0]!.text_sealed, sealRow.text(sent.text))).toBe('Question: how many rockets did you see?');
     expect((await verifyCaseLog(h.db)).ok).toBe(true);
   });
 
