@@ -1,11 +1,9 @@
-import * as path from 'node:path';
 import { BACKENDS, setup, waitFor, capturingLogger, type TestSetup } from '../helpers/env';
 import { startCli } from '../helpers/cli';
-import { Keyring } from '../../src/crypto/keyring';
+import { openCaseLogAccess } from '../../src/hub/access';
 import { adapters } from '../../adapters/registry';
 import { createIntakeQueue, createIntakeSink, type IntakeQueue } from '../../src/queue/intake-queue';
 import { isRejected } from '../../src/contracts/inbound-message';
-import { openPglite, openPostgres, type Db } from '../../src/caselog/db';
 import { verifyCaseLog } from '../../src/caselog/verify';
 
 const N = 3000;
@@ -24,7 +22,10 @@ describe.each(BACKENDS)('a worker killed with SIGKILL mid-batch, on %s', (backen
 
   test('after a new worker runs, every message is in the log exactly once', async () => {
     const { log } = capturingLogger('warn');
-    const keyring = new Keyring(s.env.TIPHUB_SECRET!);
+    // The case log's own keys (made when it is created): what the worker will open the jobs with.
+    const opened = await openCaseLogAccess(s.cfg, log, { role: 'test' });
+    const keyring = opened.keyring;
+    await opened.close();
     const sim = adapters.simulator({ keyring, log, account: 'simulator', cfg: s.cfg, redis: s.env.REDIS_URL! });
     const sink = createIntakeSink(queue, keyring, log);
     const ids: string[] = [];
@@ -58,7 +59,8 @@ describe.each(BACKENDS)('a worker killed with SIGKILL mid-batch, on %s', (backen
     expect(await second.stop('SIGTERM')).toBe(0);
     expect((await queue.getJobCounts('failed')).failed).toBe(0);
 
-    const db: Db = s.env.DATABASE_URL ? await openPostgres({ url: s.env.DATABASE_URL }) : await openPglite(path.join(s.dataDir, 'caselog'));
+    const access = await openCaseLogAccess(s.cfg, log, { role: 'test' });
+    const db = access.local!.db;
     try {
       const { rows } = await db.query<{ id: string }>('SELECT id FROM reports');
       expect(rows).toHaveLength(N);
@@ -68,7 +70,7 @@ describe.each(BACKENDS)('a worker killed with SIGKILL mid-batch, on %s', (backen
       const v = await verifyCaseLog(db);
       expect(v.problems).toEqual([]);
     } finally {
-      await db.close();
+      await access.close();
     }
   });
 });
