@@ -106,6 +106,9 @@ export function normalizeTelegram(update: unknown, ctx: NormalizeContext): Inbou
   const messageId = num(m.message_id)!;
   const editDate = num(m.edit_date);
   const edited = key === 'edited_message' && editDate !== null;
+  // Unix seconds a Date can hold (a forged update may carry any number).
+  const sent = (edited ? editDate! : num(m.date)!) * 1000;
+  if (!Number.isFinite(new Date(sent).getTime())) return { rejected: true, reason: `${key}: date out of range` };
   const name = [str(from.first_name), str(from.last_name)].filter(Boolean).join(' ') || null;
   return {
     v: 1,
@@ -114,7 +117,7 @@ export function normalizeTelegram(update: unknown, ctx: NormalizeContext): Inbou
     channel: 'telegram',
     account: botId,
     sender: { address: String(from.id), name },
-    sentAt: new Date((edited ? editDate! : num(m.date)!) * 1000).toISOString(),
+    sentAt: new Date(sent).toISOString(),
     receivedAt: ctx.receivedAt.toISOString(),
     text,
     media: files,

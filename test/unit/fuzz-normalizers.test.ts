@@ -1,0 +1,142 @@
+/**
+ * Fuzzing every channel of the registry (a channel added later must bring its payload generator
+ * here, or this test fails): arbitrary JSON and near-valid payloads through the channel's one
+ * inbound handler never throw, never put an identifier of the input in a log line or a quarantine
+ * reason, and end as a valid report (checked as the intake queue checks it), an ignored update, or
+ * one sealed quarantine entry.
+ */
+import fc from 'fast-check';
+import { adapters } from '../../adapters/registry';
+import { BotApiStandin } from '../helpers/bot-api-standin';
+import { capturingLogger } from '../helpers/env';
+import { Keyring } from '../../src/crypto/keyring';
+import { loadConfig, type Config } from '../../src/config';
+import { InboundMessage, isIgnored, isRejected, type ChannelName } from '../../src/contracts/inbound-message';
+import { sealForIntake } from '../../src/queue/intake-queue';
+import type { ChannelAdapter, NormalizeContext } from '../../src/contracts/channel-adapter';
+import type { QuarantineEntry } from '../../src/caselog/quarantine';
+
+const RUNS = 300;
+const keyring = new Keyring('fuzz-secret-0123456789abcdef0123456789ab');
+const ctx: NormalizeContext = { account: '7000000001', receivedAt: new Date('2026-06-10T06:00:00Z'), messageId: (p) => keyring.messageId('fuzz', p) };
+
+/** Identifiers a payload carries: they must never show in a log line or a quarantine reason. */
+const marker = fc.stringMatching(/^[0-9a-f]{10}$/).map((h) => `ID${h}`);
+const userId = fc.integer({ min: 1_000_000_000, max: 1_999_999_999 });
+const anything = fc.jsonValue({ maxDepth: 3 });
+const maybe = <T>(a: fc.Arbitrary<T>) => fc.oneof(a, anything);
+
+interface Case {
+  readonly payload: unknown;
+  readonly identifiers: readonly string[];
+}
+
+const telegramCase: fc.Arbitrary<Case> = fc.oneof(
+  anything.map((payload) => ({ payload, identifiers: [] })),
+  fc
+    .record({
+      key: fc.constantFrom('message', 'edited_message', 'channel_post', 'callback_query', 'x'),
+      updateId: maybe(fc.integer({ min: 0, max: 999_999 })),
+      messageId: maybe(fc.integer({ min: 1, max: 999_999 })),
+      id: userId,
+      contactId: userId,
+      name: marker,
+      phone: marker,
+      chatType: fc.oneof(fc.constantFrom('private', 'private', 'group', 'channel'), anything),
+      date: fc.oneof(fc.integer({ min: 0, max: 2_000_000_000 }), fc.double(), anything),
+      text: fc.option(fc.oneof(fc.string(), fc.string({ minLength: 65_000, maxLength: 66_000 }), anything), { nil: undefined }),
+      location: fc.option(fc.record({ latitude: fc.double(), longitude: fc.double() }), { nil: undefined }),
+      contact: fc.option(fc.constantFrom('self', 'other'), { nil: undefined }),
+      language: fc.option(maybe(fc.string({ maxLength: 30 })), { nil: undefined }),
+      group: fc.option(maybe(fc.string({ maxLength: 300 })), { nil: undefined }),
+      photo: fc.option(fc.array(fc.record({ file_id: maybe(fc.string({ minLength: 1 })), file_size: maybe(fc.integer()) }), { maxLength: 3 }), { nil: undefined }),
+      extra: fc.dictionary(fc.string({ maxLength: 12 }), anything, { maxKeys: 3 }),
+    })
+    .map((r) => {
+      const message: Record<string, unknown> = {
+        ...r.extra,
+        message_id: r.messageId,
+        from: { id: r.id, is_bot: false, first_name: r.name, username: r.name },
+        chat: { id: r.id, type: r.chatType, first_name: r.name },
+        date: r.date,
+        edit_date: r.key === 'edited_message' ? r.date : undefined,
+        ...(r.text !== undefined ? { text: r.text } : {}),
+        ...(r.location ? { location: r.location } : {}),
+        ...(r.contact ? { contact: { phone_number: r.phone, first_name: r.name, user_id: r.contact === 'self' ? r.id : r.contactId } } : {}),
+        ...(r.photo ? { photo: r.photo } : {}),
+        ...(r.group !== undefined ? { media_group_id: r.group } : {}),
+        forward_origin: { type: 'user', date: 1, sender_user: { id: r.contactId, first_name: r.name } },
+      };
+      if (r.language !== undefined) (message.from as Record<string, unknown>).language_code = r.language;
+      return { payload: { update_id: r.updateId, [r.key]: message }, identifiers: [String(r.id), String(r.contactId), r.name, r.phone] };
+    }),
+);
+
+const simulatorCase: fc.Arbitrary<Case> = fc.oneof(
+  anything.map((line) => ({ payload: { line, baseDir: '/ingest' }, identifiers: [] })),
+  fc
+    .record({
+      id: maybe(fc.string({ minLength: 1, maxLength: 300 })),
+      from: marker,
+      name: marker,
+      text: fc.option(maybe(fc.string()), { nil: undefined }),
+      sentAt: fc.option(maybe(fc.date({ noInvalidDate: true }).map((d) => d.toISOString())), { nil: undefined }),
+      location: fc.option(fc.record({ lat: fc.double(), lon: fc.double(), label: fc.option(fc.string()) }), { nil: undefined }),
+      media: fc.option(fc.array(fc.record({ file: maybe(fc.string({ minLength: 1, maxLength: 40 })) }), { maxLength: 3 }), { nil: undefined }),
+      extra: fc.dictionary(fc.string({ maxLength: 12 }), anything, { maxKeys: 2 }),
+    })
+    .map(({ extra, ...l }) => ({ payload: { line: { ...(Object.keys(extra).length % 2 ? extra : {}), ...l }, baseDir: '/ingest' }, identifiers: [l.from, l.name] })),
+);
+
+/** Every channel of the registry needs a payload generator here. */
+const generators: Record<ChannelName, fc.Arbitrary<Case>> = { telegram: telegramCase, simulator: simulatorCase };
+
+type Receiving = ChannelAdapter & { handleInbound(raw: unknown): Promise<void> };
+
+describe('fuzzing each channel normalizer and receive path', () => {
+  const api = new BotApiStandin();
+  let cfg: Readonly<Config>;
+  beforeAll(async () => {
+    await api.start();
+    const base = loadConfig({ env: { TIPHUB_SECRET: 'x'.repeat(32) }, cwd: '/tmp' });
+    cfg = { ...base, channels: { ...base.channels, telegram: { ...base.channels.telegram, pollTimeoutSeconds: 1 } }, telegram: { token: api.token, apiRoot: api.apiRoot, webhookUrl: null, webhookSecret: null } } as Readonly<Config>;
+  });
+  afterAll(() => api.stop());
+
+  test('every registered channel has a generator and one inbound handler', () => {
+    for (const channel of Object.keys(adapters) as ChannelName[]) expect(generators[channel]).toBeDefined();
+  });
+
+  test.each(Object.keys(adapters) as ChannelName[])('%s: arbitrary payloads never throw nor leak, and end as a report, ignored or quarantined', async (channel) => {
+    const { log, lines } = capturingLogger('debug');
+    const quarantined: QuarantineEntry[] = [];
+    const enqueued: unknown[] = [];
+    const adapter = adapters[channel]({ keyring, log, account: 'simulator', cfg, redis: null, quarantine: async (e) => void quarantined.push(e) }) as Receiving;
+    expect(typeof adapter.handleInbound).toBe('function');
+    await adapter.start(async (m, meta) => {
+      enqueued.push(sealForIntake(keyring, m, meta?.origin ?? 'live')); // the queue's own check and seal
+      return { status: 'enqueued' };
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(generators[channel], async ({ payload, identifiers }) => {
+          // The pure normalizer never throws.
+          const n = adapter.normalize(payload as never, ctx);
+          const before = { q: quarantined.length, e: enqueued.length, l: lines.length };
+          await adapter.handleInbound(payload);
+          const kept = quarantined.length - before.q;
+          const sent = enqueued.length - before.e;
+          expect(kept + sent).toBeLessThanOrEqual(1);
+          if (kept + sent === 0) expect(isIgnored(n)).toBe(true);
+          if (sent === 1) expect(InboundMessage.safeParse(n).success).toBe(true);
+          if (isRejected(n)) expect(kept).toBe(1);
+          const said = lines.slice(before.l).join('\n') + quarantined.slice(before.q).map((q) => q.source + q.reason).join('\n');
+          for (const id of identifiers) expect(said).not.toContain(id);
+        }),
+        { numRuns: RUNS },
+      );
+    } finally {
+      await adapter.stop();
+    }
+  });
+});
