@@ -38,9 +38,20 @@ export function readLock(dataDir: string): LockInfo | null {
   }
 }
 
+/**
+ * The data directory holds the case log, media and keys: a folder made by an older version (or
+ * under a loose umask) is closed to group and others, which closes everything inside it too.
+ * Only a folder of our own is changed.
+ */
+function closeToOthers(dataDir: string): void {
+  const st = fs.statSync(dataDir);
+  if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) fs.chmodSync(dataDir, st.mode & 0o700);
+}
+
 /** Takes the lock, or returns who holds it. */
 export function tryLock(dataDir: string, role: string): HeldLock | LockInfo {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  closeToOthers(dataDir);
   const file = lockFile(dataDir);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -44,6 +44,8 @@ export interface HubHello {
   readonly backend: string;
   readonly redis: string | null;
   readonly keyCheck: string | null;
+  /** The case log's key set as stored: sealed under the secret, which the caller must hold. */
+  readonly keys: string | null;
 }
 
 /** The hello as it travels: no URL, no password. */
@@ -52,14 +54,15 @@ interface HubHelloWire {
   readonly backend: string;
   readonly redisSocket: string | null;
   readonly keyCheck: string | null;
+  readonly keys: string | null;
 }
 
 function helloToWire(h: HubHello): HubHelloWire {
-  return { pid: h.pid, backend: h.backend, keyCheck: h.keyCheck, redisSocket: h.redis && path.isAbsolute(h.redis) ? h.redis : null };
+  return { pid: h.pid, backend: h.backend, keyCheck: h.keyCheck, keys: h.keys, redisSocket: h.redis && path.isAbsolute(h.redis) ? h.redis : null };
 }
 
 function helloFromWire(w: HubHelloWire): HubHello {
-  return { pid: w.pid, backend: w.backend, keyCheck: w.keyCheck, redis: typeof w.redisSocket === 'string' && path.isAbsolute(w.redisSocket) ? w.redisSocket : null };
+  return { pid: w.pid, backend: w.backend, keyCheck: w.keyCheck, keys: typeof w.keys === 'string' ? w.keys : null, redis: typeof w.redisSocket === 'string' && path.isAbsolute(w.redisSocket) ? w.redisSocket : null };
 }
 
 /** An operation: `emit` streams chunks to the caller; `input` yields the caller's further lines (chat). */

@@ -13,6 +13,15 @@ import sharp from 'sharp';
 export const PHASH_BANDS = 4;
 const N = 32;
 
+/**
+ * Decoding limits: an informant's file is untrusted, and a small PNG or WebP can claim billions of
+ * pixels (sharp's default allows 268 MP, about 1 GB decoded). 64 MP still takes a 48 MP phone
+ * photo (8000×6000); beyond it, or past the time limit, the picture gets no perceptual hash (exact
+ * copies still match by sha256) and the worker goes on.
+ */
+export const IMAGE_MAX_PIXELS = 64_000_000;
+export const IMAGE_DECODE_TIMEOUT_SECONDS = 10;
+
 /** cos((2x+1)uπ / 2N) for the first 9 frequencies. */
 const COS = Array.from({ length: 9 }, (_, u) => Float64Array.from({ length: N }, (_, x) => Math.cos(((2 * x + 1) * u * Math.PI) / (2 * N))));
 
@@ -20,7 +29,8 @@ const COS = Array.from({ length: 9 }, (_, u) => Float64Array.from({ length: N },
 export async function perceptualHash(bytes: Buffer | string): Promise<string | null> {
   let px: Buffer;
   try {
-    px = await sharp(bytes, { failOn: 'none', pages: 1 })
+    px = await sharp(bytes, { failOn: 'none', pages: 1, limitInputPixels: IMAGE_MAX_PIXELS, sequentialRead: true })
+      .timeout({ seconds: IMAGE_DECODE_TIMEOUT_SECONDS })
       .rotate() // EXIF orientation: a phone's sideways photo is the same picture
       .grayscale()
       .resize(N, N, { fit: 'fill', kernel: 'cubic' })

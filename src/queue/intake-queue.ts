@@ -5,7 +5,7 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { countInWindow, redisOptions, type RedisTarget } from './redis';
+import { countInWindow, informantCounterKey, redisOptions, type RedisTarget } from './redis';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
 import { InboundMessage, type Origin } from '../contracts/inbound-message';
@@ -15,10 +15,16 @@ import type { Logger } from '../log';
 export const INTAKE_QUEUE = 'intake';
 export const INTAKE_JOB = 'message';
 
-/** What a job holds in Redis: nothing in clear but the version and the origin. */
+/** What a job holds in Redis: the sealed message and its sealed context. */
 export interface IntakeJobData {
   readonly v: 1;
   readonly sealed: string;
+  /** `{ origin }` sealed (SEAL_AAD_INTAKE_CONTEXT): whether a message was live or imported is not for a Redis dump. */
+  readonly context?: string;
+  /**
+   * The origin in clear: kept only while workers/intake reads it from here; `intakeOrigin` reads
+   * the sealed one. To be dropped once the worker uses `intakeOrigin`.
+   */
   readonly origin: Origin;
   /** The sender wrote faster than `conversation.floodPerMinute`: recorded, flagged, not acknowledged. */
   readonly flood?: boolean;
@@ -28,6 +34,16 @@ export interface IntakeJobData {
 export const FLOOD_PRIORITY = 1000;
 
 export const SEAL_AAD_INTAKE = 'intake-job';
+export const SEAL_AAD_INTAKE_CONTEXT = 'intake-job-context';
+
+/** A job's origin: the sealed one when the job has it, else the clear field of older jobs. */
+export function intakeOrigin(keyring: Keyring, data: Pick<IntakeJobData, 'context' | 'origin'>): Origin | null {
+  if (typeof data.context === 'string') {
+    const o = keyring.unseal<{ origin?: unknown }>(data.context, SEAL_AAD_INTAKE_CONTEXT)?.origin;
+    return o === 'live' || o === 'import' ? o : null;
+  }
+  return data.origin === 'live' || data.origin === 'import' ? data.origin : null;
+}
 
 export function intakeJobId(messageId: string): string {
   return `in-${messageId}`;
@@ -57,7 +73,7 @@ export function sealForIntake(keyring: Keyring, message: InboundMessage, origin:
   const checked = InboundMessage.parse(message);
   return {
     name: INTAKE_JOB,
-    data: { v: 1, sealed: keyring.seal(checked, SEAL_AAD_INTAKE), origin },
+    data: { v: 1, sealed: keyring.seal(checked, SEAL_AAD_INTAKE), context: keyring.seal({ origin }, SEAL_AAD_INTAKE_CONTEXT), origin },
     opts: { jobId: intakeJobId(checked.id) },
   };
 }
@@ -74,11 +90,11 @@ export function createIntakeSink(
   log: Logger,
   opts: { stopped?: () => boolean; flood?: { counters: Redis; perMinute: number; prefix: string } } = {},
 ): InboundSink {
-  // Counts live messages per informant and minute; the key holds the pseudonym, never the address.
+  // Counts live messages per informant and minute, under a key that names neither the address nor the pseudonym.
   const flooding = async (message: InboundMessage): Promise<boolean> => {
     const f = opts.flood;
     if (!f) return false;
-    const key = `${f.prefix}:flood:${keyring.pseudonym(message.channel, message.sender.address)}`;
+    const key = informantCounterKey(keyring, f.prefix, 'flood', keyring.pseudonym(message.channel, message.sender.address));
     return (await countInWindow(f.counters, key, 60)) > f.perMinute;
   };
   return async (message, meta): Promise<SinkResult> => {

@@ -65,6 +65,14 @@ export interface OutboxRow {
 }
 
 /**
+ * The acknowledgement's job id: one per case log, case and informant (so a burst gets one), as a
+ * keyed hash, so that Redis does not link a pseudonym to a case.
+ */
+export function ackJobId(keyring: Pick<Keyring, 'messageId'>, instance: string, caseId: number | null, pseudonym: string): string {
+  return `ack-${keyring.messageId('outbound-ack', [instance, caseId ?? 'none', pseudonym])}`;
+}
+
+/**
  * Moves outbox rows to their outbound queues, then marks them. Job ids make a second relay of the
  * same row harmless; an acknowledgement waits `ackDelayMs` under an id per case and informant, so
  * a burst of messages gets one.
@@ -111,7 +119,7 @@ export class OutboxRelay {
       };
       const opts: JobsOptions =
         row.kind === 'ack'
-          ? { jobId: `ack-${this.instance}-${row.case_id}-${row.pseudonym}`, delay: this.cfg.conversation.ackDelayMs, removeOnComplete: true }
+          ? { jobId: ackJobId(this.keyring, this.instance, row.case_id, row.pseudonym), delay: this.cfg.conversation.ackDelayMs, removeOnComplete: true }
           : { jobId: `ob-${this.instance}-${row.id}` };
       const list = byChannel.get(row.channel) ?? [];
       list.push({ name: row.kind, data: { v: 1, sealed: this.keyring.seal(payload, SEAL_AAD_OUTBOUND) }, opts });

@@ -8,7 +8,7 @@ import { DelayedError, RateLimitError, UnrecoverableError, Worker, type Job } fr
 import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config';
 import type { Db } from '../../src/caselog/db';
-import { appendCaseEvent, logInformant } from '../../src/caselog/events';
+import { addCaseText, appendCaseEvent, logInformant } from '../../src/caselog/events';
 import type { Keyring } from '../../src/crypto/keyring';
 import type { ChannelAdapter } from '../../src/contracts/channel-adapter';
 import { DEFAULT_LANGUAGE, isLanguage } from '../../src/conversation/language';
@@ -16,8 +16,8 @@ import { render, type Texts } from '../../src/conversation/texts';
 import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
 import type { Logger } from '../../src/log';
 import { outboundQueueName, SEAL_AAD_OUTBOUND, type OutboundJobData, type OutboundJobPayload } from '../../src/queue/outbound-queue';
-import { connectRedis, countInWindow, redisOptions, type RedisTarget } from '../../src/queue/redis';
-import { SEAL_AAD_ADDRESS } from '../intake/worker';
+import { connectRedis, countInWindow, informantCounterKey, redisOptions, type RedisTarget } from '../../src/queue/redis';
+import { sealRow } from '../../src/crypto/keyring';
 
 export interface OutboundWorkerOptions {
   readonly cfg: Readonly<Config>;
@@ -45,10 +45,14 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
   const counters: Redis = connectRedis(opts.redis);
   const limit = cfg.outbound.limits[channel];
 
-  const record = async (p: OutboundJobPayload, jobId: string, kind: string, data: Record<string, unknown>) => {
+  // What was sent is kept sealed beside the case (events name it by id and keyed hash); outside a
+  // case (welcome, help) the template key and language say what it was.
+  const record = async (p: OutboundJobPayload, jobId: string, kind: string, data: Record<string, unknown>, text?: string) => {
     await db.transaction(async (tx) => {
-      if (p.caseId !== null) await appendCaseEvent(tx, p.caseId, kind, p.actor, { kind: p.kind, to: p.pseudonym, outbound: jobId, ...data });
-      else await logInformant(tx, p.pseudonym, kind, p.actor, { kind: p.kind, outbound: jobId, ...data });
+      if (p.caseId !== null) {
+        const sent = text === undefined ? {} : await addCaseText(tx, p.caseId, 'sent', text);
+        await appendCaseEvent(tx, p.caseId, kind, p.actor, { kind: p.kind, to: p.pseudonym, outbound: jobId, ...data, ...sent });
+      } else await logInformant(tx, p.pseudonym, kind, p.actor, { kind: p.kind, outbound: jobId, key: p.key, ...data });
     });
   };
 
@@ -89,8 +93,8 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
       if (recent.length) return { sent: false, skipped: 'acknowledged recently' };
     }
 
-    // Per-recipient limit: our own counter (BullMQ's open-source limiter is queue-wide).
-    const key = `${cfg.queue.prefix}:outbound-rate:${p.pseudonym}`;
+    // Per-recipient limit: our own counter (BullMQ's open-source limiter is queue-wide), keyed opaquely.
+    const key = informantCounterKey(keyring, cfg.queue.prefix, 'outbound-rate', p.pseudonym);
     if ((await countInWindow(counters, key, 60)) > cfg.outbound.perRecipientPerMinute) {
       const ttl = await counters.pttl(key);
       await job.moveToDelayed(Date.now() + Math.max(ttl, 1000) + Math.floor(Math.random() * 1000), token);
@@ -99,10 +103,10 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
 
     const lang = isLanguage(p.lang) ? p.lang : isLanguage(who.language) ? who.language : DEFAULT_LANGUAGE;
     const text = render(texts, lang, p.key, p.params);
-    const sender = keyring.unseal<{ address: string }>(addressSealed, SEAL_AAD_ADDRESS);
+    const sender = keyring.unseal<{ address: string }>(addressSealed, sealRow.address(p.pseudonym));
     try {
       const { nativeId } = await adapter.send(sender.address, { text, replyTo: p.replyTo });
-      await record(p, jobId, 'message.sent', { nativeId, language: lang, text });
+      await record(p, jobId, 'message.sent', { nativeId, language: lang }, text);
       return { sent: true, nativeId };
     } catch (err) {
       if (isTiphubError(err) && err.retryable) {
