@@ -2,6 +2,8 @@
  * The two back ends of the case log behind one small interface: PostgreSQL through a pg pool, and
  * embedded PGlite (one process only; see lock.ts).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Pool, types as pgTypes, type PoolClient } from 'pg';
 import { TiphubError } from '../errors';
 import type { Keyring } from '../crypto/keyring';
@@ -118,14 +120,40 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   };
 }
 
+/**
+ * PGlite copies its fresh cluster into the folder with explicit modes (0666, and 0644 for the
+ * relation caches it rewrites at each start), whatever the umask: close the tree to our own user.
+ * Files it creates later follow the umask (077 in the CLI) and sit in 0700 folders anyway.
+ */
+export function closeTree(dir: string): void {
+  const walk = (p: string) => {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return; // gone while we walk (a temporary file)
+    }
+    if (st.isSymbolicLink()) return;
+    const want = st.isDirectory() ? 0o700 : 0o600;
+    if ((st.mode & 0o777 & ~want) !== 0) fs.chmodSync(p, st.mode & want);
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+  };
+  walk(dir);
+}
+
 export async function openPglite(dir: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pg = await PGlite.create(dir);
+  closeTree(dir);
   const parse = <T>(r: { rows: unknown[] }) => ({ rows: r.rows as T[] });
   return {
     backend: 'pglite',
     query: async (sql, params) => parse(await pg.query(sql, params)),
     transaction: (fn) => pg.transaction((tx) => fn({ query: async (sql, params) => parse(await tx.query(sql, params)) })),
-    close: () => pg.close(),
+    close: async () => {
+      await pg.close();
+      closeTree(dir);
+    },
   };
 }
