@@ -117,6 +117,9 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
       const evs = evByCase.get(c.id)!;
       events += evs.length;
       const anchored = anchoredCase.get(c.id);
+      // A purge (retention) empties a case and ends its chain with a tombstone; a text removed
+      // without one is a deletion.
+      const purgedAt = evs.reduce((n, e) => (e.kind === 'case.purged' ? e.seq : n), 0);
       // Fold the chain into the state it records.
       let prev: string | null = null;
       const state = {
@@ -125,7 +128,6 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
         priority: null as string | null,
         assignee: null as string | null,
         mergedInto: null as string | null,
-        purged: false,
         flags: new Set<string>(),
       };
       const subjects = new Map<string, string>();
@@ -162,8 +164,7 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
           case 'case.unflagged':
             state.flags.delete(String(d.flag));
             break;
-          case 'case.purged':
-            state.purged = true;
+          case 'case.purged': // retention: every report went with it
             subjects.clear();
             break;
           case 'report.added':
@@ -187,9 +188,11 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
             break;
         }
         // A text an event names (a reply, a sent message, a note): its row must still say the same.
-        if (typeof d.text === 'string' && typeof d.textHash === 'string' && !state.purged) {
+        if (typeof d.text === 'string' && typeof d.textHash === 'string') {
           if (!texts.has(d.text)) problem('deleted-report', e.seq, `text ${d.text} the event names is gone`);
-          else {
+          else if (texts.get(d.text) === null) {
+            if (purgedAt < e.seq) problem('deleted-report', e.seq, `text ${d.text} was removed, and no purge records it`);
+          } else {
             const sealed = texts.get(d.text);
             let same: boolean;
             try {
@@ -197,12 +200,12 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
             } catch {
               same = false;
             }
-            if (!same && sealed !== null) problem('rewritten', e.seq, `text ${d.text} differs from the one recorded`);
+            if (!same) problem('rewritten', e.seq, `text ${d.text} differs from the one recorded`);
           }
         }
         if (anchored && e.seq === anchored.seq) {
           if (e.hash !== anchored.hash) problem('rewritten', e.seq, 'the event anchored at this position was replaced');
-          if (!state.purged && subjects.size !== anchored.report_count) problem('counter', e.seq, `anchored with ${anchored.report_count} reports, the chain records ${subjects.size} there`);
+          if (subjects.size !== anchored.report_count) problem('counter', e.seq, `anchored with ${anchored.report_count} reports, the chain records ${subjects.size} there`);
         }
       });
       if (!evs.length) problem('truncated', null, 'case has no events');
@@ -239,7 +242,7 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
       const informants = new Set(rs.map((r) => r.informant)).size;
       const channels = [...new Set(rs.map((r) => r.channel))].sort();
       const times = rs.map((r) => isoMs(r.sent_at)).sort();
-      if (!state.purged) {
+      {
         if (c.report_count !== rs.length) problem('counter', null, `report count ${c.report_count} but ${rs.length} reports`);
         if (c.informant_count !== informants) problem('counter', null, `informant count ${c.informant_count} but ${informants} informants`);
         if (!sameSet(c.channels, channels)) problem('counter', null, `channels [${c.channels.join(', ')}] but reports on [${channels.join(', ')}]`);

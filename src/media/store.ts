@@ -25,6 +25,18 @@ export class MediaStore {
     return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
+  /** Unlinks a stored file (retention); false when it was not there. */
+  remove(sha256: string): boolean {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return false;
+    try {
+      fs.unlinkSync(this.pathOf(sha256));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
   async put(source: Readable, maxBytes: number): Promise<StoredMedia> {
     const tmpDir = path.join(this.root, 'tmp');
     fs.mkdirSync(tmpDir, { recursive: true, mode: 0o700 });

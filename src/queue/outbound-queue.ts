@@ -126,7 +126,9 @@ export class OutboxRelay {
       byChannel.set(row.channel, list);
     }
     for (const [channel, jobs] of byChannel) await this.queue(channel).addBulk(jobs);
-    await db.query(`UPDATE outbox SET enqueued_at = now() WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)`, [
+    // Once queued, a row needs no address of its own: the goodbye after /stop carried the only
+    // copy of an address the informant asked us to erase.
+    await db.query(`UPDATE outbox SET enqueued_at = now(), data = data - 'addressSealed' WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)`, [
       JSON.stringify(rows.map((r) => r.id)),
     ]);
     return rows.length;

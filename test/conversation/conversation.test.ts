@@ -108,6 +108,9 @@ describe.each(BACKENDS)('conversation on %s', (backend) => {
       [u.pseudonym],
     );
     expect(rows[0]).toEqual({ address_sealed: null, stopped_at: expect.any(Date) });
+    // The goodbye carried the address to its job; once queued, the outbox keeps no copy.
+    expect(await h.count(`SELECT count(*) AS n FROM outbox WHERE pseudonym = $1 AND kind = 'stopped'`, [u.pseudonym])).toBe(1);
+    expect(await h.count(`SELECT count(*) AS n FROM outbox WHERE pseudonym = $1 AND data ? 'addressSealed'`, [u.pseudonym])).toBe(0);
 
     let err: unknown;
     try {
