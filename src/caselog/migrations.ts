@@ -299,7 +299,19 @@ ${appendOnly('anchors')}
 
 const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(7202611240)';
 
+/** True when every migration is recorded: a runtime role (no CREATE) then has nothing to do. */
+async function upToDate(db: Db): Promise<boolean> {
+  const { rows: t } = await db.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+  if (!t[0]?.t) return false;
+  const { rows } = await db.query<{ id: number }>('SELECT id FROM schema_migrations');
+  const have = new Set(rows.map((r) => Number(r.id)));
+  return migrations.every((m) => have.has(m.id));
+}
+
 export async function migrate(db: Db, ctx?: MigrationContext): Promise<number[]> {
+  // Without taking the lock or creating anything: the common start, and the only one a runtime
+  // role without CREATE on the schema can make.
+  if (await upToDate(db)) return [];
   // Under the lock too: two processes starting on a new database would both try to create it.
   await db.transaction(async (tx) => {
     await tx.query(MIGRATION_LOCK);

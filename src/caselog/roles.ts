@@ -21,6 +21,9 @@ export async function grantRuntimeRole(owner: Db, schema: string, runtimeRole: s
   const s = ident(schema);
   const r = ident(runtimeRole);
   await owner.transaction(async (tx) => {
+    // Several processes starting at once grant at once: PostgreSQL refuses concurrent updates of
+    // one ACL ("tuple concurrently updated"), so they take the migrations' lock in turn.
+    await tx.query('SELECT pg_advisory_xact_lock(7202611240)');
     await tx.query(`GRANT USAGE ON SCHEMA ${s} TO ${r}`);
     await tx.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${s} FROM ${r}`);
     await tx.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r}`);

@@ -151,7 +151,7 @@ describe('docker-compose PostgreSQL roles (config/postgres/roles.sql)', () => {
       expect(rows[0]!.n).toBe('1');
     });
 
-    test('a worker with both URLs opens the same log (migrations a no-op); with only the runtime role it cannot', async () => {
+    test('a worker with both URLs opens the same log (migrations a no-op), and so does one with only the runtime role', async () => {
       const worker = await openCaseLogHere(cfgFor(true), { log: capturingLogger().log });
       try {
         expect(worker.instance).toBe(caselog.instance);
@@ -160,8 +160,21 @@ describe('docker-compose PostgreSQL roles (config/postgres/roles.sql)', () => {
       } finally {
         await worker.close();
       }
-      // Why docker-compose.yml gives the workers TIPHUB_MIGRATE_DATABASE_URL too.
-      await expect(openCaseLogHere(cfgFor(false), { log: capturingLogger().log })).rejects.toThrow(/permission denied for schema public/);
+      // Why docker-compose.yml gives the workers no owner URL: the runtime role alone opens an
+      // up-to-date case log (migrate creates nothing then).
+      const plain = await openCaseLogHere(cfgFor(false), { log: capturingLogger().log });
+      try {
+        expect(plain.instance).toBe(caselog.instance);
+        await expect(plain.db.query(`DELETE FROM events`)).rejects.toThrow(/permission denied/);
+      } finally {
+        await plain.close();
+      }
+    });
+
+    test('several processes starting at once all open it: the grants take the migrations’ lock', async () => {
+      const opened = await Promise.allSettled(Array.from({ length: 6 }, () => openCaseLogHere(cfgFor(true), { log: capturingLogger().log, poolSize: 1 })));
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
+      expect(opened.map((o) => (o.status === 'fulfilled' ? 'ok' : String((o.reason as Error).message)))).toEqual(Array(6).fill('ok'));
     });
 
     test('the owner can migrate further: it may create in the schema', async () => {
@@ -178,14 +191,15 @@ describe('docker-compose PostgreSQL roles (config/postgres/roles.sql)', () => {
   });
 
   test('docker-compose.yml: the URLs name these roles and the mounts match init-roles.sh', () => {
-    const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
       services: Record<string, { environment: Record<string, string>; volumes?: string[] }>;
     };
     for (const s of ['hub', 'worker']) {
       const env = compose.services[s]!.environment;
       expect(env.DATABASE_URL).toMatch(/^postgres:\/\/tiphub_app:\$\{TIPHUB_APP_PASSWORD:\?[^}]+\}@postgres:5432\/tiphub$/);
-      expect(env.TIPHUB_MIGRATE_DATABASE_URL).toMatch(/^postgres:\/\/tiphub_owner:\$\{TIPHUB_OWNER_PASSWORD:\?[^}]+\}@postgres:5432\/tiphub$/);
     }
+    expect(compose.services.hub!.environment.TIPHUB_MIGRATE_DATABASE_URL).toMatch(/^postgres:\/\/tiphub_owner:\$\{TIPHUB_OWNER_PASSWORD:\?[^}]+\}@postgres:5432\/tiphub$/);
+    expect(compose.services.worker!.environment.TIPHUB_MIGRATE_DATABASE_URL).toBeUndefined();
     const pg = compose.services.postgres!;
     expect(pg.volumes).toEqual(
       expect.arrayContaining(['./config/postgres/init-roles.sh:/docker-entrypoint-initdb.d/init-roles.sh:ro', './config/postgres/roles.sql:/etc/tiphub/roles.sql:ro']),
