@@ -11,7 +11,9 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { adapters } from '../../adapters/registry';
-import { describeIssues, InboundMessage, isRejected } from '../contracts/inbound-message';
+import { describeIssues, InboundMessage, isRejected, type Rejected } from '../contracts/inbound-message';
+import type { NormalizeContext } from '../contracts/channel-adapter';
+import type { SimulatorPayload } from '../../adapters/simulator';
 import { isTiphubError, TiphubError } from '../errors';
 import { MediaStore } from '../media/store';
 import { createIntakeQueue, intakeJobId, sealForIntake, type IntakeJobData } from '../queue/intake-queue';
@@ -134,23 +136,19 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
       const rejected: { line: number; reason: string; code: string; payload: string }[] = [];
       const accepted: { line: number; message: InboundMessage }[] = [];
       for (const { line, text } of batch) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          rejected.push({ line, reason: 'not valid JSON', code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
+        const r = parseIngestLine(text, line, {
+          normalize: adapter.normalize,
+          baseDir,
+          account: cfg.channels.simulator.account,
+          receivedAt: new Date(),
+          messageId,
+          now: Date.now(),
+        });
+        if (!r.accepted) {
+          rejected.push({ line, code: r.code, reason: r.reason, payload: text });
           continue;
         }
-        const m = adapter.normalize({ line: parsed, baseDir }, { account: cfg.channels.simulator.account, receivedAt: new Date(), messageId });
-        if (isRejected(m)) {
-          rejected.push({ line, reason: m.reason, code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
-          continue;
-        }
-        const invalid = refusedMessage(m, Date.now());
-        if (invalid) {
-          rejected.push({ line, reason: invalid, code: 'TIPHUB_INGEST_LINE_INVALID', payload: text });
-          continue;
-        }
+        const m = r.message;
         try {
           // The simulator's "platform" is this machine: its media step is a copy into the store,
           // of files inside the input file's folder only (a line may not name any file it likes).
@@ -243,6 +241,39 @@ async function sweep(
       await queue.add(p.job.name, p.job.data, p.job.opts);
     }
   }
+}
+
+export interface IngestLineContext extends NormalizeContext {
+  /** The simulator channel's normalizer (pure). */
+  readonly normalize: (payload: SimulatorPayload, ctx: NormalizeContext) => InboundMessage | Rejected;
+  /** The input file's folder: media paths are relative to it. */
+  readonly baseDir: string;
+  /** This clock, in ms: a sentAt more than a day ahead of it is refused. */
+  readonly now: number;
+}
+
+export type IngestLineResult =
+  | { readonly accepted: true; readonly line: number; readonly payload: SimulatorPayload; readonly message: InboundMessage }
+  | { readonly accepted: false; readonly line: number; readonly code: string; readonly reason: string };
+
+/**
+ * One line of an ingest file, without side effects: the message it becomes, or why not. The
+ * reason never quotes the line (it is printed and stored beside the sealed line). Media files are
+ * not looked at here: confining them to the input's folder is the caller's step.
+ */
+export function parseIngestLine(text: string, line: number, ctx: IngestLineContext): IngestLineResult {
+  const refuse = (reason: string) => ({ accepted: false, line, code: 'TIPHUB_INGEST_LINE_INVALID', reason }) as const;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return refuse('not valid JSON');
+  }
+  const payload: SimulatorPayload = { line: parsed, baseDir: ctx.baseDir };
+  const m = ctx.normalize(payload, { account: ctx.account, receivedAt: ctx.receivedAt, messageId: ctx.messageId });
+  if (isRejected(m)) return refuse(m.reason);
+  const invalid = refusedMessage(m, ctx.now);
+  return invalid ? refuse(invalid) : { accepted: true, line, payload, message: m };
 }
 
 /** A message that will not go through: at most a day ahead of this clock (clock skew). */

@@ -39,6 +39,15 @@ export interface ChannelAdapter<Raw = unknown> {
   normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
   /** Receives (polling, webhook, websocket, browser session) and calls `sink` for each message. */
   start(sink: InboundSink): Promise<void>;
+  /**
+   * The receive path for one raw platform payload, the only one every transport calls (so a
+   * recorded payload replays through exactly what production runs): normalize, check, seal and
+   * enqueue through the started sink. Resolves once it is enqueued, ignored or quarantined: a
+   * bad payload is quarantined (sealed, with a reason that quotes nothing of it), never thrown.
+   * It rejects only when the adapter is not started or is stopping, or when the quarantine itself
+   * fails: the payload then stays unconfirmed, for the platform to deliver again.
+   */
+  handleInbound(raw: Raw): Promise<void>;
   /** Answers an informant; throws a TiphubError saying whether a retry can help. */
   send(address: string, message: OutboundMessage): Promise<SendResult>;
   /** Drains: acknowledges nothing that was not enqueued. */
