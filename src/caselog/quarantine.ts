@@ -1,3 +1,5 @@
+import type { Keyring } from '../crypto/keyring';
+import { TiphubError } from '../errors';
 import type { Queryable } from './db';
 
 export interface QuarantineEntry {
@@ -23,4 +25,267 @@ export async function addQuarantine(q: Queryable, entries: readonly QuarantineEn
 export async function countQuarantine(q: Queryable): Promise<number> {
   const { rows } = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM quarantine');
   return rows[0]!.n;
+}
+
+// --- Reading and retention (issue 10, item 16) --------------------------------------------------
+// A quarantined payload stays sealed and whole (a retry needs it) for `retention.quarantineDays`.
+// What an operator sees of it is its shape only: keys, types, lengths, never a value that could
+// be an informant's words, name, number or id. There is deliberately no way to print it raw.
+
+/** A row as `tiphub quarantine list` shows it: no payload. */
+export interface QuarantineListing {
+  readonly id: number;
+  /** When it was quarantined (ISO 8601). */
+  readonly at: string;
+  readonly channel: string;
+  readonly source: string;
+  readonly code: string;
+  readonly reason: string;
+  /** The size of the sealed payload as stored, in bytes; null when nothing was kept. */
+  readonly sealedBytes: number | null;
+}
+
+/**
+ * The shape of a JSON value, with nothing of its content: what a bug needs (a field missing, a
+ * number where a string was expected, a string too long) and nothing an informant said or is.
+ */
+export type PayloadShape =
+  | { readonly t: 'null' }
+  | { readonly t: 'boolean'; readonly value: boolean }
+  | { readonly t: 'integer'; readonly digits: number; readonly negative: boolean }
+  | { readonly t: 'number' }
+  /** `value` only for the words of a fixed vocabulary (chat types, media kinds, MIME types). */
+  | { readonly t: 'string'; readonly length: number; readonly value?: string; readonly json?: PayloadShape | { readonly t: 'invalid-json'; readonly position: number | null } }
+  | { readonly t: 'array'; readonly length: number; readonly items: readonly PayloadShape[] }
+  /** Keys outside the known field names are shown as `#<n>` with their length only. */
+  | { readonly t: 'object'; readonly size: number; readonly fields: readonly (readonly [string, PayloadShape])[] }
+  | { readonly t: 'elided'; readonly why: string };
+
+export interface QuarantineDetail extends QuarantineListing {
+  /** The field the reason names, when it names one (`message: date out of range` → `message`). */
+  readonly field: string | null;
+  /** Which sealing context opened the payload; null when none did or nothing was kept. */
+  readonly sealedAs: string | null;
+  /** Why the payload could not be opened (wrong secret, or altered), if so. */
+  readonly unsealError: string | null;
+  readonly shape: PayloadShape | null;
+}
+
+/**
+ * The contexts quarantined payloads are sealed under: `quarantine` by the adapters and `ingest`;
+ * the intake worker keeps a job's own sealed message as it came, sealed for the intake queue
+ * (`SEAL_AAD_INTAKE` in src/queue/intake-queue.ts; not imported, to keep BullMQ out of caselog/).
+ */
+const QUARANTINE_CONTEXTS = ['quarantine', 'intake-job'] as const;
+
+/** Words shown in clear: the platforms' own vocabulary, which no informant chooses. */
+const SHOWN_VALUES = new Set([
+  // Telegram chat types and message entity types
+  'private', 'group', 'supergroup', 'channel', 'sender',
+  'mention', 'hashtag', 'cashtag', 'bot_command', 'url', 'email', 'phone_number', 'bold', 'italic', 'underline',
+  'strikethrough', 'spoiler', 'blockquote', 'expandable_blockquote', 'code', 'pre', 'text_link', 'text_mention', 'custom_emoji',
+  // Telegram forward origin types, sticker types
+  'user', 'hidden_user', 'chat', 'regular', 'mask',
+  // our channels, origins and media kinds
+  'simulator', 'telegram', 'whatsapp', 'signal', 'live', 'import',
+  'photo', 'video', 'voice', 'audio', 'document', 'animation', 'sticker', 'video_note', 'location', 'contact',
+  // MIME types
+  'image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'video/mp4', 'video/quicktime', 'video/webm', 'video/3gpp',
+  'audio/ogg', 'audio/mpeg', 'audio/mp4', 'audio/wav', 'audio/amr', 'application/pdf', 'text/plain', 'application/octet-stream',
+]);
+
+/**
+ * Keys shown by name: the platforms' schema fields and ours. A sender can choose the keys of what
+ * it sends (an ingest line, a forged webhook), so any other key is shown by its length only, as
+ * `describeIssues` counts unknown fields rather than quoting them.
+ */
+const FIELD_NAMES = new Set(
+  [
+    // Telegram Bot API: Update, Message and what a message carries
+    'update_id message edited_message channel_post edited_channel_post business_message edited_business_message callback_query',
+    'inline_query chosen_inline_result shipping_query pre_checkout_query poll poll_answer my_chat_member chat_member chat_join_request',
+    'message_reaction message_reaction_count chat_boost removed_chat_boost business_connection deleted_business_messages',
+    'message_id message_thread_id from sender_chat sender_boost_count sender_business_bot date business_connection_id chat',
+    'forward_origin forward_from forward_from_chat forward_from_message_id forward_signature forward_sender_name forward_date',
+    'is_topic_message is_automatic_forward reply_to_message external_reply quote reply_to_story via_bot edit_date',
+    'has_protected_content is_from_offline media_group_id author_signature text entities link_preview_options effect_id',
+    'animation audio document paid_media photo sticker story video video_note voice caption caption_entities show_caption_above_media',
+    'has_media_spoiler contact dice game venue location new_chat_members left_chat_member new_chat_title new_chat_photo',
+    'delete_chat_photo group_chat_created supergroup_chat_created channel_chat_created message_auto_delete_timer_changed',
+    'migrate_to_chat_id migrate_from_chat_id pinned_message invoice successful_payment users_shared chat_shared connected_website',
+    'write_access_allowed passport_data proximity_alert_triggered reply_markup',
+    // User, Chat, MessageEntity, files, Contact, Location, Venue, MessageOrigin, CallbackQuery, TextQuote
+    'id is_bot first_name last_name username language_code is_premium added_to_attachment_menu type title is_forum',
+    'offset length url user language custom_emoji_id file_id file_unique_id width height file_size file_name mime_type duration',
+    'performer thumbnail is_animated is_video emoji set_name phone_number user_id vcard latitude longitude horizontal_accuracy',
+    'live_period heading proximity_alert_radius address foursquare_id foursquare_type google_place_id google_place_type',
+    'sender_user sender_user_name inline_message_id chat_instance data game_short_name position is_manual',
+    // ingest (its wrapper and a simulator line) and the intake job's InboundMessage
+    'file line name sentAt lat lon label media',
+    'v channel account nativeId sender receivedAt kind ref mime size filename sha256 sniffedMime storedSize phone self raw',
+    'replyTo editOf edited forwarded groupKey languageHint origin',
+  ]
+    .join(' ')
+    .split(' '),
+);
+const MAX_DEPTH = 8;
+const MAX_NODES = 400;
+const MAX_ITEMS = 5;
+
+export function payloadShape(value: unknown): PayloadShape {
+  let nodes = 0;
+  const walk = (v: unknown, depth: number): PayloadShape => {
+    if (++nodes > MAX_NODES) return { t: 'elided', why: 'too many fields' };
+    if (v === null || v === undefined) return { t: 'null' };
+    if (typeof v === 'boolean') return { t: 'boolean', value: v };
+    if (typeof v === 'number') {
+      return Number.isInteger(v) ? { t: 'integer', digits: v === 0 ? 1 : Math.floor(Math.log10(Math.abs(v))) + 1, negative: v < 0 } : { t: 'number' };
+    }
+    if (typeof v === 'string') {
+      const length = [...v].length;
+      if (SHOWN_VALUES.has(v)) return { t: 'string', length, value: v };
+      const s = v.trimStart();
+      if ((s.startsWith('{') || s.startsWith('[')) && depth < MAX_DEPTH) {
+        // An ingest line is kept as the text it was: its shape is what tells why it was refused.
+        try {
+          return { t: 'string', length, json: walk(JSON.parse(v) as unknown, depth + 1) };
+        } catch (err) {
+          // Only the position: the parser's message quotes the text.
+          const m = /position (\d+)/.exec(err instanceof Error ? err.message : '');
+          return { t: 'string', length, json: { t: 'invalid-json', position: m ? Number(m[1]) : null } };
+        }
+      }
+      return { t: 'string', length };
+    }
+    if (depth >= MAX_DEPTH) return { t: 'elided', why: 'nested too deep' };
+    if (Array.isArray(v)) return { t: 'array', length: v.length, items: v.slice(0, MAX_ITEMS).map((x) => walk(x, depth + 1)) };
+    if (typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>);
+      return {
+        t: 'object',
+        size: entries.length,
+        fields: entries.map(([k, x], i) => [FIELD_NAMES.has(k) ? k : `#${i + 1} (unknown key of ${[...k].length} chars)`, walk(x, depth + 1)] as const),
+      };
+    }
+    return { t: 'elided', why: typeof v };
+  };
+  return walk(value, 0);
+}
+
+/** The shape as indented lines, for the terminal. */
+export function formatShape(shape: PayloadShape, indent = ''): string[] {
+  const one = (s: PayloadShape): string => {
+    switch (s.t) {
+      case 'null':
+        return 'null';
+      case 'boolean':
+        return `boolean ${s.value}`;
+      case 'integer':
+        return `integer, ${s.negative ? 'negative, ' : ''}${s.digits} digit${s.digits === 1 ? '' : 's'}`;
+      case 'number':
+        return 'number (not an integer)';
+      case 'string':
+        return `string of ${s.length} chars${s.value !== undefined ? ` = ${JSON.stringify(s.value)}` : ''}${s.json ? (s.json.t === 'invalid-json' ? `, not valid JSON${s.json.position === null ? '' : ` (at position ${s.json.position})`}` : ', JSON:') : ''}`;
+      case 'array':
+        return `array of ${s.length}${s.length > s.items.length ? ` (first ${s.items.length} shown)` : ''}`;
+      case 'object':
+        return `object with ${s.size} key${s.size === 1 ? '' : 's'}`;
+      case 'elided':
+        return `… (${s.why})`;
+    }
+  };
+  const children = (s: PayloadShape, ind: string): string[] => {
+    if (s.t === 'object') return s.fields.flatMap(([k, x]) => [`${ind}${k}: ${one(x)}`, ...children(x, ind + '  ')]);
+    if (s.t === 'array') return s.items.flatMap((x, i) => [`${ind}[${i}]: ${one(x)}`, ...children(x, ind + '  ')]);
+    if (s.t === 'string' && s.json && s.json.t !== 'invalid-json') return [`${ind}${one(s.json)}`, ...children(s.json, ind + '  ')];
+    return [];
+  };
+  return [`${indent}${one(shape)}`, ...children(shape, indent + '  ')];
+}
+
+interface QuarantineRow {
+  id: number;
+  at: Date | string;
+  channel: string;
+  source: string;
+  code: string;
+  reason: string;
+  sealed_bytes: number | null;
+}
+
+const LISTING_COLUMNS = 'id, at, channel, source, code, reason, octet_length(payload_sealed) AS sealed_bytes';
+
+function listingOf(r: QuarantineRow): QuarantineListing {
+  return {
+    id: Number(r.id),
+    at: new Date(r.at).toISOString(),
+    channel: r.channel,
+    source: r.source,
+    code: r.code,
+    reason: r.reason,
+    sealedBytes: r.sealed_bytes === null ? null : Number(r.sealed_bytes),
+  };
+}
+
+/** The newest entries first, without their payloads. */
+export async function listQuarantine(q: Queryable, opts: { limit?: number } = {}): Promise<QuarantineListing[]> {
+  const asked = Number.isFinite(opts.limit) ? Math.floor(opts.limit!) : 50;
+  const limit = Math.max(1, Math.min(10_000, asked));
+  const { rows } = await q.query<QuarantineRow>(`SELECT ${LISTING_COLUMNS} FROM quarantine ORDER BY id DESC LIMIT $1`, [limit]);
+  return rows.map(listingOf);
+}
+
+/** One entry, its payload unsealed only to describe its shape; null when there is no such entry. */
+export async function showQuarantine(q: Queryable, keyring: Keyring, id: number): Promise<QuarantineDetail | null> {
+  if (!Number.isSafeInteger(id) || id < 1) return null;
+  const { rows } = await q.query<QuarantineRow & { payload_sealed: string | null }>(`SELECT ${LISTING_COLUMNS}, payload_sealed FROM quarantine WHERE id = $1`, [id]);
+  const r = rows[0];
+  if (!r) return null;
+  const listing = listingOf(r);
+  const field = /^([A-Za-z_][A-Za-z0-9_.[\]]{0,80}): /.exec(r.reason)?.[1] ?? null;
+  if (r.payload_sealed === null) return { ...listing, field, sealedAs: null, unsealError: null, shape: null };
+  for (const ctx of QUARANTINE_CONTEXTS) {
+    let payload: unknown;
+    try {
+      payload = keyring.unseal(r.payload_sealed, ctx);
+    } catch {
+      continue;
+    }
+    return { ...listing, field, sealedAs: ctx, unsealError: null, shape: payloadShape(payload) };
+  }
+  return { ...listing, field, sealedAs: null, unsealError: 'the payload could not be opened (another secret, or altered)', shape: null };
+}
+
+/** Deletes the entries quarantined more than `olderThanDays` days ago; returns how many. */
+export async function purgeQuarantine(q: Queryable, olderThanDays: number): Promise<number> {
+  if (!Number.isFinite(olderThanDays) || olderThanDays < 0) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the quarantine retention must be a number of days, 0 or more');
+  const { rows } = await q.query<{ n: number }>(
+    `WITH gone AS (DELETE FROM quarantine WHERE at < now() - make_interval(secs => $1::double precision) RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+    [olderThanDays * 86_400],
+  );
+  return Number(rows[0]!.n);
+}
+
+/** The entry as `tiphub quarantine show` prints it. */
+export function formatQuarantineDetail(d: QuarantineDetail): string {
+  const lines = [
+    `quarantine ${d.id}`,
+    `  at:      ${d.at}`,
+    `  channel: ${d.channel}`,
+    `  source:  ${d.source}`,
+    `  code:    ${d.code}`,
+    `  reason:  ${d.reason}`,
+    ...(d.field ? [`  field:   ${d.field}`] : []),
+  ];
+  if (d.sealedBytes === null) lines.push('  payload: none was kept');
+  else if (d.unsealError) lines.push(`  payload: ${d.sealedBytes} bytes sealed; ${d.unsealError}`);
+  else if (d.shape) lines.push(`  payload (${d.sealedBytes} bytes sealed, as ${d.sealedAs}); its shape, no values:`, ...formatShape(d.shape, '    '));
+  return lines.join('\n');
+}
+
+export function formatQuarantineList(rows: readonly QuarantineListing[]): string {
+  if (!rows.length) return 'quarantine: empty';
+  return rows
+    .map((r) => `${String(r.id).padStart(6)}  ${r.at}  ${r.channel.padEnd(9)}  ${r.code}  ${r.source}  ${r.sealedBytes === null ? 'no payload' : `${r.sealedBytes} B sealed`}  ${r.reason}`)
+    .join('\n');
 }

@@ -17,6 +17,8 @@ import * as os from 'node:os';
 import { OutboxRelay } from '../queue/outbound-queue';
 import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
 import { LocalCaseLogService, type CaseLogService } from '../hub/service';
+import { editorFromEnvironment, MESSAGE_MAX_BYTES, readMessageText } from './text-input';
+import { formatQuarantineDetail, formatQuarantineList } from '../caselog/quarantine';
 
 interface Ctx {
   cfg: Readonly<Config>;
@@ -45,6 +47,16 @@ async function withOperatorService(cfg: Readonly<Config>, log: Logger, fn: (s: C
   } finally {
     await relay?.close();
     await redis?.stop();
+    await access.close();
+  }
+}
+
+/** The quarantine commands' service: the hub's, or the case log opened here with its keys. */
+async function withQuarantineService(cfg: Readonly<Config>, log: Logger, fn: (s: CaseLogService) => Promise<void>): Promise<void> {
+  const access = await openCaseLogAccess(cfg, log, { role: 'quarantine' });
+  try {
+    await fn(access.local ? new LocalCaseLogService(access.local.db, null, access.local.keyring) : access.service);
+  } finally {
     await access.close();
   }
 }
@@ -185,13 +197,26 @@ export async function main(argv: string[]): Promise<number> {
     .command('reply')
     .description('answer the informant(s) of a case on their own channel')
     .argument('<ref>', 'case reference, e.g. K7Q-4M2P')
-    .argument('<text>', 'the message')
+    .argument('[text]', 'the message; better left out: a text here is visible in shell history and process lists')
     .option('--informant <pseudonym>', 'answer this informant of the case')
     .option('--report <id>', 'answer the informant of this report (quoted where the channel can)')
     .option('--all', 'answer every reachable informant of the case')
     .option('--as <operator>', 'who answers, for the case history', os.userInfo().username)
-    .action(async (ref: string, text: string, o: { informant?: string; report?: string; all?: boolean; as: string }) => {
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The text: leave it out of the command line, where shell history and process lists (ps) keep it.',
+        '  piped:     tiphub reply K7Q-4M2P < answer.txt     (all of standard input, UTF-8; one trailing newline dropped)',
+        '  editor:    tiphub reply K7Q-4M2P                  (at a terminal: $VISUAL, else $EDITOR, else vi, on a private',
+        `             temporary file deleted afterwards; lines starting with # are dropped)`,
+        `An empty text, or one over ${MESSAGE_MAX_BYTES} bytes, is refused and nothing is sent.`,
+      ].join('\n'),
+    )
+    .action(async (ref: string, given: string | undefined, o: { informant?: string; report?: string; all?: boolean; as: string }) => {
       const { cfg, log } = context(program);
+      // Read before the case log is opened: an editor may stay open for minutes.
+      const text = await readMessageText({ text: given, what: `reply to case ${ref.slice(0, 20)}`, editor: editorFromEnvironment() });
       await withOperatorService(cfg, log, async (service) => {
         const r = await service.reply({ ref, text, informant: o.informant ?? null, report: o.report ?? null, all: o.all === true, actor: o.as });
         for (const q of r.queued) process.stdout.write(`reply: queued to ${q.pseudonym} on ${q.channel} (case ${r.ref})\n`);
@@ -237,6 +262,57 @@ export async function main(argv: string[]): Promise<number> {
       await withOperatorService(cfg, log, async (service) => {
         const r = await service.splitReport(ref, report, o.as);
         process.stdout.write(`report ${report} moved from ${r.from} to the new case ${r.to}\n`);
+      });
+    });
+
+  // --- quarantine (issue 10, item 16): no command prints a payload, only its shape ---
+  const quarantine = program.command('quarantine').description('messages that could not become reports, kept sealed for a retry');
+  quarantine
+    .command('list')
+    .description('the newest entries: id, time, channel, source, code, reason, sealed size (no payload)')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (o: { limit: string }) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new TiphubError('TIPHUB_CONFIG_INVALID', '--limit must be a whole number, 1 or more');
+      const { cfg, log } = context(program);
+      await withQuarantineService(cfg, log, async (service) => {
+        process.stdout.write(formatQuarantineList(await service.listQuarantine(limit)) + '\n');
+      });
+    });
+  quarantine
+    .command('show')
+    .description("one entry and the shape of its payload (keys, types, lengths): never its text, names, numbers or ids")
+    .argument('<id>', 'as in `tiphub quarantine list`')
+    .action(async (idText: string) => {
+      const id = Number(idText);
+      if (!Number.isSafeInteger(id) || id < 1) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the quarantine id is a whole number, as `tiphub quarantine list` shows');
+      const { cfg, log } = context(program);
+      await withQuarantineService(cfg, log, async (service) => {
+        const d = await service.showQuarantine(id);
+        if (!d) {
+          process.stderr.write(`quarantine: no entry ${id}\n`);
+          exitCode = 1;
+          return;
+        }
+        process.stdout.write(formatQuarantineDetail(d) + '\n');
+      });
+    });
+  quarantine
+    .command('purge')
+    .description('delete the entries older than the retention (retention.quarantineDays, or --older-than)')
+    .option('--older-than <days>', 'delete entries quarantined more than this many days ago (0: all)')
+    .action(async (o: { olderThan?: string }) => {
+      const { cfg, log } = context(program);
+      const days = o.olderThan !== undefined ? Number(o.olderThan) : cfg.retention.quarantineDays;
+      if (days === null) {
+        process.stderr.write('quarantine: retention.quarantineDays is null (keep everything); give --older-than DAYS to purge\n');
+        exitCode = 1;
+        return;
+      }
+      if (!Number.isFinite(days) || days < 0) throw new TiphubError('TIPHUB_CONFIG_INVALID', '--older-than must be a number of days, 0 or more');
+      await withQuarantineService(cfg, log, async (service) => {
+        const n = await service.purgeQuarantine(days);
+        process.stdout.write(`quarantine: ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day${days === 1 ? '' : 's'} deleted\n`);
       });
     });
 

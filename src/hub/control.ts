@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { errorCodes, isTiphubError, TiphubError, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import type { ExportFormat } from '../caselog/export';
-import type { QuarantineEntry } from '../caselog/quarantine';
+import type { QuarantineDetail, QuarantineEntry, QuarantineListing } from '../caselog/quarantine';
 import type { CaseLogService } from './service';
 import type { VerifyResult } from '../caselog/verify';
 import type { ReplyRequest, ReplyResult } from '../conversation/operator';
@@ -83,6 +83,10 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     'informant.block': async (a) => service.setBlocked(String(a.pseudonym), a.blocked !== false, String(a.actor ?? 'operator')),
     'case.merge': async (a) => service.mergeCases(String(a.into), String(a.from), String(a.actor ?? 'operator')),
     'case.split': async (a) => service.splitReport(String(a.ref), String(a.report), String(a.actor ?? 'operator')),
+    // Quarantine (issue 10, item 16): no operation returns a payload, only its shape.
+    'quarantine.list': async (a) => service.listQuarantine(Number(a.limit ?? 50)),
+    'quarantine.show': async (a) => service.showQuarantine(Number(a.id)),
+    'quarantine.purge': async (a) => service.purgeQuarantine(Number(a.olderThanDays)),
   };
 }
 
@@ -338,5 +342,16 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   splitReport(ref: string, report: string, actor: string) {
     return callHub<{ from: string; to: string }>(this.dataDir, 'case.split', { ref, report, actor });
+  }
+
+  // --- Quarantine (issue 10, item 16) ---
+  listQuarantine(limit: number) {
+    return callHub<QuarantineListing[]>(this.dataDir, 'quarantine.list', { limit });
+  }
+  showQuarantine(id: number) {
+    return callHub<QuarantineDetail | null>(this.dataDir, 'quarantine.show', { id });
+  }
+  purgeQuarantine(olderThanDays: number) {
+    return callHub<number>(this.dataDir, 'quarantine.purge', { olderThanDays });
   }
 }

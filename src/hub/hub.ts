@@ -6,7 +6,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { adapters, enabledChannels } from '../../adapters/registry';
-import { addQuarantine } from '../caselog/quarantine';
+import { addQuarantine, purgeQuarantine } from '../caselog/quarantine';
 import type { SimulatorAdapter } from '../../adapters/simulator';
 import type { ChannelAdapter } from '../contracts/channel-adapter';
 import type { ChannelName } from '../contracts/inbound-message';
@@ -50,6 +50,21 @@ export async function startHub(
     if (opts.workers !== false) {
       const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log });
       stack.push(() => worker.close());
+    }
+
+    // Quarantine retention (issue 10, item 16): at start and hourly, in the processes that write
+    // the case log (the hub, `tiphub worker`), not in adapter-only ones. Counts only are logged.
+    const quarantineDays = cfg.retention.quarantineDays;
+    if (opts.workers !== false && quarantineDays !== null) {
+      const purge = () =>
+        purgeQuarantine(caselog.db, quarantineDays).then(
+          (n) => (n ? log.info({ deleted: n, olderThanDays: quarantineDays }, 'quarantine purged') : undefined),
+          (err: unknown) => log.warn({ err }, 'quarantine purge failed'),
+        );
+      await purge();
+      const timer = setInterval(() => void purge(), 60 * 60 * 1000);
+      timer.unref();
+      stack.push(async () => clearInterval(timer));
     }
 
     const queue = createIntakeQueue(redis.target, cfg);
@@ -105,7 +120,7 @@ export async function startHub(
 
     const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
     stack.push(() => relay.close());
-    const service = new LocalCaseLogService(caselog.db, relay);
+    const service = new LocalCaseLogService(caselog.db, relay, caselog.keyring);
     const ops: Record<string, OpHandler> = {
       ...caseLogOps(service, () => ({ pid: process.pid, backend: caselog.db.backend, redis: redis.target, keyCheck: caselog.keyring.checkValue, keys: caselog.keyring.sealKeySet() })),
       chat: async (a, emit, input) => {

@@ -5,7 +5,17 @@
  */
 import type { Db } from '../caselog/db';
 import { exportCaseLog, type ExportFormat, type ExportSummary } from '../caselog/export';
-import { addQuarantine, type QuarantineEntry } from '../caselog/quarantine';
+import {
+  addQuarantine,
+  listQuarantine,
+  purgeQuarantine,
+  showQuarantine,
+  type QuarantineDetail,
+  type QuarantineEntry,
+  type QuarantineListing,
+} from '../caselog/quarantine';
+import type { Keyring } from '../crypto/keyring';
+import { TiphubError } from '../errors';
 import { verifyCaseLog, type VerifyResult } from '../caselog/verify';
 import { readKeyCheck } from '../caselog/open';
 import { queueReply, setBlocked, type ReplyRequest, type ReplyResult } from '../conversation/operator';
@@ -23,14 +33,25 @@ export interface CaseLogService {
   setBlocked(pseudonym: string, blocked: boolean, actor: string): Promise<void>;
   mergeCases(into: string, from: string, actor: string): Promise<{ into: string; from: string; moved: number }>;
   splitReport(ref: string, reportId: string, actor: string): Promise<{ from: string; to: string }>;
+
+  // Quarantine (issue 10, item 16): rows without payloads, one payload's shape, retention.
+  listQuarantine(limit: number): Promise<QuarantineListing[]>;
+  /** Null when there is no such entry. */
+  showQuarantine(id: number): Promise<QuarantineDetail | null>;
+  /** Deletes entries older than that many days; returns how many. */
+  purgeQuarantine(olderThanDays: number): Promise<number>;
 }
 
 export class LocalCaseLogService implements CaseLogService {
   readonly via = 'local' as const;
-  /** Without a relay, queued messages wait in the outbox for a running hub's sweeper. */
+  /**
+   * Without a relay, queued messages wait in the outbox for a running hub's sweeper. Without the
+   * keyring, what must open a sealed value (a quarantined payload's shape) is refused.
+   */
   constructor(
     private readonly db: Db,
     private readonly relay: OutboxRelay | null = null,
+    private readonly keyring: Keyring | null = null,
   ) {}
 
   keyCheck() {
@@ -73,5 +94,19 @@ export class LocalCaseLogService implements CaseLogService {
 
   splitReport(ref: string, reportId: string, actor: string) {
     return splitReport(this.db, ref, reportId, actor);
+  }
+
+  // --- Quarantine (issue 10, item 16) ---
+  listQuarantine(limit: number) {
+    return listQuarantine(this.db, { limit });
+  }
+
+  showQuarantine(id: number) {
+    if (!this.keyring) throw new TiphubError('TIPHUB_CASELOG_UNAVAILABLE', 'this case log was opened without its keys: a quarantined payload cannot be described');
+    return showQuarantine(this.db, this.keyring, id);
+  }
+
+  purgeQuarantine(olderThanDays: number) {
+    return purgeQuarantine(this.db, olderThanDays);
   }
 }
