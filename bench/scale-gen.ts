@@ -25,7 +25,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import { Keyring, sealRow } from '../src/crypto/keyring';
-import { eventHash, reportHash, type ReportContent } from '../src/caselog/chain';
+import { eventHash, reportHash, sealedDigest, type ReportContent } from '../src/caselog/chain';
 import { REF_ALPHABET } from '../src/caselog/refs';
 import { bandKeys, estimatedSimilarity, SIGNATURE_SIZE } from '../src/grouping/minhash';
 import { copyImplementation, copyIn, copyLine, copyValue, pgTextArray, type CopySink } from './copy';
@@ -123,7 +123,8 @@ function computeThread() {
       const id = keyring.messageId('simulator', ['simulator', nativeId]);
       const sentAt = new Date(d.sentMs).toISOString();
       const receivedAt = new Date(d.recvMs).toISOString();
-      const rawSealed = keyring.seal({ id: nativeId, text: d.text, sentAt }, sealRow.raw(id));
+      const raw = { id: nativeId, text: d.text, sentAt };
+      const rawSealed = keyring.seal(raw, sealRow.raw(id));
       const f = featuresOf(d.text, new Date(d.sentMs), new Date(d.recvMs));
       const content: ReportContent = {
         id,
@@ -141,8 +142,8 @@ function computeThread() {
         forwarded: false,
         edited: false,
         groupKey: null,
-        rawSealed,
-        contactSealed: null,
+        raw: sealedDigest(keyring, 'raw', id, raw),
+        contactDetails: null,
         language: f.language,
         tags: [...f.tags].sort(),
         places: [...f.places].sort(),

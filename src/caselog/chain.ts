@@ -58,9 +58,10 @@ export interface ReportContent {
   forwarded: boolean;
   edited: boolean;
   groupKey: string | null;
-  rawSealed: string;
-  /** Whether the report carries a contact card, and its sealed details (a third party's). */
-  contactSealed: string | null;
+  /** The keyed digest of the sealed raw payload's content (`sealedDigest`): a rotation re-seals it, the digest stays. */
+  raw: string;
+  /** The digest of a third party's contact card, kept sealed; null when there is none. */
+  contactDetails: string | null;
   language: string | null;
   tags: string[];
   places: string[];
@@ -75,6 +76,25 @@ export interface ReportContent {
 }
 
 export function reportHash(audit: AuditKey, r: ReportContent): string {
+  return audit.mac(`report\n${canonicalJson(r)}`);
+}
+
+/** A sealed column's content as the chain covers it: a keyed digest of the value, not of its ciphertext. */
+export function sealedDigest(audit: AuditKey, column: 'raw' | 'contact', id: string, value: unknown): string {
+  return audit.mac(`sealed\n${column}\n${id}\n${canonicalJson(value ?? null)}`);
+}
+
+/**
+ * How report subjects were made before `sealedDigest`: over the ciphertexts. Still accepted by
+ * verify for reports recorded so; a key rotation records a `report.resealed` event with the new
+ * subject before it re-seals them.
+ */
+export interface LegacyReportContent extends Omit<ReportContent, 'raw' | 'contactDetails'> {
+  rawSealed: string;
+  contactSealed: string | null;
+}
+
+export function legacyReportHash(audit: AuditKey, r: LegacyReportContent): string {
   return audit.mac(`report\n${canonicalJson(r)}`);
 }
 

@@ -17,7 +17,7 @@ export async function moveReport(
   const r = rows[0]!;
   // The report's content hash does not cover its case or duplicate link: carry its subject over.
   const { rows: ev } = await tx.query<{ subject: string }>(
-    `SELECT data->>'subject' AS subject FROM events WHERE case_id = $1 AND kind IN ('report.added', 'report.moved-in') AND data->>'report' = $2 ORDER BY seq DESC LIMIT 1`,
+    `SELECT data->>'subject' AS subject FROM events WHERE case_id = $1 AND kind IN ('report.added', 'report.moved-in', 'report.resealed') AND data->>'report' = $2 ORDER BY seq DESC LIMIT 1`,
     [from, reportId],
   );
   const subject = ev[0]!.subject;

@@ -6,9 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import type { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
-import { createKeyFile, keyFilePath, readKeyFile } from '../crypto/secret-file';
+import { createKeyFile, keyFilePath, nextKeyFilePath, readKeyFile } from '../crypto/secret-file';
 import { TiphubError } from '../errors';
 import type { Logger } from '../log';
 import { openPglite, openPostgres, withKeys, type Db, type Queryable } from './db';
@@ -82,12 +83,42 @@ export function keyringFor(cfg: Pick<Config, 'secret' | 'dataDir'>, storedCheck:
   }
   const keyring = new Keyring(secret);
   if (storedCheck && !keyring.matchesCheckValue(storedCheck)) {
+    const interrupted = !cfg.secret && fs.existsSync(nextKeyFilePath(cfg.dataDir));
     throw new TiphubError(
       'TIPHUB_SECRET_MISMATCH',
-      'the secret does not match this case log (its key-check value differs): use the TIPHUB_SECRET or key file it was created with',
+      interrupted
+        ? `the key file does not match this case log, and a key rotation left ${nextKeyFilePath(cfg.dataDir)}: run \`tiphub keys rotate\` to finish it`
+        : 'the secret does not match this case log (its key-check value differs): use the TIPHUB_SECRET or key file it was created with (after a key rotation: the new one)',
     );
   }
   return keyring;
+}
+
+/**
+ * On PostgreSQL every process that opens the case log holds a shared advisory lock (per schema)
+ * on a connection of its own for as long as it has it open; a key rotation takes it exclusively.
+ * So a rotation never runs beside a process that would go on sealing with the old key, and no
+ * process starts in the middle of one.
+ */
+const ROTATION_LOCK_CLASS = 72026120;
+
+async function holdRotationGuard(url: string, schema: string, exclusive: boolean): Promise<{ release(): Promise<void> }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const fn = exclusive ? 'pg_try_advisory_lock' : 'pg_try_advisory_lock_shared';
+    const { rows } = await client.query<{ ok: boolean }>(`SELECT ${fn}($1, hashtext($2)) AS ok`, [ROTATION_LOCK_CLASS, schema]);
+    if (!rows[0]!.ok) {
+      throw exclusive
+        ? new TiphubError('TIPHUB_CASELOG_LOCKED', 'other tiphub processes have this case log open: stop the hub, its workers and adapters first')
+        : new TiphubError('TIPHUB_CASELOG_LOCKED', 'a key rotation is running on this case log; start again when it has finished', { retryable: true });
+    }
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  client.on('error', () => undefined); // a dropped connection drops the lock; nothing to do here
+  return { release: () => client.end().catch(() => undefined) };
 }
 
 export interface OpenOptions {
@@ -97,12 +128,22 @@ export interface OpenOptions {
   /** The PGlite lock, already taken by the caller. */
   readonly lock?: HeldLock;
   readonly poolSize?: number;
+  /** No other process may have the case log open (a key rotation). */
+  readonly exclusive?: boolean;
 }
 
 export async function openCaseLogHere(cfg: Readonly<Config>, opts: OpenOptions): Promise<OpenCaseLog> {
   let db: Db;
+  let guard: { release(): Promise<void> } | null = null;
   if (cfg.databaseUrl) {
     db = await openPostgres({ url: cfg.databaseUrl, schema: opts.schema, max: opts.poolSize });
+    try {
+      const { rows } = await db.query<{ s: string }>('SELECT current_schema() AS s');
+      guard = await holdRotationGuard(cfg.databaseUrl, opts.schema ?? rows[0]!.s, opts.exclusive === true);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
   } else {
     if (!opts.lock) throw new Error('the embedded case log is opened only under its lock');
     const dir = pgliteDir(cfg.dataDir);
@@ -140,11 +181,13 @@ export async function openCaseLogHere(cfg: Readonly<Config>, opts: OpenOptions):
       close: () =>
         (closed ??= (async () => {
           await db.close();
+          await guard?.release();
           opts.lock?.release();
         })()),
     };
   } catch (err) {
     await db.close().catch(() => undefined);
+    await guard?.release();
     opts.lock?.release();
     throw err;
   }

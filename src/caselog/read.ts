@@ -1,6 +1,7 @@
 /** Reading cases and their reports in pages, for export and verify. */
 import type { Queryable } from './db';
-import { isoMs, type ReportContent } from './chain';
+import { isoMs, sealedDigest, type LegacyReportContent, type ReportContent } from './chain';
+import { sealRow, type Keyring, type SealRow } from '../crypto/keyring';
 
 export interface CaseRow {
   id: number;
@@ -121,7 +122,27 @@ export async function reportsOfCases(q: Queryable, caseIds: number[]): Promise<M
   return out;
 }
 
-export function contentOfRow(r: ReportRow): ReportContent {
+/** A sealed value's digest, or a value no digest equals when it does not open (altered). */
+function digestOf(keys: Keyring, column: 'raw' | 'contact', id: string, sealed: string, ctx: SealRow): string {
+  try {
+    return sealedDigest(keys, column, id, keys.unseal(sealed, ctx));
+  } catch {
+    return `unreadable ${sealed.slice(0, 16)}`;
+  }
+}
+
+/** What the chain records of a report row (its subject is `reportHash` of this). */
+export function contentOfRow(r: ReportRow, keys: Keyring): ReportContent {
+  const { rawSealed, contactSealed, ...rest } = legacyContentOfRow(r);
+  return {
+    ...rest,
+    raw: digestOf(keys, 'raw', r.id, rawSealed, sealRow.raw(r.id)),
+    contactDetails: contactSealed === null ? null : digestOf(keys, 'contact', r.id, contactSealed, sealRow.contact(r.id)),
+  };
+}
+
+/** The row as subjects were made before `sealedDigest` (see `legacyReportHash`). */
+export function legacyContentOfRow(r: ReportRow): LegacyReportContent {
   return {
     id: r.id,
     informant: r.informant,

@@ -29,7 +29,7 @@ export async function rechainCaseLog(tx: Queryable, keys: Keyring): Promise<void
     const media = new Map<string, { idx: number; sha256: string | null; state: string }[]>();
     for (const rs of reports.values()) {
       for (const r of rs) {
-        subjects.set(r.id, reportHash(keys, contentOfRow(r)));
+        subjects.set(r.id, reportHash(keys, contentOfRow(r, keys)));
         if (r.media.length) media.set(r.id, r.media.map((m) => ({ idx: m.idx, sha256: m.sha256, state: m.state })));
       }
     }

@@ -7,8 +7,8 @@
  * cut short and re-headed, is found too. Each finding says which kind of tampering it shows.
  */
 import { keysOf, type Queryable } from './db';
-import { anchorMac, anchorTerm, eventHash, informantLogHash, isoMs, reportHash, textHash, xorInto } from './chain';
-import { casePages, contentOfRow, reportsOfCases } from './read';
+import { anchorMac, anchorTerm, eventHash, informantLogHash, isoMs, legacyReportHash, reportHash, textHash, xorInto } from './chain';
+import { casePages, contentOfRow, legacyContentOfRow, reportsOfCases } from './read';
 import { sealRow } from '../crypto/keyring';
 
 /**
@@ -175,6 +175,9 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
             if (Array.isArray(d.media)) for (const m of d.media as { idx: number; sha256: string | null; state: string }[]) media.set(`${report}\u0000${m.idx}`, { sha256: m.sha256, state: m.state });
             break;
           }
+          case 'report.resealed': // a key rotation: the same content, its subject in today's form
+            if (subjects.has(String(d.report))) subjects.set(String(d.report), String(d.subject));
+            break;
           case 'report.moved-out':
             subjects.delete(String(d.report));
             break;
@@ -226,7 +229,7 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
           problem('unrecorded', null, `report ${r.id} is in the case but no event records it`);
           continue;
         }
-        if (reportHash(keys, contentOfRow(r)) !== subject) problem('rewritten', null, `report ${r.id} was altered since it was recorded`);
+        if (reportHash(keys, contentOfRow(r, keys)) !== subject && legacyReportHash(keys, legacyContentOfRow(r)) !== subject) problem('rewritten', null, `report ${r.id} was altered since it was recorded`);
         const dup = duplicates.get(r.id) ?? null;
         if ((r.duplicate_of ?? null) !== (dup?.of ?? null) || (r.duplicate_kind ?? null) !== (dup?.kind ?? null)) {
           problem('rewritten', null, `report ${r.id}: duplicate link differs from the recorded one`);

@@ -9,6 +9,8 @@ import { startHub } from '../hub/hub';
 import { formatVerify } from '../caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
+import { runKeysRotate } from './keys';
+import { formatPurgePlan } from '../caselog/purge';
 import { loadTexts } from '../conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
 import { enabledChannels } from '../../adapters/registry';
@@ -314,6 +316,47 @@ export async function main(argv: string[]): Promise<number> {
         const n = await service.purgeQuarantine(days);
         process.stdout.write(`quarantine: ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day${days === 1 ? '' : 's'} deleted\n`);
       });
+    });
+
+  program
+    .command('purge')
+    .description('retention: purge closed cases unchanged for retention.closedCaseDays days (their chains stay, ending in a tombstone)')
+    .option('--dry-run', 'list what would be purged, change nothing')
+    .option('--older-than <days>', 'instead of retention.closedCaseDays')
+    .option('--as <operator>', 'who purges, for the case history', os.userInfo().username)
+    .action(async (o: { dryRun?: boolean; olderThan?: string; as: string }) => {
+      const { cfg, log } = context(program);
+      const days = o.olderThan !== undefined ? Number(o.olderThan) : cfg.retention.closedCaseDays;
+      if (days === null) {
+        process.stderr.write('purge: retention.closedCaseDays is not set (the case log keeps everything); set it, or give --older-than DAYS\n');
+        exitCode = 1;
+        return;
+      }
+      if (!Number.isInteger(days) || days < 1) throw new TiphubError('TIPHUB_CONFIG_INVALID', '--older-than must be a whole number of days, 1 or more');
+      const access = await openCaseLogAccess(cfg, log, { role: 'purge' });
+      try {
+        if (o.dryRun) {
+          process.stdout.write(formatPurgePlan(await access.service.planPurge(days)) + '\n');
+          return;
+        }
+        const r = await access.service.purgeCases(days, o.as);
+        process.stdout.write(`purge: ${r.cases} case(s) purged: ${r.reports} report(s), ${r.texts} text(s), ${r.media} media (${r.files} file(s) removed); their chains end in a case.purged event\n`);
+      } finally {
+        await access.close();
+      }
+    });
+
+  const keys = program.command('keys').description('the case log’s secret and keys');
+  keys
+    .command('rotate')
+    .description(
+      'a new secret, and every sealed value re-sealed under a new key (pseudonyms stay); stop the hub first. ' +
+        'Resumable: run it again after an interruption. With the key file, the new one replaces it and the old one is kept as secret.key.old-<time>',
+    )
+    .option('--new-secret-file <file>', 'the new secret (needed when TIPHUB_SECRET is set; a file only you can read)')
+    .action(async (o: { newSecretFile?: string }) => {
+      const { cfg, log } = context(program);
+      await runKeysRotate(cfg, log, { newSecretFile: o.newSecretFile }, { out: process.stdout, err: process.stderr });
     });
 
   program

@@ -57,14 +57,19 @@ function legacyAadOf(ctx: SealContext): string {
 /** The stored form of the key set (sealed under the secret's key-encryption key). */
 interface KeySetJson {
   readonly v: 1;
-  readonly seal: { readonly current: string; readonly keys: Record<string, string> };
+  readonly seal: { readonly current: string; readonly keys: Record<string, string>; readonly retired?: Record<string, string> };
   readonly pseudonym: string;
   readonly messageId: string;
   readonly audit: string;
 }
 
 export interface KeySet {
-  readonly seal: { readonly current: string; readonly keys: ReadonlyMap<string, Buffer> };
+  /**
+   * `keys` open and (the current one) seal everything. `retired` holds the keys a rotation
+   * replaced: they open only transient values (jobs still queued in Redis when it ran, sealed with
+   * a context string), never a case-log row, which the rotation re-sealed.
+   */
+  readonly seal: { readonly current: string; readonly keys: ReadonlyMap<string, Buffer>; readonly retired?: ReadonlyMap<string, Buffer> };
   readonly pseudonym: Buffer;
   readonly messageId: Buffer;
   readonly audit: Buffer;
@@ -135,6 +140,19 @@ export class Keyring implements AuditKey {
     return { seal: { current: kid, keys: new Map([[kid, randomBytes(32)]]) }, pseudonym: randomBytes(32), messageId: randomBytes(32), audit: randomBytes(32) };
   }
 
+  /** A rotation's first step: a new sealing key becomes current; every key so far still opens. */
+  static withNewSealKey(keys: KeySet): KeySet {
+    const kid = 'k' + randomBytes(4).toString('hex');
+    return { ...keys, seal: { current: kid, keys: new Map([...keys.seal.keys, [kid, randomBytes(32)]]), retired: keys.seal.retired } };
+  }
+
+  /** A rotation's last step: only the current key is kept for rows; the others retire (jobs). */
+  static retireOldSealKeys(keys: KeySet): KeySet {
+    const cur = keys.seal.current;
+    const retired = new Map([...keys.seal.keys].filter(([k]) => k !== cur));
+    return { ...keys, seal: { current: cur, keys: new Map([[cur, keys.seal.keys.get(cur)!]]), retired } };
+  }
+
   /** The keyring of a case log: its stored key set, opened with this keyring's secret. */
   withStoredKeys(storedKeys: string): Keyring {
     return new Keyring(this.secret, this.openKeySet(storedKeys));
@@ -149,7 +167,11 @@ export class Keyring implements AuditKey {
   sealKeySet(keys: KeySet = this.keys): string {
     const json: KeySetJson = {
       v: 1,
-      seal: { current: keys.seal.current, keys: Object.fromEntries([...keys.seal.keys].map(([k, v]) => [k, v.toString('base64url')])) },
+      seal: {
+        current: keys.seal.current,
+        keys: Object.fromEntries([...keys.seal.keys].map(([k, v]) => [k, v.toString('base64url')])),
+        ...(keys.seal.retired?.size ? { retired: Object.fromEntries([...keys.seal.retired].map(([k, v]) => [k, v.toString('base64url')])) } : {}),
+      },
       pseudonym: keys.pseudonym.toString('base64url'),
       messageId: keys.messageId.toString('base64url'),
       audit: keys.audit.toString('base64url'),
@@ -168,7 +190,11 @@ export class Keyring implements AuditKey {
       throw new TiphubError('TIPHUB_SECRET_MISMATCH', 'the secret does not open the key set this case log stores');
     }
     return {
-      seal: { current: json.seal.current, keys: new Map(Object.entries(json.seal.keys).map(([k, v]) => [k, b64(v)])) },
+      seal: {
+        current: json.seal.current,
+        keys: new Map(Object.entries(json.seal.keys).map(([k, v]) => [k, b64(v)])),
+        retired: new Map(Object.entries(json.seal.retired ?? {}).map(([k, v]) => [k, b64(v)])),
+      },
       pseudonym: b64(json.pseudonym),
       messageId: b64(json.messageId),
       audit: b64(json.audit),
@@ -204,11 +230,11 @@ export class Keyring implements AuditKey {
     const parts = typeof sealed === 'string' ? sealed.split('.') : [];
     let pt: Buffer;
     if (parts[0] === SEAL_V2 && parts.length === 5) {
-      const key = this.keys.seal.keys.get(parts[1]!);
+      const key = this.keys.seal.keys.get(parts[1]!) ?? (typeof ctx === 'string' ? this.keys.seal.retired?.get(parts[1]!) : undefined);
       if (!key) throw new TiphubError('TIPHUB_SEAL_INVALID', 'sealed with a key this case log no longer holds');
       pt = gcmOpen(key, b64(parts[2]!), b64(parts[3]!), b64(parts[4]!), aadOf(ctx));
     } else if (parts[0] === SEAL_V1 && parts.length === 4) {
-      const key = this.keys.seal.keys.get(DERIVED_KID);
+      const key = this.keys.seal.keys.get(DERIVED_KID) ?? (typeof ctx === 'string' ? this.keys.seal.retired?.get(DERIVED_KID) : undefined);
       if (!key) throw new TiphubError('TIPHUB_SEAL_INVALID', 'sealed with a key this case log no longer holds');
       pt = gcmOpen(key, b64(parts[1]!), b64(parts[2]!), b64(parts[3]!), legacyAadOf(ctx));
     } else {

@@ -2,6 +2,7 @@
  * How a command reaches the case log: PostgreSQL directly; the embedded PGlite folder under its
  * lock when no hub holds it; else through the running hub's control socket.
  */
+import * as path from 'node:path';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
 import { TiphubError } from '../errors';
@@ -26,16 +27,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function openCaseLogAccess(
   cfg: Readonly<Config>,
   log: Logger,
-  opts: { role: string; schema?: string; poolSize?: number; allowHub?: boolean } = { role: 'command' },
+  opts: { role: string; schema?: string; poolSize?: number; allowHub?: boolean; exclusive?: boolean } = { role: 'command' },
 ): Promise<CaseLogAccess> {
   const local = (c: OpenCaseLog): CaseLogAccess => ({
-    service: new LocalCaseLogService(c.db),
+    service: new LocalCaseLogService(c.db, null, c.keyring, { mediaRoot: path.join(cfg.dataDir, 'media') }),
     keyring: c.keyring,
     local: c,
     hubRedis: null,
     close: () => c.close(),
   });
-  if (cfg.databaseUrl) return local(await openCaseLogHere(cfg, { log, schema: opts.schema, poolSize: opts.poolSize }));
+  if (cfg.databaseUrl) return local(await openCaseLogHere(cfg, { log, schema: opts.schema, poolSize: opts.poolSize, exclusive: opts.exclusive }));
+  if (opts.exclusive && opts.allowHub !== false) throw new Error('an exclusive opening never goes through the hub');
 
   const deadline = Date.now() + cfg.hub.lockWaitMs;
   let holder: LockInfo | null;

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { errorCodes, isTiphubError, TiphubError, type ErrorCode } from '../errors';
 import type { Logger } from '../log';
 import type { ExportFormat } from '../caselog/export';
+import type { PurgePlan, PurgeSummary } from '../caselog/purge';
 import type { QuarantineDetail, QuarantineEntry, QuarantineListing } from '../caselog/quarantine';
 import type { CaseLogService } from './service';
 import type { VerifyResult } from '../caselog/verify';
@@ -87,6 +88,8 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     'quarantine.list': async (a) => service.listQuarantine(Number(a.limit ?? 50)),
     'quarantine.show': async (a) => service.showQuarantine(Number(a.id)),
     'quarantine.purge': async (a) => service.purgeQuarantine(Number(a.olderThanDays)),
+    'purge.plan': async (a) => service.planPurge(Number(a.olderThanDays)),
+    'purge.run': async (a) => service.purgeCases(Number(a.olderThanDays), String(a.actor)),
   };
 }
 
@@ -353,5 +356,13 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   purgeQuarantine(olderThanDays: number) {
     return callHub<number>(this.dataDir, 'quarantine.purge', { olderThanDays });
+  }
+
+  // --- Retention (issue 10, item 17) ---
+  planPurge(olderThanDays: number) {
+    return callHub<PurgePlan>(this.dataDir, 'purge.plan', { olderThanDays });
+  }
+  purgeCases(olderThanDays: number, actor: string) {
+    return callHub<Omit<PurgeSummary, 'reportIds'>>(this.dataDir, 'purge.run', { olderThanDays, actor });
   }
 }

@@ -3,6 +3,7 @@
  * PostgreSQL), Redis, the intake worker, the configured adapters with their outbound workers, and
  * the control socket through which other commands (ingest, export, verify, reply, chat…) reach it.
  */
+import * as path from 'node:path';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { adapters, enabledChannels } from '../../adapters/registry';
@@ -12,7 +13,7 @@ import type { ChannelAdapter } from '../contracts/channel-adapter';
 import type { ChannelName } from '../contracts/inbound-message';
 import { loadTexts } from '../conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
-import { createIntakeQueue, createIntakeSink } from '../queue/intake-queue';
+import { createIntakeQueue, createIntakeSink, intakeJobId } from '../queue/intake-queue';
 import { OutboxRelay } from '../queue/outbound-queue';
 import { connectRedis } from '../queue/redis';
 import { startIntakeWorker } from '../../workers/intake/worker';
@@ -120,7 +121,28 @@ export async function startHub(
 
     const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
     stack.push(() => relay.close());
-    const service = new LocalCaseLogService(caselog.db, relay, caselog.keyring);
+    const service = new LocalCaseLogService(caselog.db, relay, caselog.keyring, {
+      mediaRoot: path.join(cfg.dataDir, 'media'),
+      // A purged report's intake job record (kept a while after completion) goes too.
+      onPurged: async (ids) => {
+        for (const id of ids) await queue.remove(intakeJobId(id)).catch(() => 0);
+      },
+    });
+
+    // Case retention (issue 10, item 17): where the workers run, at start and hourly. Several
+    // processes purging at once is harmless: each case is re-checked under its row lock.
+    const closedDays = cfg.retention.closedCaseDays;
+    if (opts.workers !== false && closedDays !== null) {
+      const purge = () =>
+        service.purgeCases(closedDays, 'retention').then(
+          (r) => (r.cases ? log.info({ cases: r.cases, reports: r.reports, media: r.media, olderThanDays: closedDays }, 'closed cases purged') : undefined),
+          (err: unknown) => log.warn({ err }, 'case purge failed'),
+        );
+      await purge();
+      const timer = setInterval(() => void purge(), 60 * 60 * 1000);
+      timer.unref();
+      stack.push(async () => clearInterval(timer));
+    }
     const ops: Record<string, OpHandler> = {
       ...caseLogOps(service, () => ({ pid: process.pid, backend: caselog.db.backend, redis: redis.target, keyCheck: caselog.keyring.checkValue, keys: caselog.keyring.sealKeySet() })),
       chat: async (a, emit, input) => {

@@ -21,6 +21,8 @@ import { readKeyCheck } from '../caselog/open';
 import { queueReply, setBlocked, type ReplyRequest, type ReplyResult } from '../conversation/operator';
 import type { OutboxRelay } from '../queue/outbound-queue';
 import { mergeCases, splitReport } from '../caselog/corrections';
+import { planPurge, purgeCases, type PurgePlan, type PurgeSummary } from '../caselog/purge';
+import { MediaStore } from '../media/store';
 
 export interface CaseLogService {
   readonly via: 'local' | 'hub';
@@ -40,6 +42,16 @@ export interface CaseLogService {
   showQuarantine(id: number): Promise<QuarantineDetail | null>;
   /** Deletes entries older than that many days; returns how many. */
   purgeQuarantine(olderThanDays: number): Promise<number>;
+
+  // Retention (issue 10, item 17): closed cases unchanged for that many days.
+  planPurge(olderThanDays: number): Promise<PurgePlan>;
+  purgeCases(olderThanDays: number, actor: string): Promise<Omit<PurgeSummary, 'reportIds'>>;
+}
+
+/** Where a purge removes media files, and what else it tidies (the hub's Redis job records). */
+export interface RetentionPorts {
+  readonly mediaRoot: string;
+  readonly onPurged?: (reportIds: readonly string[]) => Promise<void>;
 }
 
 export class LocalCaseLogService implements CaseLogService {
@@ -52,7 +64,19 @@ export class LocalCaseLogService implements CaseLogService {
     private readonly db: Db,
     private readonly relay: OutboxRelay | null = null,
     private readonly keyring: Keyring | null = null,
+    private readonly retention: RetentionPorts | null = null,
   ) {}
+
+  planPurge(olderThanDays: number) {
+    return planPurge(this.db, { olderThanDays });
+  }
+
+  async purgeCases(olderThanDays: number, actor: string) {
+    const store = this.retention ? new MediaStore(this.retention.mediaRoot) : null;
+    const { reportIds, ...summary } = await purgeCases(this.db, { olderThanDays, actor }, store ? (sha) => store.remove(sha) : null);
+    if (reportIds.length) await this.retention?.onPurged?.(reportIds);
+    return summary;
+  }
 
   keyCheck() {
     return readKeyCheck(this.db);

@@ -25,7 +25,7 @@ interface ComposeService {
   environment: Record<string, string>;
   healthcheck: { test: string[] };
 }
-const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 const redisService = compose.services.redis!;
 
 function freePort(): Promise<number> {

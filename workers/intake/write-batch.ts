@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { keysOf, type Db, type Queryable } from '../../src/caselog/db';
-import { eventHash, isoMs, reportHash, type ReportContent } from '../../src/caselog/chain';
+import { eventHash, isoMs, reportHash, sealedDigest, type ReportContent } from '../../src/caselog/chain';
+import type { AuditKey } from '../../src/crypto/keyring';
 import { newCaseRef } from '../../src/caselog/refs';
 import type { InboundMessage, Origin } from '../../src/contracts/inbound-message';
 import type { CaseTarget, GroupBatch, GroupingRules } from '../../src/grouping/group';
@@ -62,7 +63,7 @@ export function contactShared(m: InboundMessage): { shared: 'self' | 'other' } |
   return m.contact ? { shared: m.contact.self ? 'self' : 'other' } : null;
 }
 
-export function reportContentOf(item: IntakeItem): ReportContent {
+export function reportContentOf(item: IntakeItem, audit: AuditKey): ReportContent {
   const m = item.message;
   const f = item.features;
   return {
@@ -81,8 +82,9 @@ export function reportContentOf(item: IntakeItem): ReportContent {
     forwarded: m.forwarded,
     edited: m.edited,
     groupKey: m.groupKey,
-    rawSealed: item.rawSealed,
-    contactSealed: item.contactSealed ?? null,
+    // The content of the sealed values, not their ciphertexts: a key rotation re-seals them.
+    raw: sealedDigest(audit, 'raw', m.id, m.raw ?? null),
+    contactDetails: item.contactSealed && m.contact ? sealedDigest(audit, 'contact', m.id, { name: m.contact.name, phone: m.contact.phone }) : null,
     language: f?.language ?? null,
     tags: [...(f?.tags ?? [])].sort(),
     places: [...(f?.places ?? [])].sort(),
@@ -335,7 +337,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   // 6. Events, in sentAt order within each case.
   // The media's first state rides along: the media step's events take it from there.
   fresh.forEach((it, i) => {
-    const content = reportContentOf(it);
+    const content = reportContentOf(it, audit);
     append(reportRows[i]!.case_id, 'report.added', {
       report: it.message.id,
       subject: reportHash(audit, { ...content, blocked: reportRows[i]!.blocked }),
