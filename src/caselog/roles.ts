@@ -8,7 +8,7 @@ import type { Db } from './db';
 import { TiphubError } from '../errors';
 
 /** Tables that only grow. */
-export const HISTORY_TABLES = ['events', 'informant_log', 'anchors'] as const;
+export const HISTORY_TABLES = ['events', 'informant_log', 'anchors', 'operator_audit'] as const;
 
 const ident = (name: string) => {
   if (!/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(name)) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'a role or schema name has characters tiphub does not quote');

@@ -21,7 +21,7 @@ export interface CommandOutcome {
   readonly outbox: number[];
 }
 
-const STATUS_KEY: Record<string, TextKey> = { new: 'status_received', triage: 'status_review', open: 'status_review', closed: 'status_closed' };
+const STATUS_KEY: Record<string, TextKey> = { new: 'status_received', in_review: 'status_review', escalated: 'status_review', closed: 'status_closed' };
 
 /** Counts /status queries per informant and hour, so references cannot be guessed by trying. */
 export async function statusAllowed(counters: Redis, cfg: Readonly<Config>, pseudonym: string): Promise<boolean> {
