@@ -45,6 +45,7 @@ import { createIntakeQueue, createIntakeSink, sealForIntake } from '../src/queue
 import { connectRedis, deleteKeysWithPrefix, redisOptions } from '../src/queue/redis';
 import { openCaseLogHere } from '../src/caselog/open';
 import { formatVerify, verifyCaseLog } from '../src/caselog/verify';
+import { anchorHeads } from '../src/caselog/anchor';
 import { prepareItem } from '../workers/intake/worker';
 import { writeBatch } from '../workers/intake/write-batch';
 import { groupReports, type GroupBatch } from '../src/grouping/group';
@@ -478,6 +479,17 @@ async function main() {
           .join(', ')}; schema total ${mb(all)}`,
       );
       if (process.env.BENCH_KEEP_SCALE === '1') console.log(`scale schema kept: ${t.schema}`);
+      {
+        // The anchor (issue 10): the first one covers every case; later ones only what changed.
+        const caselog = await openCaseLogHere(t.cfg, { log, poolSize: 1 });
+        const a0 = performance.now();
+        const first = await anchorHeads(caselog.db, { full: true });
+        const a1 = performance.now();
+        const again = await anchorHeads(caselog.db);
+        const a2 = performance.now();
+        await caselog.close();
+        console.log(`scale_anchor: first anchor over ${first.cases} cases ${secs(a1 - a0)}; the next, nothing changed, ${(a2 - a1).toFixed(1)} ms (${again.written ? 'written' : 'nothing to write'})`);
+      }
       if (process.env.BENCH_SCALE_VERIFY === '1') {
         // The hash chains and counters of the generated log, as `tiphub verify` checks them.
         const v0 = performance.now();

@@ -576,13 +576,13 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
     }
 
     // Operators closed half of the cases quiet for a month, and opened a fifth: a case.status event each.
-    const statuses: Record<string, number> = { new: 0, open: 0, closed: 0 };
+    const statuses: Record<string, number> = { new: 0, in_review: 0, closed: 0 };
     const caseStatus: string[] = [];
     for (let k = 0; k < caseRef.length; k++) {
       let status = 'new';
       if (caseLast[k]! < req.endMs - 30 * DAY) {
         const r = rng();
-        status = r < 0.5 ? 'closed' : r < 0.7 ? 'open' : 'new';
+        status = r < 0.5 ? 'closed' : r < 0.7 ? 'in_review' : 'new';
       }
       caseStatus.push(status);
       statuses[status]!++;
