@@ -1,7 +1,7 @@
 /**
  * `verify`: walks every case's event chain (keyed hashes), checks each recorded report, its media,
  * its duplicate link and the texts events name against what the chain says, folds the case's
- * status, priority, flags, assignee and merge from its events, recounts its counters from its
+ * status and closing reason, priority, flags, assignee, operator tags and merge from its events, recounts its counters from its
  * reports, checks every informant's log chain and blocked flag, and checks the anchors: a keyed
  * root over every case's head as last anchored, so a case deleted with all its events, or a chain
  * cut short and re-headed, is found too. Each finding says which kind of tampering it shows.
@@ -10,6 +10,7 @@ import { keysOf, type Queryable } from './db';
 import { anchorMac, anchorTerm, eventHash, informantLogHash, isoMs, legacyReportHash, reportHash, textHash, xorInto } from './chain';
 import { casePages, contentOfRow, legacyContentOfRow, reportsOfCases } from './read';
 import { sealRow } from '../crypto/keyring';
+import { foldTags, isCloseReason } from './actions';
 
 /**
  * - `rewritten`: an event, a report, a text or a field differs from what the chain recorded;
@@ -88,6 +89,11 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
     add({ kind: 'anchor', caseRef: 'anchors', event: null, what: 'case heads are anchored but no anchor root exists: the anchors were deleted' });
   }
   const seenCases = new Set<number>();
+  // A case log before migration 6 (its tests verify one) has no operator columns yet.
+  const { rows: opColumns } = await q.query(
+    `SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'cases' AND column_name = 'tags_added'`,
+  );
+  const hasOperatorFields = opColumns.length > 0;
 
   for await (const page of casePages(q, opts.pageSize ?? 200, 'id')) {
     const ids = page.map((c) => c.id);
@@ -101,6 +107,17 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
     const evByCase = new Map<number, EventRow[]>(ids.map((id) => [id, []]));
     for (const e of evRows) evByCase.get(e.case_id)!.push(e);
     const repByCase = await reportsOfCases(q, ids);
+    // What an operator sets beside the reports' own fields (migration 6): the closing reason and
+    // the tags added and removed.
+    const operatorFields = new Map(
+      (hasOperatorFields
+        ? await q.query<{ id: number; close_reason: string | null; tags_added: string[]; tags_removed: string[] }>(
+          'SELECT id, close_reason, tags_added, tags_removed FROM cases WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::int)',
+          [JSON.stringify(ids)],
+        )
+        : { rows: [] }
+      ).rows.map((r) => [r.id, r]),
+    );
     const texts = new Map(
       (
         await q.query<{ id: string; text_sealed: string | null }>(
@@ -125,10 +142,12 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
       const state = {
         ref: null as string | null,
         status: null as string | null,
+        closeReason: null as string | null,
         priority: null as string | null,
         assignee: null as string | null,
         mergedInto: null as string | null,
         flags: new Set<string>(),
+        tags: { added: new Set<string>(), removed: new Set<string>() },
       };
       const subjects = new Map<string, string>();
       const duplicates = new Map<string, { of: string; kind: string } | null>();
@@ -148,6 +167,11 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
             break;
           case 'case.status':
             state.status = String(d.status);
+            // Only an operator's closing carries a reason of the list (a merge's says where to).
+            state.closeReason = state.status === 'closed' && isCloseReason(d.reason) ? d.reason : null;
+            break;
+          case 'case.tags':
+            foldTags(state.tags, Array.isArray(d.add) ? d.add.map(String) : [], Array.isArray(d.remove) ? d.remove.map(String) : []);
             break;
           case 'case.priority':
             state.priority = String(d.priority);
@@ -216,6 +240,10 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
       if (c.head_hash !== prev || c.event_seq !== evs.length) problem('truncated', null, 'chain head does not match the last event (an event was removed or added)');
       if (state.ref !== null && state.ref !== c.ref) problem('rewritten', null, 'case reference differs from the one recorded');
       if (state.status !== null && state.status !== c.status) problem('rewritten', null, `status "${c.status}" differs from the recorded "${state.status}"`);
+      const op = operatorFields.get(c.id);
+      if (op && (op.close_reason ?? null) !== state.closeReason) problem('rewritten', null, `closing reason "${op.close_reason ?? ''}" differs from the recorded "${state.closeReason ?? ''}"`);
+      if (op && !sameSet(op.tags_added, [...state.tags.added])) problem('rewritten', null, `tags added [${op.tags_added.join(', ')}] differ from the recorded [${[...state.tags.added].join(', ')}]`);
+      if (op && !sameSet(op.tags_removed, [...state.tags.removed])) problem('rewritten', null, `tags removed [${op.tags_removed.join(', ')}] differ from the recorded [${[...state.tags.removed].join(', ')}]`);
       if (!sameSet([...state.flags], c.flags)) problem('rewritten', null, `flags [${c.flags.join(', ')}] differ from the recorded [${[...state.flags].join(', ')}]`);
       if (state.priority !== null && state.priority !== c.priority) problem('rewritten', null, `priority "${c.priority}" differs from the recorded "${state.priority}"`);
       if ((c.assignee ?? null) !== state.assignee) problem('rewritten', null, `assignee differs from the recorded one`);

@@ -21,6 +21,8 @@ import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
 import { LocalCaseLogService, type CaseLogService } from '../hub/service';
 import { editorFromEnvironment, MESSAGE_MAX_BYTES, readMessageText } from './text-input';
 import { formatQuarantineDetail, formatQuarantineList } from '../caselog/quarantine';
+import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../caselog/actions';
+import { PRIORITIES } from '../tagging/vocabulary';
 
 interface Ctx {
   cfg: Readonly<Config>;
@@ -62,6 +64,23 @@ async function withQuarantineService(cfg: Readonly<Config>, log: Logger, fn: (s:
     await access.close();
   }
 }
+
+/**
+ * A case action: through the hub, or on the case log opened here (no Redis needed). The actor is
+ * resolved first: `--as NAME`, else the OS user, an enabled operator once any exists.
+ */
+async function withCaseService(cfg: Readonly<Config>, log: Logger, as: string | undefined, fn: (s: CaseLogService, actor: string) => Promise<void>): Promise<void> {
+  const access = await openCaseLogAccess(cfg, log, { role: 'operator' });
+  try {
+    const actor = await access.service.resolveActor(as ?? null, os.userInfo().username);
+    await fn(access.service, actor);
+  } finally {
+    await access.close();
+  }
+}
+
+/** Commander's collector for a repeatable option. */
+const collect = (v: string, prev: string[]) => [...prev, v];
 
 function waitForSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -239,7 +258,115 @@ export async function main(argv: string[]): Promise<number> {
       });
   }
 
-  const kase = program.command('case').description('correct the grouping (each correction is an event in the chains involved)');
+  const kase = program
+    .command('case')
+    .description('work a case: show it, set its status, assignee, priority and tags, add a note; correct the grouping (each action is an event in the chains involved)');
+  const asOption = '--as <operator>';
+  const asHelp = 'who acts, for the case history: an enabled operator once any exists (default: your user name; before any operator exists, recorded as local:NAME)';
+  kase
+    .command('show')
+    .allowExcessArguments(false)
+    .description('the case, and each report by pseudonym with the start of its text (never an address)')
+    .argument('<ref>', 'case reference, e.g. K7Q-4M2P')
+    .option('--json', 'as one JSON object')
+    .action(async (ref: string, o: { json?: boolean }) => {
+      const { cfg, log } = context(program);
+      const access = await openCaseLogAccess(cfg, log, { role: 'operator' });
+      try {
+        const v = await access.service.showCase(ref);
+        process.stdout.write((o.json ? JSON.stringify(v) : formatCaseView(v)) + '\n');
+      } finally {
+        await access.close();
+      }
+    });
+  kase
+    .command('status')
+    .allowExcessArguments(false)
+    .description(`set the status (${CASE_STATUSES.join(' → ')}); closing needs --reason; any change away from closed reopens the case`)
+    .argument('<ref>')
+    .argument('<status>', CASE_STATUSES.join('|'))
+    .option('--reason <reason>', `why it is closed: ${CLOSE_REASONS.join(', ')}`)
+    .option(asOption, asHelp)
+    .action(async (ref: string, status: string, o: { reason?: string; as?: string }) => {
+      const { cfg, log } = context(program);
+      await withCaseService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.setCaseStatus(ref, status, o.reason ?? null, actor);
+        const now = `${r.status}${r.reason ? ` (${r.reason})` : ''}`;
+        process.stdout.write(r.changed ? `case ${r.ref}: status ${r.from} → ${now}\n` : `case ${r.ref}: already ${now}; nothing recorded\n`);
+      });
+    });
+  kase
+    .command('assign')
+    .allowExcessArguments(false)
+    .description('assign the case to an operator, or to nobody with --none')
+    .argument('<ref>')
+    .argument('[operator]', 'an enabled operator once any exists')
+    .option('--none', 'assign it to nobody')
+    .option(asOption, asHelp)
+    .action(async (ref: string, to: string | undefined, o: { none?: boolean; as?: string }) => {
+      if ((to === undefined) === (o.none !== true)) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'name the operator to assign, or give --none (not both)');
+      const { cfg, log } = context(program);
+      await withCaseService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.assignCase(ref, to ?? null, actor);
+        const who = r.to ?? 'nobody';
+        process.stdout.write(r.changed ? `case ${r.ref}: assigned to ${who}\n` : `case ${r.ref}: already assigned to ${who}; nothing recorded\n`);
+      });
+    });
+  kase
+    .command('priority')
+    .allowExcessArguments(false)
+    .description('set the priority (the rules may still raise it when reports arrive, never lower it)')
+    .argument('<ref>')
+    .argument('<priority>', PRIORITIES.join('|'))
+    .option(asOption, asHelp)
+    .action(async (ref: string, priority: string, o: { as?: string }) => {
+      const { cfg, log } = context(program);
+      await withCaseService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.setCasePriority(ref, priority, actor);
+        process.stdout.write(r.changed ? `case ${r.ref}: priority ${r.from} → ${r.priority}\n` : `case ${r.ref}: already ${r.priority}; nothing recorded\n`);
+      });
+    });
+  kase
+    .command('tag')
+    .allowExcessArguments(false)
+    .description("add or remove tags (kept beside the tags its reports give; a removed tag stays removed when later reports bring it)")
+    .argument('<ref>')
+    .option('--add <tag>', 'a tag to add (repeatable)', collect, [])
+    .option('--remove <tag>', 'a tag to remove (repeatable)', collect, [])
+    .option(asOption, asHelp)
+    .action(async (ref: string, o: { add: string[]; remove: string[]; as?: string }) => {
+      const { cfg, log } = context(program);
+      await withCaseService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.editCaseTags(ref, { add: o.add, remove: o.remove }, actor);
+        process.stdout.write(`case ${r.ref}: tags ${r.tags.length ? r.tags.join(', ') : '(none)'}${r.changed ? '' : '; nothing changed, nothing recorded'}\n`);
+      });
+    });
+  kase
+    .command('note')
+    // A text after the reference is refused, not ignored: it belongs on standard input.
+    .allowExcessArguments(false)
+    .description('add a note to the case (sealed in the case log; the event names it)')
+    .argument('<ref>')
+    .option(asOption, asHelp)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'The text is never taken from the command line (shell history, process lists):',
+        '  piped:     tiphub case note K7Q-4M2P < note.txt     (all of standard input, UTF-8; one trailing newline dropped)',
+        '  editor:    tiphub case note K7Q-4M2P                (at a terminal: $VISUAL, else $EDITOR, else vi; lines starting with # are dropped)',
+        `An empty note, or one over ${NOTE_MAX_BYTES} bytes, is refused and nothing is recorded.`,
+      ].join('\n'),
+    )
+    .action(async (ref: string, o: { as?: string }) => {
+      const { cfg, log } = context(program);
+      // Read before the case log is opened: an editor may stay open for minutes.
+      const text = await readMessageText({ what: `note on case ${ref.slice(0, 20)}`, editor: editorFromEnvironment(), maxBytes: NOTE_MAX_BYTES });
+      await withCaseService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.addCaseNote(ref, text, actor);
+        process.stdout.write(`case ${r.ref}: note ${r.note} recorded\n`);
+      });
+    });
   kase
     .command('merge')
     .description('move every report of the second case into the first; the second is closed and its reference answers for the first')

@@ -19,7 +19,8 @@ import type { Logger } from '../log';
 import type { ExportFormat } from '../caselog/export';
 import type { PurgePlan, PurgeSummary } from '../caselog/purge';
 import type { QuarantineDetail, QuarantineEntry, QuarantineListing } from '../caselog/quarantine';
-import type { CaseLogService } from './service';
+import type { AssignChange, CaseLogService, PriorityChange } from './service';
+import type { CaseView, StatusChange, TagChange } from '../caselog/actions';
 import type { VerifyResult } from '../caselog/verify';
 import type { ReplyRequest, ReplyResult } from '../conversation/operator';
 
@@ -73,6 +74,8 @@ export type OpHandler = (
   input: AsyncIterable<Record<string, unknown>>,
 ) => Promise<unknown>;
 
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
 export function caseLogOps(service: CaseLogService, hello: () => HubHello): Record<string, OpHandler> {
   return {
     hello: async () => helloToWire(hello()),
@@ -84,6 +87,14 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     'informant.block': async (a) => service.setBlocked(String(a.pseudonym), a.blocked !== false, String(a.actor ?? 'operator')),
     'case.merge': async (a) => service.mergeCases(String(a.into), String(a.from), String(a.actor ?? 'operator')),
     'case.split': async (a) => service.splitReport(String(a.ref), String(a.report), String(a.actor ?? 'operator')),
+    // Operator actions on a case (issue 11, item 1): the caller resolved its actor first.
+    'actor.resolve': async (a) => service.resolveActor(typeof a.as === 'string' ? a.as : null, String(a.osUser ?? '')),
+    'case.show': async (a) => service.showCase(String(a.ref)),
+    'case.status': async (a) => service.setCaseStatus(String(a.ref), String(a.status), typeof a.reason === 'string' ? a.reason : null, String(a.actor)),
+    'case.assign': async (a) => service.assignCase(String(a.ref), typeof a.to === 'string' ? a.to : null, String(a.actor)),
+    'case.priority': async (a) => service.setCasePriority(String(a.ref), String(a.priority), String(a.actor)),
+    'case.tags': async (a) => service.editCaseTags(String(a.ref), { add: strings(a.add), remove: strings(a.remove) }, String(a.actor)),
+    'case.note': async (a) => service.addCaseNote(String(a.ref), String(a.text ?? ''), String(a.actor)),
     // Quarantine (issue 10, item 16): no operation returns a payload, only its shape.
     'quarantine.list': async (a) => service.listQuarantine(Number(a.limit ?? 50)),
     'quarantine.show': async (a) => service.showQuarantine(Number(a.id)),
@@ -345,6 +356,29 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   splitReport(ref: string, report: string, actor: string) {
     return callHub<{ from: string; to: string }>(this.dataDir, 'case.split', { ref, report, actor });
+  }
+
+  // --- Operator actions on a case (issue 11, item 1) ---
+  resolveActor(as: string | null, osUser: string) {
+    return callHub<string>(this.dataDir, 'actor.resolve', { as, osUser });
+  }
+  showCase(ref: string) {
+    return callHub<CaseView>(this.dataDir, 'case.show', { ref });
+  }
+  setCaseStatus(ref: string, status: string, reason: string | null, actor: string) {
+    return callHub<StatusChange>(this.dataDir, 'case.status', { ref, status, reason, actor });
+  }
+  assignCase(ref: string, to: string | null, actor: string) {
+    return callHub<AssignChange>(this.dataDir, 'case.assign', { ref, to, actor });
+  }
+  setCasePriority(ref: string, priority: string, actor: string) {
+    return callHub<PriorityChange>(this.dataDir, 'case.priority', { ref, priority, actor });
+  }
+  editCaseTags(ref: string, edit: { add: readonly string[]; remove: readonly string[] }, actor: string) {
+    return callHub<TagChange>(this.dataDir, 'case.tags', { ref, add: edit.add, remove: edit.remove, actor });
+  }
+  addCaseNote(ref: string, text: string, actor: string) {
+    return callHub<{ ref: string; note: string }>(this.dataDir, 'case.note', { ref, text, actor });
   }
 
   // --- Quarantine (issue 10, item 16) ---

@@ -23,6 +23,21 @@ import type { OutboxRelay } from '../queue/outbound-queue';
 import { mergeCases, splitReport } from '../caselog/corrections';
 import { planPurge, purgeCases, type PurgePlan, type PurgeSummary } from '../caselog/purge';
 import { MediaStore } from '../media/store';
+import { addNote, assign, editTags, resolveActor, setPriority, setStatus, showCase, type CaseView, type StatusChange, type TagChange } from '../caselog/actions';
+
+/** What the operator actions on a case answer (issue 11, item 1). */
+export interface AssignChange {
+  readonly ref: string;
+  readonly to: string | null;
+  readonly from: string | null;
+  readonly changed: boolean;
+}
+export interface PriorityChange {
+  readonly ref: string;
+  readonly priority: string;
+  readonly from: string;
+  readonly changed: boolean;
+}
 
 export interface CaseLogService {
   readonly via: 'local' | 'hub';
@@ -35,6 +50,16 @@ export interface CaseLogService {
   setBlocked(pseudonym: string, blocked: boolean, actor: string): Promise<void>;
   mergeCases(into: string, from: string, actor: string): Promise<{ into: string; from: string; moved: number }>;
   splitReport(ref: string, reportId: string, actor: string): Promise<{ from: string; to: string }>;
+
+  // Operator actions on a case (issue 11, item 1): each one event in the case's chain.
+  /** The actor to record: `--as NAME` or the OS user, checked against the operators once any exists. */
+  resolveActor(as: string | null, osUser: string): Promise<string>;
+  showCase(ref: string): Promise<CaseView>;
+  setCaseStatus(ref: string, status: string, reason: string | null, actor: string): Promise<StatusChange>;
+  assignCase(ref: string, to: string | null, actor: string): Promise<AssignChange>;
+  setCasePriority(ref: string, priority: string, actor: string): Promise<PriorityChange>;
+  editCaseTags(ref: string, edit: { add: readonly string[]; remove: readonly string[] }, actor: string): Promise<TagChange>;
+  addCaseNote(ref: string, text: string, actor: string): Promise<{ ref: string; note: string }>;
 
   // Quarantine (issue 10, item 16): rows without payloads, one payload's shape, retention.
   listQuarantine(limit: number): Promise<QuarantineListing[]>;
@@ -118,6 +143,35 @@ export class LocalCaseLogService implements CaseLogService {
 
   splitReport(ref: string, reportId: string, actor: string) {
     return splitReport(this.db, ref, reportId, actor);
+  }
+
+  // --- Operator actions on a case (issue 11, item 1) ---
+  resolveActor(as: string | null, osUser: string) {
+    return resolveActor(this.db, as, osUser);
+  }
+
+  showCase(ref: string) {
+    return showCase(this.db, ref);
+  }
+
+  setCaseStatus(ref: string, status: string, reason: string | null, actor: string) {
+    return setStatus(this.db, ref, status, { reason, actor });
+  }
+
+  assignCase(ref: string, to: string | null, actor: string) {
+    return assign(this.db, ref, to, actor);
+  }
+
+  setCasePriority(ref: string, priority: string, actor: string) {
+    return setPriority(this.db, ref, priority, actor);
+  }
+
+  editCaseTags(ref: string, edit: { add: readonly string[]; remove: readonly string[] }, actor: string) {
+    return editTags(this.db, ref, edit, actor);
+  }
+
+  addCaseNote(ref: string, text: string, actor: string) {
+    return addNote(this.db, ref, text, actor);
   }
 
   // --- Quarantine (issue 10, item 16) ---
