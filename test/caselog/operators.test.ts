@@ -22,6 +22,7 @@ import { listOperatorAudit, verifyOperatorAudit } from '../../src/operators/audi
 import { hashPassword } from '../../src/operators/password';
 import { totpCode, totpStep } from '../../src/operators/totp';
 import { operatorOps } from '../../src/hub/operator-ops';
+import { createSession, csrfMatches, listSessions, revokeSession, sessionOf, SESSION_IDLE_MS } from '../../src/operators/sessions';
 
 const ACTOR = { actor: 'local:tester' };
 const NEW_PASSWORD = 'a long passphrase of mine';
@@ -232,6 +233,51 @@ describe.each(BACKENDS)('operator accounts on %s', (backend) => {
       ['rewritten', 3],
       ['truncated', null],
     ]);
+  });
+
+  test('sessions: only a keyed hash stored; idle and absolute timeouts; revoked by logout, disable or password change', async () => {
+    const { password } = await addOperator(h.db, 'amina', 'analyst', ACTOR);
+    const t0 = new Date();
+    const s1 = await createSession(h.db, 'amina', { client: '127.0.0.1', now: t0 });
+    expect(s1.token).toHaveLength(43);
+    const stored = (await h.db.query<{ token_hash: string }>('SELECT token_hash FROM sessions')).rows.map((r) => r.token_hash);
+    expect(stored).toEqual([s1.tokenHash]);
+    expect(stored[0]).not.toContain(s1.token);
+    const live = await sessionOf(h.db, s1.token, { now: t0 });
+    expect(live).toMatchObject({ tokenHash: s1.tokenHash, operator: { name: 'amina', role: 'analyst' } });
+    expect(csrfMatches(live!, s1.csrf)).toBe(true);
+    expect(csrfMatches(live!, s1.csrf.slice(1))).toBe(false);
+    expect(csrfMatches(live!, undefined)).toBe(false);
+    expect(await sessionOf(h.db, s1.token.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), { now: t0 })).toBeNull();
+    // Idle: kept alive by use, ended after 30 minutes without.
+    const t1 = new Date(t0.getTime() + SESSION_IDLE_MS - 1000);
+    expect(await sessionOf(h.db, s1.token, { now: t1 })).not.toBeNull();
+    const t2 = new Date(t1.getTime() + SESSION_IDLE_MS - 1000);
+    expect(await sessionOf(h.db, s1.token, { now: t2 })).not.toBeNull();
+    expect(await sessionOf(h.db, s1.token, { now: new Date(t2.getTime() + SESSION_IDLE_MS) })).toBeNull();
+    // Absolute: over after its lifetime, however busy.
+    const s2 = await createSession(h.db, 'amina', { now: t0, absoluteMs: 60 * 60_000 });
+    expect(await sessionOf(h.db, s2.token, { now: new Date(t0.getTime() + 20 * 60_000) })).not.toBeNull();
+    expect(await sessionOf(h.db, s2.token, { now: new Date(t0.getTime() + 40 * 60_000) })).not.toBeNull();
+    expect(await sessionOf(h.db, s2.token, { now: new Date(t0.getTime() + 61 * 60_000), idleMs: 24 * 60 * 60_000 })).toBeNull();
+    // Logout or an admin's revocation; listed for admins by id only.
+    const s3 = await createSession(h.db, 'amina');
+    const s4 = await createSession(h.db, 'amina');
+    expect((await listSessions(h.db, { operator: 'amina' })).map((x) => x.id).sort()).toEqual([s1.tokenHash, s2.tokenHash, s3.tokenHash, s4.tokenHash].sort());
+    expect(JSON.stringify(await listSessions(h.db))).not.toContain(s3.token);
+    expect(await revokeSession(h.db, s3.tokenHash, 'local:tester')).toBe(true);
+    expect(await revokeSession(h.db, s3.tokenHash, 'local:tester')).toBe(false);
+    expect(await sessionOf(h.db, s3.token)).toBeNull();
+    // A password change keeps the session making it and ends the others.
+    const s5 = await createSession(h.db, 'amina');
+    expect(await changePassword(h.db, 'amina', password, NEW_PASSWORD, { keepSession: s5.tokenHash })).toMatchObject({ ok: true });
+    expect(await sessionOf(h.db, s4.token)).toBeNull();
+    expect(await sessionOf(h.db, s5.token)).not.toBeNull();
+    // Disabled: every session ends, and no new one starts.
+    await disableOperator(h.db, 'amina', ACTOR);
+    expect(await sessionOf(h.db, s5.token)).toBeNull();
+    await expect(createSession(h.db, 'amina')).rejects.toMatchObject({ code: 'TIPHUB_CONFIG_INVALID' });
+    expect((await verifyOperatorAudit(h.db)).ok).toBe(true);
   });
 
   test('the hub-side operations do what the functions do', async () => {
