@@ -41,6 +41,7 @@ interface Tracking extends Queryable {
 function track(tx: Queryable, stats: DedupeStats): Tracking {
   let last: Promise<number> = Promise.resolve(now());
   return {
+    keys: tx.keys, // the chains' keyed hashes need them
     lastSettled: () => last,
     query<T>(sql: string, params?: unknown[]) {
       const issued = now();
