@@ -8,6 +8,7 @@
  */
 import { keysOf, type Queryable } from './db';
 import { anchorMac, anchorTerm, eventHash, informantLogHash, isoMs, legacyReportHash, reportHash, textHash, xorInto } from './chain';
+import { verifyOperatorAudit } from '../operators/audit';
 import { casePages, contentOfRow, legacyContentOfRow, reportsOfCases } from './read';
 import { sealRow } from '../crypto/keyring';
 import { foldTags, isCloseReason } from './actions';
@@ -290,6 +291,11 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
   }
 
   const informants = await verifyInformantLogs(q, add);
+  // The operators' own chain (views, exports, account changes), where the log has one.
+  const { rows: hasAudit } = await q.query<{ t: string | null }>(`SELECT to_regclass('operator_audit')::text AS t`);
+  if (hasAudit[0]?.t) {
+    for (const p of (await verifyOperatorAudit(q)).problems) add({ kind: p.kind, caseRef: 'operator audit', event: p.seq, what: p.what });
+  }
   return { ok: problems.length === 0, cases, reports, events, informants, anchoredAt: anchor ? isoMs(anchor.at) : null, problems };
 }
 
@@ -337,6 +343,6 @@ export function formatVerify(r: VerifyResult): string {
   if (r.ok) {
     return `verify: intact: ${r.cases} cases, ${r.reports} reports, ${r.events} events, ${r.informants} informants` + (r.anchoredAt ? `; anchored ${r.anchoredAt}` : '; not anchored yet');
   }
-  const lines = r.problems.map((p) => `[${p.kind}] ${p.caseRef.startsWith('informant ') || p.caseRef === 'anchors' || p.caseRef.startsWith('case #') ? p.caseRef : `case ${p.caseRef}`}${p.event !== null ? ` event ${p.event}` : ''}: ${p.what}`);
+  const lines = r.problems.map((p) => `[${p.kind}] ${p.caseRef.startsWith('informant ') || p.caseRef === 'anchors' || p.caseRef === 'operator audit' || p.caseRef.startsWith('case #') ? p.caseRef : `case ${p.caseRef}`}${p.event !== null ? ` event ${p.event}` : ''}: ${p.what}`);
   return `verify: FAILED: ${r.problems.length}${r.problems.length >= 100 ? '+' : ''} problem(s) in ${r.cases} cases\n${lines.join('\n')}`;
 }

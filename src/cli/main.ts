@@ -10,6 +10,7 @@ import { formatVerify } from '../caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
 import { runKeysRotate } from './keys';
+import { openOperatorService, registerOperatorCommands } from './operator';
 import { formatPurgePlan } from '../caselog/purge';
 import { loadTexts } from '../conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
@@ -494,6 +495,11 @@ export async function main(argv: string[]): Promise<number> {
       const { cfg } = context(program);
       exitCode = await runChat(cfg, { as: o.as }, { input: process.stdin, out: process.stdout });
     });
+
+  registerOperatorCommands(program, () => {
+    const { cfg, log } = context(program);
+    return openOperatorService(cfg, log);
+  });
 
   try {
     await program.parseAsync(argv);

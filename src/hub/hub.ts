@@ -4,6 +4,7 @@
  * the control socket through which other commands (ingest, export, verify, reply, chat…) reach it.
  */
 import * as path from 'node:path';
+import { operatorOps } from './operator-ops';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { adapters, enabledChannels } from '../../adapters/registry';
@@ -145,6 +146,7 @@ export async function startHub(
     }
     const ops: Record<string, OpHandler> = {
       ...caseLogOps(service, () => ({ pid: process.pid, backend: caselog.db.backend, redis: redis.target, keyCheck: caselog.keyring.checkValue, keys: caselog.keyring.sealKeySet() })),
+      ...operatorOps(caselog.db),
       chat: async (a, emit, input) => {
         const sim = running.get('simulator') as SimulatorAdapter | undefined;
         if (!sim) throw new Error('the simulator channel is not running in this hub');

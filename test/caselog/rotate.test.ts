@@ -13,11 +13,13 @@ import { addQuarantine } from '../../src/caselog/quarantine';
 import { queueReply } from '../../src/conversation/operator';
 import { Keyring, sealRow } from '../../src/crypto/keyring';
 import { SEAL_AAD_INTAKE } from '../../src/queue/intake-queue';
+import { addOperator, startTotpEnrolment, totpRow } from '../../src/operators/accounts';
 import { appendCaseEvent } from '../../src/caselog/events';
 import { legacyReportHash } from '../../src/caselog/chain';
 import { legacyContentOfRow, reportsOfCases } from '../../src/caselog/read';
 
 const SEALED = [
+  ['operators', 'totp_sealed'],
   ['informants', 'address_sealed'],
   ['reports', 'raw_sealed'],
   ['case_texts', 'text_sealed'],
@@ -41,6 +43,8 @@ describe.each(BACKENDS)('key rotation on %s', (backend) => {
       { channel: 'simulator', source: 'test:1', code: 'TIPHUB_PAYLOAD_INVALID', reason: 'a test entry', payloadSealed: h.keyring.seal({ line: 'broken' }, 'quarantine') },
       { channel: 'unknown', source: 'intake job x', code: 'TIPHUB_PAYLOAD_INVALID', reason: 'a quarantined job', payloadSealed: h.keyring.seal({ id: 'job' }, SEAL_AAD_INTAKE) },
     ]);
+    await addOperator(h.db, 'amina', 'supervisor');
+    await startTotpEnrolment(h.db, 'amina');
     oldKeys = await resolveKeyring(h.db, h.cfg);
     // One report recorded as a log written before sealed digests did it: its subject over the
     // ciphertexts (verify still accepts that form; a rotation must record it anew before re-sealing).
@@ -107,6 +111,8 @@ describe.each(BACKENDS)('key rotation on %s', (backend) => {
     const { rows: q } = await h.db.query<{ payload_sealed: string }>('SELECT payload_sealed FROM quarantine ORDER BY id');
     expect(fresh.unseal(q[0]!.payload_sealed, 'quarantine')).toEqual({ line: 'broken' });
     expect(fresh.unseal(q[1]!.payload_sealed, SEAL_AAD_INTAKE)).toEqual({ id: 'job' });
+    const { rows: op } = await h.db.query<{ totp_sealed: string }>(`SELECT totp_sealed FROM operators WHERE name = 'amina'`);
+    expect(fresh.unseal<{ secret: string }>(op[0]!.totp_sealed, totpRow('amina'))).toMatchObject({ secret: expect.any(String) });
     const v = await verifyCaseLog(withKeys(h.db, fresh));
     expect(v.problems).toEqual([]);
     expect(v).toMatchObject({ ok: true, reports: 3 });
