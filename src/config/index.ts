@@ -111,6 +111,23 @@ const FileSchema = z
       .prefault({}),
     /** Tag vocabulary, gazetteer and priority rules (tags.yaml, places.yaml, priority.yaml); default: the shipped config/. */
     rules: z.object({ dir: z.string().min(1).nullish() }).strict().prefault({}),
+    dashboard: z
+      .object({
+        /** Where the operators' dashboard listens (`tiphub start`, `tiphub dashboard`); override: TIPHUB_DASHBOARD_LISTEN=host:port. */
+        listen: z
+          .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(1).max(65535).default(8080) })
+          .strict()
+          .prefault({}),
+        /** Every operator logs in with a second factor (TOTP). */
+        requireTotp: z.boolean().default(true),
+        /** Cookies marked Secure: set when the dashboard is served behind TLS (a reverse proxy). */
+        secureCookies: z.boolean().default(false),
+        /** A session ends after this long without a request, and after `absoluteHours` in any case. */
+        idleMinutes: z.number().int().min(1).max(24 * 60).default(30),
+        absoluteHours: z.number().int().min(1).max(24 * 7).default(12),
+      })
+      .strict()
+      .prefault({}),
     hub: z
       .object({
         /** How long a command waits for the embedded case log held by a process with no control socket. */
@@ -145,11 +162,21 @@ const FileSchema = z
 const KNOWN_ENV = [
   'TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL',
   'TIPHUB_TELEGRAM_TOKEN', 'TIPHUB_TELEGRAM_API_ROOT', 'TIPHUB_TELEGRAM_WEBHOOK_URL', 'TIPHUB_TELEGRAM_WEBHOOK_SECRET',
+  'TIPHUB_DASHBOARD_LISTEN', 'TIPHUB_TELEGRAM_WEBHOOK_LISTEN',
 ] as const;
 
 const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
 
+/** `host:port` (IPv6 in brackets: `[::1]:8080`), as every TIPHUB_<NAME>_LISTEN takes it. */
+const Listen = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/, 'must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'the port must be 1 to 65535')
+  .transform((v) => ({ host: v.slice(0, v.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1'), port: Number(v.slice(v.lastIndexOf(':') + 1)) }));
+
 const EnvSchema = z.object({
+  TIPHUB_DASHBOARD_LISTEN: Listen.optional(),
+  TIPHUB_TELEGRAM_WEBHOOK_LISTEN: Listen.optional(),
   TIPHUB_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
@@ -303,9 +330,16 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     throw new TiphubError('TIPHUB_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = envParsed.data;
+  const f = fileParsed.data;
   const cfg: Config = {
-    ...fileParsed.data,
-    log: { level: e.TIPHUB_LOG_LEVEL ?? fileParsed.data.log.level },
+    ...f,
+    log: { level: e.TIPHUB_LOG_LEVEL ?? f.log.level },
+    // Every listener: a YAML {host, port}, and TIPHUB_<NAME>_LISTEN=host:port over it.
+    dashboard: { ...f.dashboard, listen: e.TIPHUB_DASHBOARD_LISTEN ?? f.dashboard.listen },
+    channels: {
+      ...f.channels,
+      telegram: { ...f.channels.telegram, webhookListen: { ...f.channels.telegram.webhookListen, ...(e.TIPHUB_TELEGRAM_WEBHOOK_LISTEN ?? {}) } },
+    },
     telegram: e.TIPHUB_TELEGRAM_TOKEN
       ? {
           token: e.TIPHUB_TELEGRAM_TOKEN,

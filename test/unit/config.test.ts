@@ -105,3 +105,24 @@ describe('TIPHUB_TELEGRAM_WEBHOOK_SECRET', () => {
     expect(() => loadConfig({ env: env('a'.repeat(31) + '!'), cwd: tmpDir() })).toThrow(/TIPHUB_TELEGRAM_WEBHOOK_SECRET: 32 to 256 characters/);
   });
 });
+
+describe('listeners: a YAML {host, port}, and TIPHUB_<NAME>_LISTEN=host:port over it', () => {
+  test('the dashboard listens on 127.0.0.1:8080 by default; the file and then the environment change it', () => {
+    expect(loadConfig({ env: {}, cwd: tmpDir() }).dashboard.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'tiphub.yaml'), 'dashboard:\n  listen:\n    host: 0.0.0.0\n    port: 9090\n');
+    expect(loadConfig({ env: {}, cwd: dir }).dashboard.listen).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(loadConfig({ env: { TIPHUB_DASHBOARD_LISTEN: '[::1]:8181' }, cwd: dir }).dashboard.listen).toEqual({ host: '::1', port: 8181 });
+  });
+
+  test("Telegram's webhook takes the same shape and keeps its path", () => {
+    const cfg = loadConfig({ env: { TIPHUB_TELEGRAM_WEBHOOK_LISTEN: '10.0.0.5:8443' }, cwd: tmpDir() });
+    expect(cfg.channels.telegram.webhookListen).toEqual({ host: '10.0.0.5', port: 8443, path: '/telegram/webhook' });
+  });
+
+  test('a malformed value names the variable', () => {
+    for (const bad of ['8080', 'localhost:', 'localhost:99999', 'a b:80']) {
+      expect(() => loadConfig({ env: { TIPHUB_DASHBOARD_LISTEN: bad }, cwd: tmpDir() })).toThrow(/environment: TIPHUB_DASHBOARD_LISTEN: (must be host:port|the port must be 1 to 65535)/);
+    }
+  });
+});
