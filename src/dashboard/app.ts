@@ -1,0 +1,89 @@
+/**
+ * The operator dashboard as a Fastify app (issue 11, items 3 to 6), built apart from listening so
+ * tests drive it with app.inject(). Plugins, each named with its dependencies: the case log, the
+ * security headers, auth (cookie, sessions, origin and CSRF checks, roles), then the page areas.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import formbody from '@fastify/formbody';
+import type { Db } from '../caselog/db';
+import type { Logger } from '../log';
+import { TiphubError } from '../errors';
+import caselogPlugin from './plugins/caselog';
+import securityHeaders from './plugins/security-headers';
+import authPlugin, { refuse } from './plugins/auth';
+import loginRoutes from './routes/login';
+import staticRoutes from './routes/static';
+import pageRoutes from './routes/pages';
+import apiRoutes from './routes/api';
+import { refusalOf } from './case-actions';
+import { stringsFor } from './i18n';
+
+export interface DashboardOptions {
+  readonly db: Db;
+  readonly log?: Logger;
+  /** Secure cookies: set when the dashboard is reached over TLS (behind a proxy that terminates it). */
+  readonly secureCookies?: boolean;
+  /** A second factor for every operator (dashboard.requireTotp); default true. */
+  readonly requireTotp?: boolean;
+  /** Origins allowed to post besides the request's own Host, e.g. a proxy's https://tips.example.org. */
+  readonly trustedOrigins?: readonly string[];
+  /** Trust X-Forwarded-For for the client address (only behind a proxy of ours). */
+  readonly trustProxy?: boolean;
+  /** Failed logins from one client address within 15 minutes before it must wait (default 20). */
+  readonly loginFailuresPerClient?: number;
+  /** A session's idle timeout (default that of src/operators/sessions.ts). */
+  readonly sessionIdleMs?: number;
+}
+
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs']);
+
+export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
+  for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
+  if (!opts.db) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the dashboard needs a case log');
+  for (const origin of opts.trustedOrigins ?? []) {
+    let ok = false;
+    try {
+      ok = new URL(origin).origin === origin && /^https?:$/.test(new URL(origin).protocol);
+    } catch {
+      /* below */
+    }
+    if (!ok) throw new TiphubError('TIPHUB_CONFIG_INVALID', `a trusted origin is scheme://host[:port] with nothing after it (${JSON.stringify(String(origin).slice(0, 80))})`);
+  }
+  const o = Object.freeze({ ...opts, trustedOrigins: Object.freeze([...(opts.trustedOrigins ?? [])]) });
+  const serverOptions: FastifyServerOptions = {
+    ...(o.log ? { loggerInstance: o.log.child({ area: 'dashboard' }) as FastifyBaseLogger } : { logger: false as const }),
+    trustProxy: o.trustProxy ?? false,
+    bodyLimit: 256 * 1024,
+    // Not the URL's query (filters), nor bodies: only method, route and status.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  };
+  const app: FastifyInstance = Fastify(serverOptions);
+
+  // Before the routes: a route keeps the error handler in force where it is declared.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'dashboard request');
+  });
+
+  app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, 'TIPHUB_DASHBOARD_NOT_FOUND', stringsFor(req.operatorSession?.operator.language).notFound));
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) return refuse(req, reply, 400, 'TIPHUB_DASHBOARD_INVALID', err.message);
+    const r = refusalOf(err);
+    if (r) return refuse(req, reply, r.status, r.code, r.message);
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return refuse(req, reply, err.statusCode, err.code ?? 'TIPHUB_DASHBOARD_INVALID', 'the request was refused');
+    req.log.error({ err }, 'dashboard request failed');
+    return refuse(req, reply, 500, 'TIPHUB_DASHBOARD_FAILED', stringsFor(req.operatorSession?.operator.language).error);
+  });
+
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  await app.register(caselogPlugin, { db: o.db });
+  await app.register(securityHeaders);
+  await app.register(authPlugin, { secureCookies: o.secureCookies, trustedOrigins: o.trustedOrigins, idleMs: o.sessionIdleMs });
+  await app.register(staticRoutes);
+  await app.register(loginRoutes, { requireTotp: o.requireTotp, clientFailures: o.loginFailuresPerClient });
+  await app.register(pageRoutes);
+  await app.register(apiRoutes);
+
+  return app;
+}

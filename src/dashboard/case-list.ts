@@ -1,0 +1,140 @@
+/**
+ * The case list (the queue): urgent first, then the most recent report; filters on status,
+ * priority, tag (as the operator sees them: the reports' tags with their additions and removals),
+ * channel and assignee; keyset paging with an opaque cursor (the last row's sort key), so a page
+ * costs the same deep in the list. Reads only: no row is written by looking.
+ */
+import type { Queryable } from '../caselog/db';
+import { effectiveTags } from '../caselog/actions';
+import { isoMs } from '../caselog/chain';
+import { TiphubError } from '../errors';
+
+export interface CaseListFilter {
+  readonly status?: string;
+  readonly priority?: string;
+  readonly tag?: string;
+  readonly channel?: string;
+  readonly assignee?: string;
+  readonly cursor?: string;
+  readonly limit?: number;
+}
+
+export interface CaseListRow {
+  readonly ref: string;
+  readonly status: string;
+  readonly priority: string;
+  readonly assignee: string | null;
+  /** The first words of the case's first report, control characters made spaces. */
+  readonly firstWords: string | null;
+  readonly reportCount: number;
+  readonly informantCount: number;
+  readonly channels: string[];
+  readonly tags: string[];
+  readonly places: string[];
+  readonly firstReportAt: string | null;
+  readonly lastReportAt: string | null;
+}
+
+export interface CaseListPage {
+  readonly cases: CaseListRow[];
+  /** The cursor of the next page, null on the last. */
+  readonly next: string | null;
+}
+
+export const DEFAULT_PAGE = 50;
+export const FIRST_WORDS = 12;
+const FIRST_CHARS = 120;
+
+/** The sort key: priority rank, the last report's time (PostgreSQL's full-precision text), id. */
+interface Cursor {
+  readonly p: number;
+  readonly t: string;
+  readonly id: number;
+}
+
+const PRIORITY_RANK_SQL = `CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`;
+/** A case without reports (purged) sorts last. */
+const LAST_SQL = `COALESCE(c.last_report_at, '-infinity'::timestamptz)`;
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.p, c.t, c.id])).toString('base64url');
+}
+
+export function decodeCursor(s: string): Cursor {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 3 && Number.isInteger(v[0]) && typeof v[1] === 'string' && v[1].length <= 40 && /^[-0-9: .+a-z]+$/.test(v[1]) && Number.isInteger(v[2])) {
+      return { p: v[0] as number, t: v[1], id: v[2] as number };
+    }
+  } catch {
+    /* below */
+  }
+  throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the page cursor is not one this list gave');
+}
+
+/** The first words of a tip, for a list row. */
+export function firstWordsOf(text: string | null): string | null {
+  if (text === null) return null;
+  const words = text.replace(/\p{Cc}+/gu, ' ').trim().split(/\s+/u);
+  let out = words.slice(0, FIRST_WORDS).join(' ');
+  const chars = Array.from(out);
+  if (chars.length > FIRST_CHARS) out = chars.slice(0, FIRST_CHARS).join('');
+  return words.length > FIRST_WORDS || chars.length > FIRST_CHARS ? `${out} …` : out;
+}
+
+export async function listCases(q: Queryable, f: CaseListFilter): Promise<CaseListPage> {
+  const limit = Math.min(Math.max(f.limit ?? DEFAULT_PAGE, 1), 200);
+  const where: string[] = ['c.merged_into IS NULL'];
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (f.status) where.push(`c.status = ${p(f.status)}`);
+  if (f.priority) where.push(`c.priority = ${p(f.priority)}`);
+  if (f.channel) where.push(`${p(f.channel)} = ANY(c.channels)`);
+  if (f.assignee) where.push(`c.assignee = ${p(f.assignee)}`);
+  if (f.tag) {
+    const t = p(f.tag);
+    where.push(`(${t} = ANY(c.tags) OR ${t} = ANY(c.tags_added)) AND NOT (${t} = ANY(c.tags_removed))`);
+  }
+  if (f.cursor) {
+    const c = decodeCursor(f.cursor);
+    const cp = p(c.p);
+    const ct = `${p(c.t)}::timestamptz`;
+    const ci = p(c.id);
+    where.push(`(${PRIORITY_RANK_SQL} > ${cp} OR (${PRIORITY_RANK_SQL} = ${cp} AND (${LAST_SQL} < ${ct} OR (${LAST_SQL} = ${ct} AND c.id < ${ci}))))`);
+  }
+  const { rows } = await q.query<{
+    id: number; ref: string; status: string; priority: string; assignee: string | null; tags: string[]; tags_added: string[]; tags_removed: string[];
+    places: string[]; channels: string[]; report_count: number; informant_count: number; first_report_at: Date | null; last_report_at: Date | null;
+    rank: number; last_text: string; first_text: string | null;
+  }>(
+    `SELECT c.id, c.ref, c.status, c.priority, c.assignee, c.tags, c.tags_added, c.tags_removed, c.places, c.channels, c.report_count, c.informant_count,
+            c.first_report_at, c.last_report_at, ${PRIORITY_RANK_SQL} AS rank, ${LAST_SQL}::text AS last_text,
+            (SELECT r.text FROM reports r WHERE r.case_id = c.id ORDER BY r.sent_at, r.id LIMIT 1) AS first_text
+       FROM cases c WHERE ${where.join(' AND ')}
+      ORDER BY ${PRIORITY_RANK_SQL}, ${LAST_SQL} DESC, c.id DESC LIMIT ${p(limit + 1)}`,
+    params,
+  );
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    cases: page.map((r) => ({
+      ref: r.ref,
+      status: r.status,
+      priority: r.priority,
+      assignee: r.assignee,
+      firstWords: firstWordsOf(r.first_text),
+      reportCount: r.report_count,
+      informantCount: r.informant_count,
+      channels: r.channels,
+      tags: effectiveTags(r),
+      places: r.places,
+      firstReportAt: r.first_report_at ? isoMs(r.first_report_at) : null,
+      lastReportAt: r.last_report_at ? isoMs(r.last_report_at) : null,
+    })),
+    next: more && last ? encodeCursor({ p: Number(last.rank), t: last.last_text, id: last.id }) : null,
+  };
+}

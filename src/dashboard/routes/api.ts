@@ -1,0 +1,60 @@
+/**
+ * The JSON API under /api: the same list and case as the pages, and the same actions (through
+ * applyCaseAction). State changes carry the session's CSRF token in x-csrf-token.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { appendAudit } from '../../operators/audit';
+import { applyCaseAction, type CaseAction } from '../case-actions';
+import { listCases, type CaseListFilter } from '../case-list';
+import { casePage } from '../case-view';
+import { apiErrors, assignBody, caseDetail, caseListQuery, caseListResponse, notesBody, priorityBody, refParams, statusBody } from '../schemas';
+import type { Permission } from '../roles';
+
+const actionResponse = {
+  200: { type: 'object', required: ['ref', 'changed'], properties: { ref: { type: 'string' }, changed: { type: 'boolean' } } },
+  ...apiErrors,
+} as const;
+
+const apiPlugin: FastifyPluginAsync = async (app) => {
+  const db = app.caselog;
+
+  app.get<{ Querystring: CaseListFilter }>('/api/cases', { config: { permission: 'read' }, schema: { querystring: caseListQuery, response: caseListResponse } }, async (req) =>
+    listCases(db, req.query),
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/api/cases/:ref',
+    { config: { permission: 'read' }, schema: { params: refParams, response: { 200: caseDetail, ...apiErrors } } },
+    async (req) => {
+      const c = await casePage(db, req.params.ref);
+      await db.transaction((tx) => appendAudit(tx, req.operatorSession!.operator.name, 'case.view', { ref: c.ref }));
+      return c;
+    },
+  );
+
+  const post = <B>(what: string, permission: Permission, body: object, toAction: (b: B) => CaseAction) =>
+    app.post<{ Params: { ref: string }; Body: B }>(
+      `/api/cases/:ref/${what}`,
+      { config: { permission }, schema: { params: refParams, body, response: actionResponse } },
+      async (req) => applyCaseAction(db, req.operatorSession!, req.params.ref, toAction(req.body as B)),
+    );
+  post<{ status: string; reason?: string }>('status', 'status', statusBody, (b) => ({ kind: 'status', status: b.status, reason: b.reason || null }));
+  post<{ to: string | null }>('assign', 'assign', assignBody, (b) => ({ kind: 'assign', to: b.to || null }));
+  post<{ priority: string }>('priority', 'priority', priorityBody, (b) => ({ kind: 'priority', priority: b.priority }));
+  post<{ add?: string[]; remove?: string[] }>(
+    'tags',
+    'tag',
+    {
+      type: 'object',
+      properties: {
+        add: { type: 'array', items: { type: 'string', maxLength: 80 }, maxItems: 50 },
+        remove: { type: 'array', items: { type: 'string', maxLength: 80 }, maxItems: 50 },
+      },
+    },
+    (b) => ({ kind: 'tags', add: b.add ?? [], remove: b.remove ?? [] }),
+  );
+  post<{ text: string }>('notes', 'note', notesBody, (b) => ({ kind: 'note', text: b.text }));
+};
+
+export default fp(apiPlugin, { name: 'tiphub-api', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth'] });

@@ -1,0 +1,158 @@
+/**
+ * The pages: the case list (GET /) and a case (GET /cases/:ref), with the forms that change a case;
+ * each form posts here, goes through applyCaseAction (src/caselog/actions.ts underneath) with the
+ * operator as actor, and redirects back. Every tip text is escaped and marked dir="auto".
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { CASE_STATUSES, CLOSE_REASONS } from '../../caselog/actions';
+import { appendAudit } from '../../operators/audit';
+import { PRIORITIES } from '../../tagging/vocabulary';
+import { applyCaseAction, type CaseAction } from '../case-actions';
+import { listCases, type CaseListFilter } from '../case-list';
+import { casePage } from '../case-view';
+import { html, page, type Raw } from '../html';
+import { stringsFor, type Strings } from '../i18n';
+import { can } from '../roles';
+import { assignBody, caseListQuery, htmlResponses, notesBody, priorityBody, refParams, statusBody } from '../schemas';
+
+/** "5 min", "3 h", "2 d": how long ago. */
+export function ageOf(iso: string | null, now = Date.now()): string {
+  if (!iso) return '-';
+  const min = Math.max(0, Math.floor((now - Date.parse(iso)) / 60_000));
+  if (min < 60) return `${min} min`;
+  if (min < 48 * 60) return `${Math.floor(min / 60)} h`;
+  return `${Math.floor(min / 1440)} d`;
+}
+
+const statusName = (s: Strings, v: string) => (s as Record<string, string>)[`status_${v}`] ?? v;
+const priorityName = (s: Strings, v: string) => (s as Record<string, string>)[`priority_${v}`] ?? v;
+const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : '-');
+const caseUrl = (ref: string) => `/cases/${encodeURIComponent(ref)}`;
+
+function select(name: string, values: readonly string[], label: (v: string) => string, selected: string | undefined, anyLabel?: string): Raw {
+  return html`<select name="${name}">${anyLabel !== undefined ? html`<option value="">${anyLabel}</option>` : ''}${values.map(
+    (v) => html`<option value="${v}"${v === selected ? html` selected` : ''}>${label(v)}</option>`,
+  )}</select>`;
+}
+
+const pageOpts = (req: FastifyRequest) => ({ operator: req.operatorSession!.operator.name, csrf: req.operatorSession!.csrf });
+
+const pagesPlugin: FastifyPluginAsync = async (app) => {
+  const db = app.caselog;
+
+  app.get<{ Querystring: CaseListFilter }>('/', { config: { permission: 'read' }, schema: { querystring: caseListQuery, response: htmlResponses } }, async (req, reply) => {
+    const s = stringsFor(req.operatorSession!.operator.language);
+    const f = req.query;
+    const result = await listCases(db, f);
+    const now = Date.now();
+    const filters = html`<form method="get" action="/" class="filters">
+<label>${s.status} ${select('status', CASE_STATUSES, (v) => statusName(s, v), f.status, s.any)}</label>
+<label>${s.priority} ${select('priority', PRIORITIES, (v) => priorityName(s, v), f.priority, s.any)}</label>
+<label>${s.tag} <input name="tag" value="${f.tag ?? ''}" maxlength="40" size="12"></label>
+<label>${s.channel} <input name="channel" value="${f.channel ?? ''}" maxlength="32" size="10"></label>
+<label>${s.assignee} <input name="assignee" value="${f.assignee ?? ''}" maxlength="64" size="10"></label>
+<button type="submit">${s.filter}</button></form>`;
+    const rows = result.cases.map(
+      (c) => html`<tr class="case" data-ref="${c.ref}">
+<td><a href="${caseUrl(c.ref)}">${c.ref}</a></td>
+<td class="prio-${c.priority}">${priorityName(s, c.priority)}</td>
+<td>${statusName(s, c.status)}</td>
+<td dir="auto" class="first-words">${c.firstWords ?? s.noText}</td>
+<td>${c.reportCount}</td><td>${c.informantCount}</td><td>${list(c.channels)}</td>
+<td>${c.tags.length ? c.tags.map((t) => html`<a href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : '-'}</td>
+<td>${list(c.places)}</td><td>${c.assignee ?? '-'}</td>
+<td title="${c.firstReportAt ?? ''}">${ageOf(c.firstReportAt, now)}</td></tr>`,
+    );
+    const next = result.next
+      ? (() => {
+          const q = new URLSearchParams();
+          for (const k of ['status', 'priority', 'tag', 'channel', 'assignee'] as const) if (f[k]) q.set(k, f[k]);
+          q.set('cursor', result.next);
+          return html`<p><a rel="next" class="next" href="/?${q.toString()}">${s.nextPage}</a></p>`;
+        })()
+      : html``;
+    const table = result.cases.length
+      ? html`<table><thead><tr><th>${s.caseRef}</th><th>${s.priority}</th><th>${s.status}</th><th>${s.firstWords}</th><th>${s.reports}</th><th>${s.informants}</th><th>${s.channels}</th><th>${s.tags}</th><th>${s.places}</th><th>${s.assignee}</th><th>${s.age}</th></tr></thead>
+<tbody>${rows}</tbody></table>`
+      : html`<p>${s.noCases}</p>`;
+    return reply.type('text/html; charset=utf-8').send(page(s, s.cases, html`<h1>${s.cases}</h1>${filters}${table}${next}`, pageOpts(req)));
+  });
+
+  app.get<{ Params: { ref: string } }>('/cases/:ref', { config: { permission: 'read' }, schema: { params: refParams, response: htmlResponses } }, async (req, reply) => {
+    const session = req.operatorSession!;
+    const s = stringsFor(session.operator.language);
+    const c = await casePage(db, req.params.ref);
+    await db.transaction((tx) => appendAudit(tx, session.operator.name, 'case.view', { ref: c.ref }));
+    const role = session.operator.role;
+    const csrf = html`<input type="hidden" name="_csrf" value="${session.csrf}">`;
+    const action = (what: string) => `${caseUrl(c.ref)}/${what}`;
+    const statuses = can(role, 'close') ? CASE_STATUSES : CASE_STATUSES.filter((x) => x !== 'closed');
+    const forms: Raw[] = [];
+    if (can(role, 'status') && (c.status !== 'closed' || can(role, 'close'))) {
+      forms.push(html`<form method="post" action="${action('status')}">${csrf}<label>${s.status} ${select('status', statuses, (v) => statusName(s, v), c.status)}</label>
+${can(role, 'close') ? html`<label>${s.closeReason} ${select('reason', CLOSE_REASONS, (v) => v, c.closeReason ?? undefined, '-')}</label>` : ''}
+<button type="submit">${s.setStatus}</button></form>`);
+    }
+    if (can(role, 'assign')) {
+      forms.push(html`<form method="post" action="${action('assign')}">${csrf}<label>${s.assignee} <input name="to" value="${c.assignee ?? ''}" maxlength="64" size="12"></label><button type="submit">${s.assign}</button></form>
+<form method="post" action="${action('assign')}">${csrf}<input type="hidden" name="to" value="${session.operator.name}"><button type="submit">${s.assignToMe}</button></form>`);
+    }
+    if (can(role, 'priority')) {
+      forms.push(html`<form method="post" action="${action('priority')}">${csrf}<label>${s.priority} ${select('priority', PRIORITIES, (v) => priorityName(s, v), c.priority)}</label><button type="submit">${s.setPriority}</button></form>`);
+    }
+    if (can(role, 'tag')) {
+      forms.push(html`<form method="post" action="${action('tags')}">${csrf}<label>${s.tag} <input name="add" required maxlength="40" size="14"></label><button type="submit">${s.addTag}</button></form>
+${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="inline" data-confirm="${s.removeTag}: ${t}?">${csrf}<input type="hidden" name="remove" value="${t}"><button type="submit">${s.removeTag} ${t}</button></form> `)}`);
+    }
+    if (can(role, 'note')) {
+      forms.push(html`<form method="post" action="${action('notes')}">${csrf}<label>${s.note}<br><textarea name="text" dir="auto" required rows="3" cols="60" maxlength="65536"></textarea></label><br><button type="submit">${s.addNote}</button></form>`);
+    }
+    const header = html`<h1>${s.caseRef} ${c.ref}</h1>
+<dl class="case-header">
+<dt>${s.status}</dt><dd class="status">${statusName(s, c.status)}${c.closeReason ? ` (${c.closeReason})` : ''}</dd>
+<dt>${s.priority}</dt><dd class="prio-${c.priority}">${priorityName(s, c.priority)}</dd>
+<dt>${s.assignee}</dt><dd class="assignee">${c.assignee ?? s.nobody}</dd>
+<dt>${s.tags}</dt><dd class="tags">${list(c.tags)}</dd>
+<dt>${s.places}</dt><dd>${list(c.places)}</dd>
+<dt>${s.reports}</dt><dd>${c.reportCount}</dd>
+<dt>${s.informants}</dt><dd>${c.informantCount}</dd>
+<dt>${s.channels}</dt><dd>${list(c.channels)}</dd>
+<dt>${s.firstReport}</dt><dd>${c.firstReportAt ?? '-'}</dd>
+<dt>${s.lastReport}</dt><dd>${c.lastReportAt ?? '-'}</dd>
+<dt>${s.notes}</dt><dd>${c.notes}</dd>
+</dl>`;
+    const reports = c.reports.map(
+      (r) => html`<article class="report" id="r-${r.id}">
+<p class="meta">${s.channel}: ${r.channel} · ${r.pseudonym} · ${s.sent} ${r.sentAt} · ${s.received} ${r.receivedAt} · ${s.language}: ${r.language ?? '-'}${
+        r.tags.length ? html` · ${s.tags}: ${r.tags.join(', ')}` : ''
+      }${r.places.length ? html` · ${s.places}: ${r.places.join(', ')}` : ''}${r.duplicate ? html` · ${s.duplicate}: ${r.duplicate.kind}` : ''}</p>
+<div class="tip" dir="auto">${r.text ?? s.noText}</div></article>`,
+    );
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(page(s, `${s.caseRef} ${c.ref}`, html`<p><a href="/">${s.back}</a></p>${header}<section class="actions">${forms}</section><section class="reports">${reports}</section>`, pageOpts(req)));
+  });
+
+  const post = <B>(what: string, permission: 'status' | 'assign' | 'priority' | 'tag' | 'note', body: object, toAction: (b: B) => CaseAction) =>
+    app.post<{ Params: { ref: string }; Body: B }>(
+      `/cases/:ref/${what}`,
+      { config: { permission }, schema: { params: refParams, body, response: htmlResponses } },
+      async (req, reply) => {
+        const r = await applyCaseAction(db, req.operatorSession!, req.params.ref, toAction(req.body as B));
+        return reply.redirect(caseUrl(r.ref), 303);
+      },
+    );
+  post<{ status: string; reason?: string }>('status', 'status', statusBody, (b) => ({ kind: 'status', status: b.status, reason: b.status === 'closed' && b.reason ? b.reason : null }));
+  post<{ to: string | null }>('assign', 'assign', assignBody, (b) => ({ kind: 'assign', to: b.to ? b.to.trim() || null : null }));
+  post<{ priority: string }>('priority', 'priority', priorityBody, (b) => ({ kind: 'priority', priority: b.priority }));
+  post<{ add?: string; remove?: string }>(
+    'tags',
+    'tag',
+    { type: 'object', properties: { add: { type: 'string', maxLength: 80 }, remove: { type: 'string', maxLength: 80 }, _csrf: { type: 'string' } } },
+    (b) => ({ kind: 'tags', add: b.add ? [b.add] : [], remove: b.remove ? [b.remove] : [] }),
+  );
+  post<{ text: string }>('notes', 'note', notesBody, (b) => ({ kind: 'note', text: b.text }));
+};
+
+export default fp(pagesPlugin, { name: 'tiphub-pages', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth'] });

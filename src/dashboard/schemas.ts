@@ -1,0 +1,131 @@
+/** JSON schemas shared by the routes (every route has one: params, querystring, body, response). */
+import { CASE_STATUSES, CLOSE_REASONS } from '../caselog/actions';
+import { PRIORITIES } from '../tagging/vocabulary';
+
+const htmlBody = { content: { 'text/html; charset=utf-8': { schema: { type: 'string' } } } };
+/** Pages: HTML, or a redirect (to /login, or back after a form). */
+export const htmlResponses = {
+  200: htmlBody,
+  400: htmlBody,
+  401: htmlBody,
+  403: htmlBody,
+  404: htmlBody,
+  423: htmlBody,
+  429: htmlBody,
+  '3xx': { type: 'null' },
+} as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
+export const apiErrors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema } as const;
+
+export const refParams = {
+  type: 'object',
+  required: ['ref'],
+  properties: { ref: { type: 'string', minLength: 1, maxLength: 20 } },
+} as const;
+
+const strings = { type: 'array', items: { type: 'string' } } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+
+export const caseListQuery = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: [...CASE_STATUSES] },
+    priority: { type: 'string', enum: [...PRIORITIES] },
+    tag: { type: 'string', minLength: 1, maxLength: 40 },
+    channel: { type: 'string', minLength: 1, maxLength: 32 },
+    assignee: { type: 'string', minLength: 1, maxLength: 64 },
+    cursor: { type: 'string', minLength: 1, maxLength: 400 },
+    limit: { type: 'integer', minimum: 1, maximum: 200 },
+  },
+} as const;
+
+export const caseListRow = {
+  type: 'object',
+  properties: {
+    ref: { type: 'string' },
+    status: { type: 'string' },
+    priority: { type: 'string' },
+    assignee: nullableString,
+    firstWords: nullableString,
+    reportCount: { type: 'integer' },
+    informantCount: { type: 'integer' },
+    channels: strings,
+    tags: strings,
+    places: strings,
+    firstReportAt: nullableString,
+    lastReportAt: nullableString,
+  },
+} as const;
+
+export const caseListResponse = {
+  200: { type: 'object', properties: { cases: { type: 'array', items: caseListRow }, next: nullableString } },
+  ...apiErrors,
+} as const;
+
+export const caseReport = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    sentAt: { type: 'string' },
+    receivedAt: { type: 'string' },
+    channel: { type: 'string' },
+    pseudonym: { type: 'string' },
+    language: nullableString,
+    tags: strings,
+    places: strings,
+    duplicate: { type: ['object', 'null'], properties: { of: { type: 'string' }, kind: { type: 'string' } } },
+    text: nullableString,
+    media: { type: 'integer' },
+  },
+} as const;
+
+export const caseDetail = {
+  type: 'object',
+  properties: {
+    ref: { type: 'string' },
+    asked: nullableString,
+    status: { type: 'string' },
+    closeReason: nullableString,
+    priority: { type: 'string' },
+    assignee: nullableString,
+    tags: strings,
+    tagsAdded: strings,
+    tagsRemoved: strings,
+    places: strings,
+    flags: strings,
+    reportCount: { type: 'integer' },
+    informantCount: { type: 'integer' },
+    channels: strings,
+    firstReportAt: nullableString,
+    lastReportAt: nullableString,
+    notes: { type: 'integer' },
+    reports: { type: 'array', items: caseReport },
+  },
+} as const;
+
+export const statusBody = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string', enum: [...CASE_STATUSES] }, reason: { type: 'string', enum: ['', ...CLOSE_REASONS] }, _csrf: { type: 'string' } },
+} as const;
+export const assignBody = {
+  type: 'object',
+  required: ['to'],
+  properties: { to: { type: ['string', 'null'], maxLength: 64 }, _csrf: { type: 'string' } },
+} as const;
+export const priorityBody = {
+  type: 'object',
+  required: ['priority'],
+  properties: { priority: { type: 'string', enum: [...PRIORITIES] }, _csrf: { type: 'string' } },
+} as const;
+export const notesBody = {
+  type: 'object',
+  required: ['text'],
+  properties: { text: { type: 'string', minLength: 1, maxLength: 70000 }, _csrf: { type: 'string' } },
+} as const;
