@@ -60,6 +60,13 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   };
   const app: FastifyInstance = Fastify(serverOptions);
 
+  // Every route declares its schema (the API's documentation is generated from them later):
+  // a route without one fails at start, not in review.
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { response?: unknown; params?: unknown } | undefined;
+    if (!schema?.response) throw new TiphubError('TIPHUB_CONFIG_INVALID', `dashboard route ${route.method} ${route.url} has no response schema`);
+    if (route.url.includes(':') && !schema.params) throw new TiphubError('TIPHUB_CONFIG_INVALID', `dashboard route ${route.method} ${route.url} has no params schema`);
+  });
   // Before the routes: a route keeps the error handler in force where it is declared.
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'dashboard request');

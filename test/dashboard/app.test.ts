@@ -307,6 +307,19 @@ describe('security', () => {
     expect(await n()).toBe(before + 1);
   });
 
+  test('a refused form says why and leads back to its case', async () => {
+    const res = await call({ method: 'POST', url: `/cases/${refs[4]}/status`, as: who.supervisor, form: { status: 'closed', reason: '' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).toContain('closing a case needs a reason');
+    expect(res.body).toContain(`<a href="/cases/${refs[4]}">`);
+  });
+
+  test('every route declares its schema; a route without one fails at start', async () => {
+    const bare = await buildApp({ db: h.db });
+    expect(() => bare.get('/bare', async () => 'x')).toThrow(/no response schema/);
+    await bare.close();
+  });
+
   test('a revoked, disabled or expired session is refused', async () => {
     const r = await ready('gone1', 'analyst');
     expect((await call({ url: '/api/cases', as: r })).statusCode).toBe(200);

@@ -70,6 +70,12 @@ export function sameOrigin(req: FastifyRequest, trusted: readonly string[]): boo
   }
 }
 
+/** Where a refused form goes back to: its case page, else the list. */
+function backOf(req: FastifyRequest): string {
+  const m = /^\/cases\/([A-Za-z0-9-]{1,20})(?:\/|$)/.exec(req.url);
+  return m ? `/cases/${m[1]}` : '/';
+}
+
 /** A refusal in the form the client reads: JSON under /api, a short page elsewhere. */
 export function refuse(req: FastifyRequest, reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
   if (isApi(req)) return reply.code(status).type('application/json; charset=utf-8').send({ error, message });
@@ -77,7 +83,7 @@ export function refuse(req: FastifyRequest, reply: FastifyReply, status: number,
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
-    .send(page(s, s.error, html`<p class="error">${message}</p><p><a href="/">${s.back}</a></p>`, { operator: req.operatorSession?.operator.name, csrf: req.operatorSession?.csrf }));
+    .send(page(s, s.error, html`<p class="error" role="alert">${message}</p><p><a href="${backOf(req)}">${s.back}</a></p>`, { operator: req.operatorSession?.operator.name, csrf: req.operatorSession?.csrf }));
 }
 
 const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, opts) => {
