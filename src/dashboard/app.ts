@@ -31,11 +31,13 @@ export interface DashboardOptions {
   readonly trustProxy?: boolean;
   /** Failed logins from one client address within 15 minutes before it must wait (default 20). */
   readonly loginFailuresPerClient?: number;
-  /** A session's idle timeout (default that of src/operators/sessions.ts). */
+  /** A session's idle timeout (dashboard.idleMinutes; default that of src/operators/sessions.ts). */
   readonly sessionIdleMs?: number;
+  /** A session's absolute lifetime (dashboard.absoluteHours; default that of src/operators/sessions.ts). */
+  readonly sessionAbsoluteMs?: number;
 }
 
-const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs']);
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs']);
 
 export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
@@ -88,7 +90,7 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(securityHeaders);
   await app.register(authPlugin, { secureCookies: o.secureCookies, trustedOrigins: o.trustedOrigins, idleMs: o.sessionIdleMs });
   await app.register(staticRoutes);
-  await app.register(loginRoutes, { requireTotp: o.requireTotp, clientFailures: o.loginFailuresPerClient });
+  await app.register(loginRoutes, { requireTotp: o.requireTotp, clientFailures: o.loginFailuresPerClient, absoluteMs: o.sessionAbsoluteMs });
   await app.register(pageRoutes);
   await app.register(apiRoutes);
 

@@ -333,6 +333,17 @@ describe('security', () => {
     await disableOperator(h.db, 'gone2', { actor: 'adm1' });
     expect((await call({ url: '/api/cases', as: d })).statusCode).toBe(401);
 
+    // Idle too long, as the app's option says.
+    const idleApp = await buildApp({ db: h.db, sessionIdleMs: 1 });
+    try {
+      const fresh = await createSession(h.db, 'ana1');
+      await new Promise((res) => setTimeout(res, 10));
+      expect((await call({ url: '/api/cases', as: { ...who.analyst, token: fresh.token } }, idleApp)).statusCode).toBe(401);
+      expect((await call({ url: '/api/cases', as: { ...who.analyst, token: fresh.token } })).statusCode).toBe(200);
+    } finally {
+      await idleApp.close();
+    }
+
     const s = await createSession(h.db, 'ana1', { absoluteMs: 1 });
     await new Promise((res) => setTimeout(res, 10));
     expect((await call({ url: '/api/cases', as: { ...who.analyst, token: s.token, csrf: s.csrf } })).statusCode).toBe(401);

@@ -24,6 +24,8 @@ export interface LoginOptions {
   readonly requireTotp?: boolean;
   /** Failed logins from one client address within 15 minutes before it must wait (default 20). */
   readonly clientFailures?: number;
+  /** A session's absolute lifetime (default that of src/operators/sessions.ts). */
+  readonly absoluteMs?: number;
 }
 
 const PRE_COOKIE = 'tiphub_pre';
@@ -74,7 +76,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
   async function finish(req: FastifyRequest, reply: FastifyReply, p: PendingLogin) {
     pending.drop(req.cookies[PENDING_COOKIE]);
     clearCookie(reply, PENDING_COOKIE, cookieOpts);
-    const session = await createSession(app.caselog, p.name, { client: req.ip });
+    const session = await createSession(app.caselog, p.name, { client: req.ip, ...(opts.absoluteMs ? { absoluteMs: opts.absoluteMs } : {}) });
     auth.setSessionCookie(reply, session.token);
     return reply.redirect('/', 303);
   }
