@@ -1,7 +1,7 @@
 /**
  * The case list (the queue): urgent first, then the most recent report; filters on status,
  * priority, tag (as the operator sees them: the reports' tags with their additions and removals),
- * channel and assignee; keyset paging with an opaque cursor (the last row's sort key), so a page
+ * channel, assignee, place, language and flag; keyset paging with an opaque cursor (the last row's sort key), so a page
  * costs the same deep in the list. Reads only: no row is written by looking.
  */
 import type { Queryable } from '../caselog/db';
@@ -15,6 +15,10 @@ export interface CaseListFilter {
   readonly tag?: string;
   readonly channel?: string;
   readonly assignee?: string;
+  readonly place?: string;
+  readonly language?: string;
+  /** A case flag, e.g. campaign. */
+  readonly flag?: string;
   readonly cursor?: string;
   readonly limit?: number;
 }
@@ -94,6 +98,9 @@ export async function listCases(q: Queryable, f: CaseListFilter): Promise<CaseLi
   if (f.priority) where.push(`c.priority = ${p(f.priority)}`);
   if (f.channel) where.push(`${p(f.channel)} = ANY(c.channels)`);
   if (f.assignee) where.push(`c.assignee = ${p(f.assignee)}`);
+  if (f.place) where.push(`${p(f.place)} = ANY(c.places)`);
+  if (f.language) where.push(`c.language = ${p(f.language)}`);
+  if (f.flag) where.push(`${p(f.flag)} = ANY(c.flags)`);
   if (f.tag) {
     const t = p(f.tag);
     where.push(`(${t} = ANY(c.tags) OR ${t} = ANY(c.tags_added)) AND NOT (${t} = ANY(c.tags_removed))`);

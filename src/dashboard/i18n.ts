@@ -43,6 +43,7 @@ export const en = {
   assignee: 'Assignee',
   tag: 'Tag',
   channel: 'Channel',
+  place: 'Place',
   any: 'any',
   filter: 'Filter',
   nextPage: 'Next page',

@@ -52,6 +52,8 @@ const pagesPlugin: FastifyPluginAsync = async (app) => {
 <label>${s.tag} <input name="tag" value="${f.tag ?? ''}" maxlength="40" size="12"></label>
 <label>${s.channel} <input name="channel" value="${f.channel ?? ''}" maxlength="32" size="10"></label>
 <label>${s.assignee} <input name="assignee" value="${f.assignee ?? ''}" maxlength="64" size="10"></label>
+<label>${s.place} <input name="place" value="${f.place ?? ''}" maxlength="80" size="10"></label>
+<label>${s.language} <input name="language" value="${f.language ?? ''}" maxlength="16" size="4"></label>
 <button type="submit">${s.filter}</button></form>`;
     const rows = result.cases.map(
       (c) => html`<tr class="case" data-ref="${c.ref}">
@@ -67,7 +69,7 @@ const pagesPlugin: FastifyPluginAsync = async (app) => {
     const next = result.next
       ? (() => {
           const q = new URLSearchParams();
-          for (const k of ['status', 'priority', 'tag', 'channel', 'assignee'] as const) if (f[k]) q.set(k, f[k]);
+          for (const k of ['status', 'priority', 'tag', 'channel', 'assignee', 'place', 'language', 'flag'] as const) if (f[k]) q.set(k, f[k]);
           q.set('cursor', result.next);
           return html`<p><a rel="next" class="next" href="/?${q.toString()}">${s.nextPage}</a></p>`;
         })()
