@@ -65,9 +65,13 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   // Every route declares its schema (the API's documentation is generated from them later):
   // a route without one fails at start, not in review.
   app.addHook('onRoute', (route) => {
-    const schema = route.schema as { response?: unknown; params?: unknown } | undefined;
-    if (!schema?.response) throw new TiphubError('TIPHUB_CONFIG_INVALID', `dashboard route ${route.method} ${route.url} has no response schema`);
-    if (route.url.includes(':') && !schema.params) throw new TiphubError('TIPHUB_CONFIG_INVALID', `dashboard route ${route.method} ${route.url} has no params schema`);
+    const schema = route.schema as { response?: unknown; params?: unknown; querystring?: unknown; body?: unknown } | undefined;
+    const missing = (what: string) => new TiphubError('TIPHUB_CONFIG_INVALID', `dashboard route ${String(route.method)} ${route.url} has no ${what} schema`);
+    if (!schema?.response) throw missing('response');
+    if (route.url.includes(':') && !schema.params) throw missing('params');
+    const methods = ([] as string[]).concat(route.method);
+    if (methods.includes('GET') && !schema.querystring) throw missing('querystring');
+    if (methods.includes('POST') && !schema.body) throw missing('body');
   });
   // Before the routes: a route keeps the error handler in force where it is declared.
   app.addHook('onResponse', async (req, reply) => {

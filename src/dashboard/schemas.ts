@@ -15,6 +15,9 @@ export const htmlResponses = {
   '3xx': { type: 'null' },
 } as const;
 
+/** A page or file that takes no query: anything given is dropped (Ajv's removeAdditional). */
+export const noQuery = { type: 'object', properties: {}, additionalProperties: false } as const;
+
 export const errorSchema = {
   type: 'object',
   required: ['error', 'message'],

@@ -8,7 +8,7 @@ import { appendAudit } from '../../operators/audit';
 import { applyCaseAction, type CaseAction } from '../case-actions';
 import { listCases, type CaseListFilter } from '../case-list';
 import { casePage } from '../case-view';
-import { apiErrors, assignBody, caseDetail, caseListQuery, caseListResponse, notesBody, priorityBody, refParams, statusBody } from '../schemas';
+import { apiErrors, assignBody, caseDetail, caseListQuery, caseListResponse, noQuery, notesBody, priorityBody, refParams, statusBody } from '../schemas';
 import type { Permission } from '../roles';
 
 const actionResponse = {
@@ -25,7 +25,7 @@ const apiPlugin: FastifyPluginAsync = async (app) => {
 
   app.get<{ Params: { ref: string } }>(
     '/api/cases/:ref',
-    { config: { permission: 'read' }, schema: { params: refParams, response: { 200: caseDetail, ...apiErrors } } },
+    { config: { permission: 'read' }, schema: { params: refParams, querystring: noQuery, response: { 200: caseDetail, ...apiErrors } } },
     async (req) => {
       const c = await casePage(db, req.params.ref);
       await db.transaction((tx) => appendAudit(tx, req.operatorSession!.operator.name, 'case.view', { ref: c.ref }));

@@ -16,7 +16,7 @@ import { html, page, raw, type Raw } from '../html';
 import { stringsFor, type Strings } from '../i18n';
 import { PendingLogins, type PendingLogin } from '../pending-logins';
 import { ClientThrottle } from '../client-throttle';
-import { htmlResponses } from '../schemas';
+import { htmlResponses, noQuery } from '../schemas';
 import { clearCookie, setCookie } from '../cookies';
 
 export interface LoginOptions {
@@ -90,7 +90,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
     clearCookie(reply, PENDING_COOKIE, cookieOpts);
   }
 
-  app.get('/login', { config: pub, schema: { querystring: { type: 'object', properties: {} }, response: htmlResponses } }, async (req, reply) => loginPage(reply, req, 200));
+  app.get('/login', { config: pub, schema: { querystring: noQuery, response: htmlResponses } }, async (req, reply) => loginPage(reply, req, 200));
 
   app.post<{ Body: { name: string; password: string; _csrf: string } }>(
     '/login',
@@ -135,7 +135,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
     return sendHtml(reply, status, page(st, st.totpTitle, html`<h1>${st.totpTitle}</h1>${errorLine(error)}${form('/login/totp', p.csrf, fields, st.verify)}`));
   };
 
-  app.get('/login/totp', { config: pub, schema: { response: htmlResponses } }, async (req, reply) => {
+  app.get('/login/totp', { config: pub, schema: { querystring: noQuery, response: htmlResponses } }, async (req, reply) => {
     const p = pendingOf(req);
     if (!p || p.enrolTotp || p.needPassword || !p.needTotp) return reply.redirect('/login', 303);
     return totpPage(reply, p, 200);
@@ -184,7 +184,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
     return sendHtml(reply, status, page(st, st.enrolTitle, html`<h1>${st.enrolTitle}</h1><p>${st.enrolIntro}</p>${errorLine(error)}${form('/enrol', p.csrf, html`${password}${totp}`, st.finish)}`));
   }
 
-  app.get('/enrol', { config: pub, schema: { response: htmlResponses } }, async (req, reply) => {
+  app.get('/enrol', { config: pub, schema: { querystring: noQuery, response: htmlResponses } }, async (req, reply) => {
     const p = pendingOf(req);
     if (!p || (!p.needPassword && !p.enrolTotp)) return reply.redirect('/login', 303);
     return enrolPage(reply, p, 200);

@@ -14,7 +14,7 @@ import { casePage } from '../case-view';
 import { html, page, type Raw } from '../html';
 import { stringsFor, type Strings } from '../i18n';
 import { can } from '../roles';
-import { assignBody, caseListQuery, htmlResponses, notesBody, priorityBody, refParams, statusBody } from '../schemas';
+import { assignBody, caseListQuery, htmlResponses, noQuery, notesBody, priorityBody, refParams, statusBody } from '../schemas';
 
 /** "5 min", "3 h", "2 d": how long ago. */
 export function ageOf(iso: string | null, now = Date.now()): string {
@@ -81,7 +81,7 @@ const pagesPlugin: FastifyPluginAsync = async (app) => {
     return reply.type('text/html; charset=utf-8').send(page(s, s.cases, html`<h1>${s.cases}</h1>${filters}${table}${next}`, pageOpts(req)));
   });
 
-  app.get<{ Params: { ref: string } }>('/cases/:ref', { config: { permission: 'read' }, schema: { params: refParams, response: htmlResponses } }, async (req, reply) => {
+  app.get<{ Params: { ref: string } }>('/cases/:ref', { config: { permission: 'read' }, schema: { params: refParams, querystring: noQuery, response: htmlResponses } }, async (req, reply) => {
     const session = req.operatorSession!;
     const s = stringsFor(session.operator.language);
     const c = await casePage(db, req.params.ref);
