@@ -10,6 +10,7 @@ import { formatVerify } from '../caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
 import { runKeysRotate } from './keys';
+import { serveDashboard } from '../dashboard/serve';
 import { openOperatorService, registerOperatorCommands } from './operator';
 import { formatPurgePlan } from '../caselog/purge';
 import { loadTexts } from '../conversation/texts';
@@ -105,7 +106,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async () => {
       const { cfg, log } = context(program);
       const hub = await startHub(cfg, log);
-      process.stderr.write(`tiphub is running (data in ${cfg.dataDir}). Ctrl-C stops it.\n`);
+      process.stderr.write(
+        `tiphub is running (data in ${cfg.dataDir}).` + (hub.dashboardUrl ? ` Dashboard: ${hub.dashboardUrl} (add an operator: tiphub operator add NAME).` : '') + ' Ctrl-C stops it.\n',
+      );
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'stopping');
       await hub.stop();
@@ -139,6 +142,26 @@ export async function main(argv: string[]): Promise<number> {
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'stopping');
       await hub.stop();
+    });
+
+  program
+    .command('dashboard')
+    .description("serve the operators' dashboard alone, on dashboard.listen (PostgreSQL; on the embedded case log `tiphub start` serves it)")
+    .action(async () => {
+      const { cfg, log } = context(program);
+      if (!cfg.databaseUrl) {
+        throw new TiphubError('TIPHUB_CONFIG_INVALID', 'tiphub dashboard alone needs PostgreSQL (DATABASE_URL); on the embedded case log, tiphub start serves the dashboard');
+      }
+      const access = await openCaseLogAccess(cfg, log, { role: 'dashboard', allowHub: false });
+      try {
+        const served = await serveDashboard(cfg, access.local!.db, log);
+        process.stderr.write(`tiphub dashboard: ${served.url} Ctrl-C stops it.\n`);
+        const sig = await waitForSignal();
+        log.info({ signal: sig }, 'stopping');
+        await served.close();
+      } finally {
+        await access.close();
+      }
     });
 
   program

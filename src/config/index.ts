@@ -115,9 +115,15 @@ const FileSchema = z
       .object({
         /** Where the operators' dashboard listens (`tiphub start`, `tiphub dashboard`); override: TIPHUB_DASHBOARD_LISTEN=host:port. */
         listen: z
-          .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(1).max(65535).default(8080) })
+          .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
           .strict()
           .prefault({}),
+        /** Off: `tiphub start` serves no dashboard. */
+        enabled: z.boolean().default(true),
+        /** Origins that may post besides the request's own host: a reverse proxy's, e.g. https://tips.example.org. */
+        trustedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'scheme://host[:port], nothing after it')).default([]),
+        /** Behind a reverse proxy of ours: take the client address from X-Forwarded-For (for login throttling). */
+        trustProxy: z.boolean().default(false),
         /** Every operator logs in with a second factor (TOTP). */
         requireTotp: z.boolean().default(true),
         /** Cookies marked Secure: set when the dashboard is served behind TLS (a reverse proxy). */

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { operatorOps } from './operator-ops';
+import { serveDashboard } from '../dashboard/serve';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { adapters, enabledChannels } from '../../adapters/registry';
@@ -28,6 +29,8 @@ import { LocalCaseLogService } from './service';
 export interface RunningHub {
   readonly redis: string;
   readonly adapters: ReadonlyMap<ChannelName, ChannelAdapter>;
+  /** Where the operators' dashboard answers; null when this process serves none. */
+  readonly dashboardUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function startHub(
   opts: { workers?: boolean; adapters?: boolean; channels?: ChannelName[] } = {},
 ): Promise<RunningHub> {
   const stack: (() => Promise<void>)[] = [];
+  let dashboardUrl: string | null = null;
   const stop = async () => {
     while (stack.length) await stack.pop()!().catch((err) => log.error({ err }, 'error while stopping'));
   };
@@ -168,9 +172,14 @@ export async function startHub(
       // One control socket per data directory: the hub's (a `tiphub worker` or `adapter` beside it has none).
       const control = await startControlServer(cfg.dataDir, ops, log);
       stack.push(() => control.close());
+      if (cfg.dashboard.enabled) {
+        const dashboard = await serveDashboard(cfg, caselog.db, log);
+        stack.push(() => dashboard.close());
+        dashboardUrl = dashboard.url;
+      }
     }
-    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', channels: [...running.keys()] }, 'hub ready');
-    return { redis: redis.target, adapters: running, stop };
+    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', channels: [...running.keys()], dashboard: dashboardUrl }, 'hub ready');
+    return { redis: redis.target, adapters: running, dashboardUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -200,6 +200,9 @@ describe('docker-compose PostgreSQL roles (config/postgres/roles.sql)', () => {
     }
     expect(compose.services.hub!.environment.TIPHUB_MIGRATE_DATABASE_URL).toMatch(/^postgres:\/\/tiphub_owner:\$\{TIPHUB_OWNER_PASSWORD:\?[^}]+\}@postgres:5432\/tiphub$/);
     expect(compose.services.worker!.environment.TIPHUB_MIGRATE_DATABASE_URL).toBeUndefined();
+    // The dashboard: every address inside the container, this host's loopback only outside it.
+    expect(compose.services.hub!.environment.TIPHUB_DASHBOARD_LISTEN).toBe('0.0.0.0:8080');
+    expect((compose.services.hub as { ports?: string[] }).ports).toEqual(['127.0.0.1:8080:8080']);
     const pg = compose.services.postgres!;
     expect(pg.volumes).toEqual(
       expect.arrayContaining(['./config/postgres/init-roles.sh:/docker-entrypoint-initdb.d/init-roles.sh:ro', './config/postgres/roles.sql:/etc/tiphub/roles.sql:ro']),

@@ -1,0 +1,43 @@
+/** The dashboard as the hub and `tiphub dashboard` serve it: the app built from the configuration, listening. */
+import type { Config } from '../config';
+import type { Db } from '../caselog/db';
+import type { Logger } from '../log';
+import { TiphubError } from '../errors';
+import { buildApp } from './app';
+
+export interface ServedDashboard {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger): Promise<ServedDashboard> {
+  const d = cfg.dashboard;
+  const app = await buildApp({
+    db,
+    log,
+    secureCookies: d.secureCookies,
+    requireTotp: d.requireTotp,
+    trustedOrigins: d.trustedOrigins,
+    trustProxy: d.trustProxy,
+    sessionIdleMs: d.idleMinutes * 60_000,
+    sessionAbsoluteMs: d.absoluteHours * 3_600_000,
+  });
+  try {
+    await app.listen({ host: d.listen.host, port: d.listen.port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new TiphubError(
+      'TIPHUB_CONFIG_INVALID',
+      code === 'EADDRINUSE'
+        ? `the dashboard cannot listen on ${d.listen.host}:${d.listen.port}: the port is taken (set dashboard.listen or TIPHUB_DASHBOARD_LISTEN, or dashboard.enabled: false)`
+        : `the dashboard cannot listen on ${d.listen.host}:${d.listen.port} (${code ?? 'error'})`,
+    );
+  }
+  const a = app.server.address();
+  const host = a && typeof a === 'object' ? (a.family === 'IPv6' ? `[${a.address}]` : a.address) : d.listen.host;
+  const port = a && typeof a === 'object' ? a.port : d.listen.port;
+  const url = `http://${host}:${port}/`;
+  log.info({ url }, 'dashboard listening');
+  return { url, close: () => app.close() };
+}
