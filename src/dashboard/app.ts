@@ -15,7 +15,7 @@ import loginRoutes from './routes/login';
 import staticRoutes from './routes/static';
 import pageRoutes from './routes/pages';
 import apiRoutes from './routes/api';
-import { refusalOf } from './case-actions';
+import { refusalOf, type RelayOutbox } from './case-actions';
 import { stringsFor } from './i18n';
 
 export interface DashboardOptions {
@@ -35,12 +35,19 @@ export interface DashboardOptions {
   readonly sessionIdleMs?: number;
   /** A session's absolute lifetime (dashboard.absoluteHours; default that of src/operators/sessions.ts). */
   readonly sessionAbsoluteMs?: number;
+  /**
+   * Hands the outbox rows a reply queued to the outbound queue at once (the hub passes
+   * `(ids) => relay.relay(db, ids).then(() => undefined)` with its OutboxRelay); without it the
+   * hub's sweeper relays them within conversation.outboxSweepMs.
+   */
+  readonly relayOutbox?: RelayOutbox;
 }
 
-const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs']);
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox']);
 
 export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
+  if (opts.relayOutbox !== undefined && typeof opts.relayOutbox !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'relayOutbox is a function');
   if (!opts.db) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the dashboard needs a case log');
   for (const origin of opts.trustedOrigins ?? []) {
     let ok = false;
@@ -95,8 +102,8 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(authPlugin, { secureCookies: o.secureCookies, trustedOrigins: o.trustedOrigins, idleMs: o.sessionIdleMs });
   await app.register(staticRoutes);
   await app.register(loginRoutes, { requireTotp: o.requireTotp, clientFailures: o.loginFailuresPerClient, absoluteMs: o.sessionAbsoluteMs });
-  await app.register(pageRoutes);
-  await app.register(apiRoutes);
+  await app.register(pageRoutes, { relayOutbox: o.relayOutbox });
+  await app.register(apiRoutes, { relayOutbox: o.relayOutbox });
 
   return app;
 }

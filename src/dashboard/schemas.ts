@@ -10,6 +10,7 @@ export const htmlResponses = {
   401: htmlBody,
   403: htmlBody,
   404: htmlBody,
+  409: htmlBody,
   423: htmlBody,
   429: htmlBody,
   '3xx': { type: 'null' },
@@ -24,7 +25,7 @@ export const errorSchema = {
   properties: { error: { type: 'string' }, message: { type: 'string' } },
 } as const;
 
-export const apiErrors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema } as const;
+export const apiErrors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema } as const;
 
 export const refParams = {
   type: 'object',
@@ -134,4 +135,87 @@ export const notesBody = {
   type: 'object',
   required: ['text'],
   properties: { text: { type: 'string', minLength: 1, maxLength: 70000 }, _csrf: { type: 'string' } },
+} as const;
+
+const refString = { type: 'string', minLength: 1, maxLength: 20 } as const;
+
+/** A reply: its text and to whom ('all': every reachable informant of the case; else a pseudonym). */
+export const replyBody = {
+  type: 'object',
+  required: ['text', 'to'],
+  properties: { text: { type: 'string', minLength: 1, maxLength: 4000 }, to: { type: 'string', minLength: 1, maxLength: 80 }, _csrf: { type: 'string' } },
+} as const;
+export const mergeBody = { type: 'object', required: ['into'], properties: { into: refString, _csrf: { type: 'string' } } } as const;
+export const splitBody = { type: 'object', required: ['report'], properties: { report: { type: 'string', minLength: 1, maxLength: 80 }, _csrf: { type: 'string' } } } as const;
+
+export const replyResponse = {
+  200: {
+    type: 'object',
+    required: ['ref', 'queued', 'outbox', 'relayed'],
+    properties: {
+      ref: { type: 'string' },
+      queued: { type: 'array', items: { type: 'object', properties: { pseudonym: { type: 'string' }, channel: { type: 'string' } } } },
+      outbox: { type: 'array', items: { type: 'integer' } },
+      relayed: { type: 'boolean' },
+    },
+  },
+  ...apiErrors,
+} as const;
+export const mergeResponse = {
+  200: { type: 'object', required: ['into', 'from', 'moved'], properties: { into: { type: 'string' }, from: { type: 'string' }, moved: { type: 'integer' } } },
+  ...apiErrors,
+} as const;
+export const splitResponse = {
+  200: { type: 'object', required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },
+  ...apiErrors,
+} as const;
+
+/** The case's history, notes, replies with their delivery, reply targets and chain check (case-history.ts). */
+export const caseRecordResponse = {
+  200: {
+    type: 'object',
+    properties: {
+      ref: { type: 'string' },
+      history: {
+        type: 'array',
+        items: { type: 'object', properties: { seq: { type: 'integer' }, at: { type: 'string' }, kind: { type: 'string' }, actor: { type: 'string' }, summary: { type: 'string' } } },
+      },
+      notes: {
+        type: 'array',
+        items: { type: 'object', properties: { seq: { type: 'integer' }, at: { type: 'string' }, author: { type: 'string' }, text: nullableString } },
+      },
+      replies: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            seq: { type: 'integer' },
+            at: { type: 'string' },
+            actor: { type: 'string' },
+            to: { type: 'string' },
+            text: nullableString,
+            state: { type: 'string', enum: ['queued', 'sent', 'failed'] },
+            settledAt: nullableString,
+            reason: nullableString,
+          },
+        },
+      },
+      informants: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { pseudonym: { type: 'string' }, channel: { type: 'string' }, reports: { type: 'integer' }, firstReport: { type: 'string' }, reachable: { type: 'boolean' }, why: nullableString },
+        },
+      },
+      chain: {
+        type: 'object',
+        properties: {
+          ok: { type: 'boolean' },
+          events: { type: 'integer' },
+          firstMismatch: { type: ['object', 'null'], properties: { seq: { type: ['integer', 'null'] }, what: { type: 'string' } } },
+        },
+      },
+    },
+  },
+  ...apiErrors,
 } as const;

@@ -5,10 +5,29 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { appendAudit } from '../../operators/audit';
-import { applyCaseAction, type CaseAction } from '../case-actions';
+import { applyCaseAction, mergeCaseInto, replyToCase, splitReportOut, type CaseAction, type RelayOutbox } from '../case-actions';
+import { caseRecord } from '../case-history';
 import { listCases, type CaseListFilter } from '../case-list';
 import { casePage } from '../case-view';
-import { apiErrors, assignBody, caseDetail, caseListQuery, caseListResponse, noQuery, notesBody, priorityBody, refParams, statusBody } from '../schemas';
+import {
+  apiErrors,
+  assignBody,
+  caseDetail,
+  caseListQuery,
+  caseListResponse,
+  caseRecordResponse,
+  mergeBody,
+  mergeResponse,
+  noQuery,
+  notesBody,
+  priorityBody,
+  refParams,
+  replyBody,
+  replyResponse,
+  splitBody,
+  splitResponse,
+  statusBody,
+} from '../schemas';
 import type { Permission } from '../roles';
 
 const actionResponse = {
@@ -16,7 +35,7 @@ const actionResponse = {
   ...apiErrors,
 } as const;
 
-const apiPlugin: FastifyPluginAsync = async (app) => {
+const apiPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app, opts) => {
   const db = app.caselog;
 
   app.get<{ Querystring: CaseListFilter }>('/api/cases', { config: { permission: 'read' }, schema: { querystring: caseListQuery, response: caseListResponse } }, async (req) =>
@@ -55,6 +74,32 @@ const apiPlugin: FastifyPluginAsync = async (app) => {
     (b) => ({ kind: 'tags', add: b.add ?? [], remove: b.remove ?? [] }),
   );
   post<{ text: string }>('notes', 'note', notesBody, (b) => ({ kind: 'note', text: b.text }));
+
+  // The case's event history, notes, replies and their delivery, reply targets, chain check.
+  app.get<{ Params: { ref: string } }>(
+    '/api/cases/:ref/history',
+    { config: { permission: 'read' }, schema: { params: refParams, querystring: noQuery, response: caseRecordResponse } },
+    async (req) => {
+      const r = await caseRecord(db, req.params.ref);
+      await db.transaction((tx) => appendAudit(tx, req.operatorSession!.operator.name, 'case.view', { ref: r.ref }));
+      return r;
+    },
+  );
+  app.post<{ Params: { ref: string }; Body: { text: string; to: string } }>(
+    '/api/cases/:ref/reply',
+    { config: { permission: 'reply' }, schema: { params: refParams, body: replyBody, response: replyResponse } },
+    async (req) => replyToCase(db, req.operatorSession!, req.params.ref, { text: req.body.text, to: req.body.to }, opts.relayOutbox, req.log),
+  );
+  app.post<{ Params: { ref: string }; Body: { into: string } }>(
+    '/api/cases/:ref/merge',
+    { config: { permission: 'merge' }, schema: { params: refParams, body: mergeBody, response: mergeResponse } },
+    async (req) => mergeCaseInto(db, req.operatorSession!, req.params.ref, req.body.into),
+  );
+  app.post<{ Params: { ref: string }; Body: { report: string } }>(
+    '/api/cases/:ref/split',
+    { config: { permission: 'merge' }, schema: { params: refParams, body: splitBody, response: splitResponse } },
+    async (req) => splitReportOut(db, req.operatorSession!, req.params.ref, req.body.report),
+  );
 };
 
 export default fp(apiPlugin, { name: 'tiphub-api', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth'] });

@@ -8,13 +8,14 @@ import fp from 'fastify-plugin';
 import { CASE_STATUSES, CLOSE_REASONS } from '../../caselog/actions';
 import { appendAudit } from '../../operators/audit';
 import { PRIORITIES } from '../../tagging/vocabulary';
-import { applyCaseAction, type CaseAction } from '../case-actions';
+import { applyCaseAction, mergeCaseInto, replyToCase, splitReportOut, type CaseAction, type RelayOutbox } from '../case-actions';
+import { caseRecord, type CaseRecord } from '../case-history';
 import { listCases, type CaseListFilter } from '../case-list';
 import { casePage } from '../case-view';
 import { html, page, type Raw } from '../html';
 import { stringsFor, type Strings } from '../i18n';
 import { can } from '../roles';
-import { assignBody, caseListQuery, htmlResponses, noQuery, notesBody, priorityBody, refParams, statusBody } from '../schemas';
+import { assignBody, caseListQuery, htmlResponses, mergeBody, noQuery, notesBody, priorityBody, refParams, replyBody, splitBody, statusBody } from '../schemas';
 
 /** "5 min", "3 h", "2 d": how long ago. */
 export function ageOf(iso: string | null, now = Date.now()): string {
@@ -38,7 +39,38 @@ function select(name: string, values: readonly string[], label: (v: string) => s
 
 const pageOpts = (req: FastifyRequest) => ({ operator: req.operatorSession!.operator.name, csrf: req.operatorSession!.csrf });
 
-const pagesPlugin: FastifyPluginAsync = async (app) => {
+/** The case's record below its reports: chain check, notes, replies, reply composer, history. */
+function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyAction: string | null }): Raw {
+  const chain = r.chain.ok
+    ? html`<p class="chain ok">${s.chainIntact} (${r.chain.events} ${s.events})</p>`
+    : html`<p class="chain broken" role="alert">${s.chainBroken}${r.chain.firstMismatch?.seq != null ? html` ${s.atEvent} ${r.chain.firstMismatch.seq}` : ''}: ${r.chain.firstMismatch?.what ?? ''} (${r.chain.events} ${s.events})</p>`;
+  const notes = r.notes.length
+    ? html`<ul class="notes">${r.notes.map((n) => html`<li class="note"><span class="meta">${n.author} · ${n.at}</span><div dir="auto" class="note-text">${n.text ?? s.textGone}</div></li>`)}</ul>`
+    : html`<p>${s.noNotes}</p>`;
+  const replies = r.replies.length
+    ? html`<table class="replies"><thead><tr><th>${s.time}</th><th>${s.actor}</th><th>${s.pseudonym}</th><th>${s.replyText}</th><th>${s.delivery}</th></tr></thead><tbody>${r.replies.map(
+      (x) => html`<tr class="reply state-${x.state}"><td>${x.at}</td><td>${x.actor}</td><td>${x.to}</td><td dir="auto">${x.text ?? s.textGone}</td><td class="delivery">${(s as Record<string, string>)[`state_${x.state}`] ?? x.state}${x.settledAt ? html` ${x.settledAt}` : ''}${x.reason ? html` (${x.reason})` : ''}</td></tr>`,
+    )}</tbody></table>`
+    : html`<p>${s.noReplies}</p>`;
+  const informants = html`<table class="informants"><thead><tr><th>${s.pseudonym}</th><th>${s.channel}</th><th>${s.reports}</th><th>${s.reachable}</th></tr></thead><tbody>${r.informants.map(
+    (i) => html`<tr><td>${i.pseudonym}</td><td>${i.channel}</td><td>${i.reports}</td><td>${i.reachable ? s.reachable : html`${s.notReachable} (${i.why ?? ''})`}</td></tr>`,
+  )}</tbody></table>`;
+  const reachable = r.informants.filter((i) => i.reachable);
+  const composer = opts.replyAction
+    ? html`<form method="post" action="${opts.replyAction}" class="reply-form">${opts.csrf}<label>${s.replyText}<br><textarea name="text" dir="auto" required rows="3" cols="60" maxlength="4000"></textarea></label><br>
+<label>${s.sendTo} <select name="to"><option value="all">${s.allReachable} (${reachable.length})</option>${reachable.map((i) => html`<option value="${i.pseudonym}">${i.pseudonym} (${i.channel})</option>`)}</select></label>
+<button type="submit">${s.queueReply}</button></form>`
+    : html``;
+  const history = html`<table class="history"><thead><tr><th>#</th><th>${s.time}</th><th>${s.event}</th><th>${s.actor}</th><th>${s.summary}</th></tr></thead><tbody>${r.history.map(
+    (e) => html`<tr class="event" data-kind="${e.kind}"><td>${e.seq}</td><td>${e.at}</td><td>${e.kind}</td><td>${e.actor}</td><td dir="auto">${e.summary}</td></tr>`,
+  )}</tbody></table>`;
+  return html`<section class="verify"><h2>${s.verifyTitle}</h2>${chain}</section>
+<section class="case-notes"><h2>${s.notes}</h2>${notes}</section>
+<section class="case-replies"><h2>${s.replyTitle}</h2>${informants}${composer}<h3>${s.replies}</h3>${replies}</section>
+<section class="case-history"><h2>${s.history}</h2>${history}</section>`;
+}
+
+const pagesPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app, opts) => {
   const db = app.caselog;
 
   app.get<{ Querystring: CaseListFilter }>('/', { config: { permission: 'read' }, schema: { querystring: caseListQuery, response: htmlResponses } }, async (req, reply) => {
@@ -85,6 +117,7 @@ const pagesPlugin: FastifyPluginAsync = async (app) => {
     const session = req.operatorSession!;
     const s = stringsFor(session.operator.language);
     const c = await casePage(db, req.params.ref);
+    const record = await caseRecord(db, c.ref);
     await db.transaction((tx) => appendAudit(tx, session.operator.name, 'case.view', { ref: c.ref }));
     const role = session.operator.role;
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrf}">`;
@@ -110,6 +143,10 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
     if (can(role, 'note')) {
       forms.push(html`<form method="post" action="${action('notes')}">${csrf}<label>${s.note}<br><textarea name="text" dir="auto" required rows="3" cols="60" maxlength="65536"></textarea></label><br><button type="submit">${s.addNote}</button></form>`);
     }
+    if (can(role, 'merge')) {
+      forms.push(html`<form method="post" action="${action('merge')}" data-confirm="${s.mergeInto}?">${csrf}<label>${s.mergeInto} <input name="into" required maxlength="20" size="10"></label><button type="submit">${s.merge}</button></form>`);
+    }
+    const splittable = can(role, 'merge') && c.reports.length > 1;
     const header = html`<h1>${s.caseRef} ${c.ref}</h1>
 <dl class="case-header">
 <dt>${s.status}</dt><dd class="status">${statusName(s, c.status)}${c.closeReason ? ` (${c.closeReason})` : ''}</dd>
@@ -129,11 +166,16 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
 <p class="meta">${s.channel}: ${r.channel} · ${r.pseudonym} · ${s.sent} ${r.sentAt} · ${s.received} ${r.receivedAt} · ${s.language}: ${r.language ?? '-'}${
         r.tags.length ? html` · ${s.tags}: ${r.tags.join(', ')}` : ''
       }${r.places.length ? html` · ${s.places}: ${r.places.join(', ')}` : ''}${r.duplicate ? html` · ${s.duplicate}: ${r.duplicate.kind}` : ''}</p>
-<div class="tip" dir="auto">${r.text ?? s.noText}</div></article>`,
+<div class="tip" dir="auto">${r.text ?? s.noText}</div>${
+        splittable
+          ? html`<form method="post" action="${action('split')}" class="inline split" data-confirm="${s.splitOut}?">${csrf}<input type="hidden" name="report" value="${r.id}"><button type="submit">${s.splitOut}</button></form>`
+          : ''
+      }</article>`,
     );
+    const sections = recordSections(s, record, { csrf, replyAction: can(role, 'reply') ? action('reply') : null });
     return reply
       .type('text/html; charset=utf-8')
-      .send(page(s, `${s.caseRef} ${c.ref}`, html`<p><a href="/">${s.back}</a></p>${header}<section class="actions">${forms}</section><section class="reports">${reports}</section>`, pageOpts(req)));
+      .send(page(s, `${s.caseRef} ${c.ref}`, html`<p><a href="/">${s.back}</a></p>${header}<section class="actions">${forms}</section><section class="reports">${reports}</section>${sections}`, pageOpts(req)));
   });
 
   const post = <B>(what: string, permission: 'status' | 'assign' | 'priority' | 'tag' | 'note', body: object, toAction: (b: B) => CaseAction) =>
@@ -155,6 +197,31 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
     (b) => ({ kind: 'tags', add: b.add ? [b.add] : [], remove: b.remove ? [b.remove] : [] }),
   );
   post<{ text: string }>('notes', 'note', notesBody, (b) => ({ kind: 'note', text: b.text }));
+
+  app.post<{ Params: { ref: string }; Body: { text: string; to: string } }>(
+    '/cases/:ref/reply',
+    { config: { permission: 'reply' }, schema: { params: refParams, body: replyBody, response: htmlResponses } },
+    async (req, reply) => {
+      const r = await replyToCase(db, req.operatorSession!, req.params.ref, { text: req.body.text, to: req.body.to }, opts.relayOutbox, req.log);
+      return reply.redirect(caseUrl(r.ref), 303);
+    },
+  );
+  app.post<{ Params: { ref: string }; Body: { into: string } }>(
+    '/cases/:ref/merge',
+    { config: { permission: 'merge' }, schema: { params: refParams, body: mergeBody, response: htmlResponses } },
+    async (req, reply) => {
+      const r = await mergeCaseInto(db, req.operatorSession!, req.params.ref, req.body.into.trim());
+      return reply.redirect(caseUrl(r.into), 303);
+    },
+  );
+  app.post<{ Params: { ref: string }; Body: { report: string } }>(
+    '/cases/:ref/split',
+    { config: { permission: 'merge' }, schema: { params: refParams, body: splitBody, response: htmlResponses } },
+    async (req, reply) => {
+      const r = await splitReportOut(db, req.operatorSession!, req.params.ref, req.body.report);
+      return reply.redirect(caseUrl(r.from), 303);
+    },
+  );
 };
 
 export default fp(pagesPlugin, { name: 'tiphub-pages', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth'] });
