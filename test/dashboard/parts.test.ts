@@ -40,6 +40,11 @@ test('origin check: Origin, else Referer, against Host or a trusted origin', () 
   expect(sameOrigin(req({ host: 'localhost:8080', referer: 'http://localhost:8080/cases/X' }), [])).toBe(true);
   expect(sameOrigin(req({ host: 'localhost:8080', origin: 'http://localhost:8081' }), [])).toBe(false);
   expect(sameOrigin(req({ host: 'localhost:8080', origin: 'null' }), [])).toBe(false);
+  // A browser posting a form of a page sent with no referrer: Origin null, and what it says of the source.
+  expect(sameOrigin(req({ host: 'localhost:8080', origin: 'null', 'sec-fetch-site': 'same-origin' }), [])).toBe(true);
+  expect(sameOrigin(req({ host: 'localhost:8080', origin: 'null', 'sec-fetch-site': 'cross-site' }), [])).toBe(false);
+  expect(sameOrigin(req({ host: 'localhost:8080', origin: 'null', 'sec-fetch-site': 'same-site' }), [])).toBe(false);
+  expect(sameOrigin(req({ host: 'localhost:8080', origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' }), [])).toBe(false);
   expect(sameOrigin(req({ host: 'localhost:8080' }), [])).toBe(false);
   expect(sameOrigin(req({ host: 'localhost:8080', origin: 'https://evil.example' }), [])).toBe(false);
   expect(sameOrigin(req({ host: '127.0.0.1:8080', origin: 'https://tips.example.org' }), ['https://tips.example.org'])).toBe(true);

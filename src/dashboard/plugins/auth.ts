@@ -54,6 +54,10 @@ export const isApi = (req: FastifyRequest) => req.url === '/api' || req.url.star
 export function sameOrigin(req: FastifyRequest, trusted: readonly string[]): boolean {
   const given = req.headers.origin ?? req.headers.referer;
   const host = req.headers.host;
+  // Our pages send no referrer (Referrer-Policy: no-referrer), so a browser posts their forms
+  // with `Origin: null`. It also says where the request came from in Sec-Fetch-Site, a header no
+  // page can set: same-origin there is as good as our own origin (the CSRF token is still needed).
+  if ((given === undefined || given === 'null') && req.headers['sec-fetch-site'] === 'same-origin') return true;
   if (typeof given !== 'string' || !given || given === 'null' || !host) return false;
   let o: URL;
   try {
