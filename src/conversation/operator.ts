@@ -118,7 +118,8 @@ export async function queueReply(db: Db, req: ReplyRequest): Promise<ReplyResult
         pseudonym: t.pseudonym,
         caseId: c.id,
         kind: 'reply' as const,
-        data: { key: 'reply' as const, params: { text }, replyTo, actor: req.actor },
+        // The outbox names the sealed text; the relay opens it into the sealed job.
+        data: { key: 'reply' as const, textId: written.text, replyTo, actor: req.actor },
       })),
     );
     return { ref: c.ref, queued: targets.map((t) => ({ pseudonym: t.pseudonym, channel: t.channel })), outbox };

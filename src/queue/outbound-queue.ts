@@ -5,7 +5,7 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Config } from '../config';
-import type { Keyring } from '../crypto/keyring';
+import { sealRow, type Keyring } from '../crypto/keyring';
 import type { Queryable } from '../caselog/db';
 import type { TextKey } from '../conversation/texts';
 import { redisOptions, type RedisTarget } from './redis';
@@ -60,7 +60,16 @@ export interface OutboxRow {
   pseudonym: string;
   case_id: number | null;
   kind: OutboundKind;
-  data: { key?: TextKey; params?: Record<string, string>; replyTo?: string | null; addressSealed?: string | null; actor?: string; lang?: string | null };
+  data: {
+    key?: TextKey;
+    params?: Record<string, string>;
+    /** An operator's text, kept sealed in case_texts: opened here into the sealed job, never in clear in the outbox. */
+    textId?: string;
+    replyTo?: string | null;
+    addressSealed?: string | null;
+    actor?: string;
+    lang?: string | null;
+  };
   address_sealed: string | null;
 }
 
@@ -103,7 +112,17 @@ export class OutboxRelay {
       [JSON.stringify(ids)],
     );
     const byChannel = new Map<string, { name: string; data: OutboundJobData; opts: JobsOptions }[]>();
+    const textIds = rows.flatMap((r) => (r.data.textId ? [r.data.textId] : []));
+    const texts = new Map<string, string>();
+    if (textIds.length) {
+      const { rows: t } = await db.query<{ id: string; text_sealed: string | null }>(
+        'SELECT id, text_sealed FROM case_texts WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))',
+        [JSON.stringify(textIds)],
+      );
+      for (const x of t) if (x.text_sealed) texts.set(x.id, this.keyring.unseal<string>(x.text_sealed, sealRow.text(x.id)));
+    }
     for (const row of rows) {
+      const params = row.data.textId ? { ...(row.data.params ?? {}), text: texts.get(row.data.textId) ?? '' } : (row.data.params ?? {});
       const payload: OutboundJobPayload = {
         outboxId: row.id,
         kind: row.kind,
@@ -112,7 +131,7 @@ export class OutboxRelay {
         addressSealed: row.data.addressSealed ?? row.address_sealed,
         caseId: row.case_id,
         key: row.data.key ?? (row.kind as TextKey),
-        params: row.data.params ?? {},
+        params,
         replyTo: row.data.replyTo ?? null,
         actor: row.data.actor ?? 'bot',
         lang: row.data.lang ?? null,

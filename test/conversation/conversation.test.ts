@@ -143,6 +143,9 @@ describe.each(BACKENDS)('conversation on %s', (backend) => {
     const relay = new OutboxRelay(TEST_REDIS_URL, h.cfg, h.keyring, h.caselog.instance);
     try {
       const r = await queueReply(h.db, { ref, text: 'Question: how many rockets did you see?', actor: 'op-amina' });
+      // The outbox names the sealed text; the words are nowhere in clear in the case log.
+      expect(await h.count(`SELECT count(*) AS n FROM outbox WHERE data::text LIKE '%rockets did you see%'`)).toBe(0);
+      expect(await h.count(`SELECT count(*) AS n FROM events WHERE data::text LIKE '%rockets did you see%'`)).toBe(0);
       await relay.relay(h.db, r.outbox);
       expect((await u.next(3))[2]!.text).toBe('Question: how many rockets did you see?');
       const job = await waitFor(async () => (await h.outboundQueue.getJobs(['completed'])).find((j) => j.name === 'reply'));
