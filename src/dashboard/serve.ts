@@ -4,13 +4,15 @@ import type { Db } from '../caselog/db';
 import type { Logger } from '../log';
 import { TiphubError } from '../errors';
 import { buildApp } from './app';
+import type { RelayOutbox } from './case-actions';
 
 export interface ServedDashboard {
   readonly url: string;
   close(): Promise<void>;
 }
 
-export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger): Promise<ServedDashboard> {
+/** `relayOutbox`: moves a reply's outbox rows to the outbound queue at once (without it, the hub's sweeper does). */
+export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger, opts: { relayOutbox?: RelayOutbox } = {}): Promise<ServedDashboard> {
   const d = cfg.dashboard;
   const app = await buildApp({
     db,
@@ -21,6 +23,7 @@ export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger)
     trustProxy: d.trustProxy,
     sessionIdleMs: d.idleMinutes * 60_000,
     sessionAbsoluteMs: d.absoluteHours * 3_600_000,
+    ...(opts.relayOutbox ? { relayOutbox: opts.relayOutbox } : {}),
   });
   try {
     await app.listen({ host: d.listen.host, port: d.listen.port });
