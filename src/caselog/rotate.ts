@@ -18,7 +18,6 @@ import { Keyring, sealRow, type SealContext } from '../crypto/keyring';
 import { TiphubError } from '../errors';
 import type { Db, Queryable } from './db';
 import { SEAL_AAD_INTAKE } from '../queue/intake-queue';
-import { totpRow } from '../operators/accounts';
 import { appendCaseEvent } from './events';
 import { legacyReportHash, reportHash } from './chain';
 import { casePages, contentOfRow, legacyContentOfRow, reportsOfCases } from './read';
@@ -40,7 +39,7 @@ const TARGETS: readonly Target[] = [
   { table: 'reports', column: 'contact_sealed', key: 'id', contexts: (id) => [sealRow.contact(id)] },
   { table: 'case_texts', column: 'text_sealed', key: 'id', contexts: (id) => [sealRow.text(id)] },
   // An operator's second factor (src/operators/totp.ts seals it to its row).
-  { table: 'operators', column: 'totp_sealed', key: 'name', contexts: (id) => [totpRow(id)] },
+  { table: 'operators', column: 'totp_sealed', key: 'name', contexts: (id) => [sealRow.totp(id)] },
   // A quarantined intake job keeps the job's own sealed payload (see workers/intake/worker.ts).
   { table: 'quarantine', column: 'payload_sealed', key: 'id', numeric: true, contexts: () => ['quarantine', SEAL_AAD_INTAKE] },
 ];

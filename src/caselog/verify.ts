@@ -8,7 +8,6 @@
  */
 import { keysOf, type Queryable } from './db';
 import { anchorMac, anchorTerm, eventHash, informantLogHash, isoMs, legacyReportHash, reportHash, textHash, xorInto } from './chain';
-import { verifyOperatorAudit } from '../operators/audit';
 import { casePages, contentOfRow, legacyContentOfRow, reportsOfCases } from './read';
 import { sealRow } from '../crypto/keyring';
 import { foldTags, isCloseReason } from './actions';
@@ -291,11 +290,6 @@ export async function verifyCaseLog(q: Queryable, opts: { maxProblems?: number; 
   }
 
   const informants = await verifyInformantLogs(q, add);
-  // The operators' own chain (views, exports, account changes), where the log has one.
-  const { rows: hasAudit } = await q.query<{ t: string | null }>(`SELECT to_regclass('operator_audit')::text AS t`);
-  if (hasAudit[0]?.t) {
-    for (const p of (await verifyOperatorAudit(q)).problems) add({ kind: p.kind, caseRef: 'operator audit', event: p.seq, what: p.what });
-  }
   return { ok: problems.length === 0, cases, reports, events, informants, anchoredAt: anchor ? isoMs(anchor.at) : null, problems };
 }
 

@@ -281,4 +281,5 @@ export const sealRow = {
   raw: (reportId: string): SealRow => ({ table: 'reports', column: 'raw_sealed', id: reportId }),
   contact: (reportId: string): SealRow => ({ table: 'reports', column: 'contact_sealed', id: reportId }),
   text: (textId: string): SealRow => ({ table: 'case_texts', column: 'text_sealed', id: textId }),
+  totp: (operator: string): SealRow => ({ table: 'operators', column: 'totp_sealed', id: operator }),
 } as const;

@@ -17,6 +17,7 @@ import {
 import type { Keyring } from '../crypto/keyring';
 import { TiphubError } from '../errors';
 import { verifyCaseLog, type VerifyResult } from '../caselog/verify';
+import { verifyOperatorAudit } from '../operators/audit';
 import { readKeyCheck } from '../caselog/open';
 import { queueReply, setBlocked, type ReplyRequest, type ReplyResult } from '../conversation/operator';
 import type { OutboxRelay } from '../queue/outbound-queue';
@@ -123,8 +124,12 @@ export class LocalCaseLogService implements CaseLogService {
     return exportCaseLog(this.db, format, write);
   }
 
-  verify() {
-    return verifyCaseLog(this.db);
+  /** The case log's chains and anchors, then the operators' own chain (views, exports, account changes). */
+  async verify() {
+    const r = await verifyCaseLog(this.db);
+    const audit = await verifyOperatorAudit(this.db);
+    const problems = [...r.problems, ...audit.problems.map((p) => ({ kind: p.kind, caseRef: 'operator audit', event: p.seq, what: p.what }))];
+    return { ...r, ok: problems.length === 0, problems };
   }
 
   async reply(req: ReplyRequest) {

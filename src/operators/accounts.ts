@@ -7,7 +7,7 @@
  */
 import { isoMs } from '../caselog/chain';
 import { keysOf, type Db, type Queryable } from '../caselog/db';
-import type { SealRow } from '../crypto/keyring';
+import { sealRow, type SealRow } from '../crypto/keyring';
 import { TiphubError } from '../errors';
 import { appendAudit } from './audit';
 import { checkNewPassword, checkPassword, hashPassword, needsRehash, randomPassword } from './password';
@@ -38,7 +38,7 @@ export function checkOperatorRole(role: unknown): OperatorRole {
   return role as OperatorRole;
 }
 
-export const totpRow = (name: string): SealRow => ({ table: 'operators', column: 'totp_sealed', id: name });
+export const totpRow = (name: string): SealRow => sealRow.totp(name);
 
 /** What the sealed TOTP column holds. */
 interface TotpSealed {

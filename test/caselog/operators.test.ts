@@ -6,6 +6,8 @@
 import { parseOptions } from '@node-rs/argon2';
 import { BACKENDS } from '../helpers/env';
 import { harness, type Harness } from '../helpers/harness';
+import { LocalCaseLogService } from '../../src/hub/service';
+import { formatVerify } from '../../src/caselog/verify';
 import {
   addOperator,
   changePassword,
@@ -63,6 +65,18 @@ describe.each(BACKENDS)('operator accounts on %s', (backend) => {
     expect(await verifyPassword(h.db, 'amina', second.password)).toEqual({ ok: false, reason: 'invalid' });
     expect(await verifyPassword(h.db, 'nobody', first.password)).toEqual({ ok: false, reason: 'invalid' });
     expect(await verifyPassword(h.db, 'not a name', first.password)).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  test('`tiphub verify` (the service) checks the operators’ audit chain beside the cases’', async () => {
+    await addOperator(h.db, 'amina', 'admin');
+    const service = new LocalCaseLogService(h.db);
+    expect(await service.verify()).toMatchObject({ ok: true });
+    await h.db.query('ALTER TABLE operator_audit DISABLE TRIGGER USER');
+    await h.db.query(`UPDATE operator_audit SET data = '{"role":"analyst"}'::jsonb WHERE seq = 1`);
+    const v = await service.verify();
+    expect(v.ok).toBe(false);
+    expect(v.problems).toEqual([expect.objectContaining({ kind: 'rewritten', caseRef: 'operator audit', event: 1 })]);
+    expect(formatVerify(v)).toMatch(/\[rewritten\] operator audit event 1:/);
   });
 
   test('bad names, roles, duplicates and unknown actors are refused with a clear error', async () => {
