@@ -154,7 +154,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       const access = await openCaseLogAccess(cfg, log, { role: 'dashboard', allowHub: false });
       try {
-        const served = await serveDashboard(cfg, access.local!.db, log);
+        // Live list: the Redis the intake workers publish on (REDIS_URL); without it, the list changes on reload.
+        const served = await serveDashboard(cfg, access.local!.db, log, cfg.redisUrl ? { redis: cfg.redisUrl } : {});
         process.stderr.write(`tiphub dashboard: ${served.url} Ctrl-C stops it.\n`);
         const sig = await waitForSignal();
         log.info({ signal: sig }, 'stopping');

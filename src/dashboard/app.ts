@@ -15,6 +15,8 @@ import loginRoutes from './routes/login';
 import staticRoutes from './routes/static';
 import pageRoutes from './routes/pages';
 import apiRoutes from './routes/api';
+import eventsRoutes from './routes/events';
+import type { CaseUpdates } from '../queue/case-updates';
 import { refusalOf, type RelayOutbox } from './case-actions';
 import { stringsFor } from './i18n';
 
@@ -41,13 +43,23 @@ export interface DashboardOptions {
    * hub's sweeper relays them within conversation.outboxSweepMs.
    */
   readonly relayOutbox?: RelayOutbox;
+  /**
+   * Which cases got reports, for the live list (GET /events): serve.ts subscribes to the intake
+   * workers' `${queue.prefix}:case-updates` channel (src/queue/case-updates.ts). Without it the
+   * stream only keeps its heartbeat and the list changes on reload.
+   */
+  readonly caseUpdates?: CaseUpdates;
+  /** Between two live events (default 500 ms) and two heartbeats (default 15 s); tests shorten them. */
+  readonly liveCoalesceMs?: number;
+  readonly liveHeartbeatMs?: number;
 }
 
-const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox']);
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'liveCoalesceMs', 'liveHeartbeatMs']);
 
 export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
   if (opts.relayOutbox !== undefined && typeof opts.relayOutbox !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'relayOutbox is a function');
+  if (opts.caseUpdates !== undefined && typeof opts.caseUpdates?.subscribe !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'caseUpdates has a subscribe function');
   if (!opts.db) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the dashboard needs a case log');
   for (const origin of opts.trustedOrigins ?? []) {
     let ok = false;
@@ -101,6 +113,7 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(securityHeaders);
   await app.register(authPlugin, { secureCookies: o.secureCookies, trustedOrigins: o.trustedOrigins, idleMs: o.sessionIdleMs });
   await app.register(staticRoutes);
+  await app.register(eventsRoutes, { caseUpdates: o.caseUpdates, coalesceMs: o.liveCoalesceMs, heartbeatMs: o.liveHeartbeatMs });
   await app.register(loginRoutes, { requireTotp: o.requireTotp, clientFailures: o.loginFailuresPerClient, absoluteMs: o.sessionAbsoluteMs });
   await app.register(pageRoutes, { relayOutbox: o.relayOutbox });
   await app.register(apiRoutes, { relayOutbox: o.relayOutbox });

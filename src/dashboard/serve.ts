@@ -5,15 +5,22 @@ import type { Logger } from '../log';
 import { TiphubError } from '../errors';
 import { buildApp } from './app';
 import type { RelayOutbox } from './case-actions';
+import type { RedisTarget } from '../queue/redis';
+import { subscribeCaseUpdates, type CaseUpdatesSubscription } from '../queue/case-updates';
 
 export interface ServedDashboard {
   readonly url: string;
   close(): Promise<void>;
 }
 
-/** `relayOutbox`: moves a reply's outbox rows to the outbound queue at once (without it, the hub's sweeper does). */
-export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger, opts: { relayOutbox?: RelayOutbox } = {}): Promise<ServedDashboard> {
+/**
+ * `relayOutbox`: moves a reply's outbox rows to the outbound queue at once (without it, the hub's
+ * sweeper does). `redis`: the Redis the intake workers publish case updates on (under
+ * cfg.queue.prefix), for the live list; without it the list changes on reload only.
+ */
+export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger, opts: { relayOutbox?: RelayOutbox; redis?: RedisTarget } = {}): Promise<ServedDashboard> {
   const d = cfg.dashboard;
+  const updates: CaseUpdatesSubscription | null = opts.redis ? subscribeCaseUpdates(opts.redis, cfg.queue.prefix, log) : null;
   const app = await buildApp({
     db,
     log,
@@ -24,6 +31,13 @@ export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger,
     sessionIdleMs: d.idleMinutes * 60_000,
     sessionAbsoluteMs: d.absoluteHours * 3_600_000,
     ...(opts.relayOutbox ? { relayOutbox: opts.relayOutbox } : {}),
+    ...(updates ? { caseUpdates: updates } : {}),
+  }).catch(async (err: unknown) => {
+    await updates?.close();
+    throw err;
+  });
+  app.addHook('onClose', async () => {
+    await updates?.close();
   });
   try {
     await app.listen({ host: d.listen.host, port: d.listen.port });

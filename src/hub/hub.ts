@@ -173,7 +173,7 @@ export async function startHub(
       const control = await startControlServer(cfg.dataDir, ops, log);
       stack.push(() => control.close());
       if (cfg.dashboard.enabled) {
-        const dashboard = await serveDashboard(cfg, caselog.db, log, { relayOutbox: (ids) => relay.relay(caselog.db, ids).then(() => undefined) });
+        const dashboard = await serveDashboard(cfg, caselog.db, log, { relayOutbox: (ids) => relay.relay(caselog.db, ids).then(() => undefined), redis: redis.target });
         stack.push(() => dashboard.close());
         dashboardUrl = dashboard.url;
       }

@@ -35,6 +35,7 @@ import { writeBatch, type IntakeItem, type IntakeResult } from './write-batch';
 import { sealRow } from '../../src/crypto/keyring';
 import { anchorHeads } from '../../src/caselog/anchor';
 import { Lease } from '../../src/queue/lease';
+import { publishCaseUpdates } from '../../src/queue/case-updates';
 
 
 export interface IntakeWorkerOptions {
@@ -209,6 +210,9 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     },
     onWritten: (items, results, ms) => {
       log.debug({ reports: items.length, ms: Math.round(ms) }, 'batch committed');
+      // The cases that got reports, for the dashboards' live lists: references only, never content.
+      const refs = results.flatMap((r) => (r.status === 'inserted' ? [r.caseRef] : []));
+      if (refs.length) void publishCaseUpdates(counters, cfg.queue.prefix, refs, log);
       opts.onCommitted?.(items, results);
     },
   });

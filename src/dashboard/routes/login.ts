@@ -255,9 +255,10 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
   app.post('/logout', { config: { permission: 'read' }, schema: { body: { type: 'object', properties: { _csrf: { type: 'string', maxLength: 128 } } }, response: htmlResponses } }, async (req, reply) => {
     const session = req.operatorSession!;
     await revokeSession(app.caselog, session.tokenHash, session.operator.name);
+    app.endLiveStreams(session.tokenHash);
     auth.clearSessionCookie(reply);
     return reply.redirect('/login', 303);
   });
 };
 
-export default fp(loginPlugin, { name: 'tiphub-login', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth'] });
+export default fp(loginPlugin, { name: 'tiphub-login', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth', 'tiphub-events'] });

@@ -110,7 +110,7 @@ const pagesPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (ap
       ? html`<table><thead><tr><th>${s.caseRef}</th><th>${s.priority}</th><th>${s.status}</th><th>${s.firstWords}</th><th>${s.reports}</th><th>${s.informants}</th><th>${s.channels}</th><th>${s.tags}</th><th>${s.places}</th><th>${s.assignee}</th><th>${s.age}</th></tr></thead>
 <tbody>${rows}</tbody></table>`
       : html`<p>${s.noCases}</p>`;
-    return reply.type('text/html; charset=utf-8').send(page(s, s.cases, html`<h1>${s.cases}</h1>${filters}${table}${next}`, pageOpts(req)));
+    return reply.type('text/html; charset=utf-8').send(page(s, s.cases, html`<h1>${s.cases}</h1>${filters}<div id="case-rows" data-live="/events">${table}${next}</div>`, pageOpts(req)));
   });
 
   app.get<{ Params: { ref: string } }>('/cases/:ref', { config: { permission: 'read' }, schema: { params: refParams, querystring: noQuery, response: htmlResponses } }, async (req, reply) => {
