@@ -35,6 +35,9 @@ export async function appendCaseEvent(
  */
 export async function addCaseText(tx: Queryable, caseId: number, kind: string, text: string): Promise<{ text: string; textHash: string }> {
   const keys = keysOf(tx);
+  // The case row first, as appendCaseEvent will lock it: the text's foreign key alone takes a
+  // share lock, and two writers each holding one and then asking for the row lock deadlock.
+  await tx.query('SELECT 1 FROM cases WHERE id = $1 FOR UPDATE', [caseId]);
   const id = 't' + randomBytes(12).toString('hex');
   await tx.query('INSERT INTO case_texts (id, case_id, kind, text_sealed) VALUES ($1, $2, $3, $4)', [id, caseId, kind, keys.seal(text, sealRow.text(id))]);
   return { text: id, textHash: textHash(keys, id, text) };
