@@ -177,8 +177,8 @@ test('a simulator tip appears in the list after a reload; opened, tagged, set in
   await h.drained();
   await refreshRefs();
   const r = ref(LIVE);
-  // Live updates (server-sent events, issue 11 item 5) are not built yet: the operator reloads.
-  // When they are, this becomes a wait for the row without the reload.
+  // This app is built without the Redis feed of case updates: the operator reloads. The live list
+  // (a row appearing without a reload) is test/dashboard/live.test.ts.
   await page.reload();
   const row = page.locator('tr.case', { hasText: LIVE });
   expect(await row.count()).toBe(1);
