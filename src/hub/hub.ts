@@ -178,7 +178,7 @@ export async function startHub(
         dashboardUrl = dashboard.url;
       }
     }
-    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', channels: [...running.keys()], dashboard: dashboardUrl }, 'hub ready');
+    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', dashboard: dashboardUrl, channels: [...running.keys()] }, 'hub ready');
     return { redis: redis.target, adapters: running, dashboardUrl, stop };
   } catch (err) {
     await stop();
