@@ -13,7 +13,6 @@ import type { Logger } from '../log';
 import { adapters } from '../../adapters/registry';
 import { describeIssues, InboundMessage, isRejected, type Rejected } from '../contracts/inbound-message';
 import type { NormalizeContext } from '../contracts/channel-adapter';
-import type { SimulatorPayload } from '../../adapters/simulator';
 import { isTiphubError, TiphubError } from '../errors';
 import { MediaStore } from '../media/store';
 import { createIntakeQueue, intakeJobId, sealForIntake, type IntakeJobData } from '../queue/intake-queue';
@@ -243,9 +242,15 @@ async function sweep(
   }
 }
 
+/** What the simulator channel normalizes: one parsed line, and the folder its media paths are relative to (the core names no adapter). */
+export interface IngestPayload {
+  readonly line: unknown;
+  readonly baseDir: string;
+}
+
 export interface IngestLineContext extends NormalizeContext {
   /** The simulator channel's normalizer (pure). */
-  readonly normalize: (payload: SimulatorPayload, ctx: NormalizeContext) => InboundMessage | Rejected;
+  readonly normalize: (payload: IngestPayload, ctx: NormalizeContext) => InboundMessage | Rejected;
   /** The input file's folder: media paths are relative to it. */
   readonly baseDir: string;
   /** This clock, in ms: a sentAt more than a day ahead of it is refused. */
@@ -253,7 +258,7 @@ export interface IngestLineContext extends NormalizeContext {
 }
 
 export type IngestLineResult =
-  | { readonly accepted: true; readonly line: number; readonly payload: SimulatorPayload; readonly message: InboundMessage }
+  | { readonly accepted: true; readonly line: number; readonly payload: IngestPayload; readonly message: InboundMessage }
   | { readonly accepted: false; readonly line: number; readonly code: string; readonly reason: string };
 
 /**
@@ -269,7 +274,7 @@ export function parseIngestLine(text: string, line: number, ctx: IngestLineConte
   } catch {
     return refuse('not valid JSON');
   }
-  const payload: SimulatorPayload = { line: parsed, baseDir: ctx.baseDir };
+  const payload: IngestPayload = { line: parsed, baseDir: ctx.baseDir };
   const m = ctx.normalize(payload, { account: ctx.account, receivedAt: ctx.receivedAt, messageId: ctx.messageId });
   if (isRejected(m)) return refuse(m.reason);
   const invalid = refusedMessage(m, ctx.now);
