@@ -3,20 +3,13 @@
  * the page shows beyond a terminal's excerpt read here: each report's full text, tags and places.
  */
 import type { Queryable } from '../caselog/db';
-import { showCase, type CaseView } from '../caselog/actions';
+import { showCase, type CaseView, type CaseViewReport } from '../caselog/actions';
 
-export interface CasePageReport {
-  readonly id: string;
-  readonly sentAt: string;
-  readonly receivedAt: string;
-  readonly channel: string;
-  readonly pseudonym: string;
-  readonly language: string | null;
+/** A report as showCase gives it, with its whole text (not the excerpt), tags and places. */
+export interface CasePageReport extends Omit<CaseViewReport, 'excerpt' | 'truncated'> {
   readonly tags: string[];
   readonly places: string[];
-  readonly duplicate: { of: string; kind: string } | null;
   readonly text: string | null;
-  readonly media: number;
 }
 
 export type CasePage = Omit<CaseView, 'reports'> & { readonly reports: CasePageReport[] };
@@ -32,18 +25,12 @@ export async function casePage(q: Queryable, ref: string): Promise<CasePage> {
     ...v,
     reports: v.reports.map((r) => {
       const d = byId.get(r.id);
+      const { excerpt, truncated: _truncated, ...rest } = r;
       return {
-        id: r.id,
-        sentAt: r.sentAt,
-        receivedAt: r.receivedAt,
-        channel: r.channel,
-        pseudonym: r.pseudonym,
-        language: r.language,
+        ...rest,
         tags: d?.tags ?? [],
         places: d?.places ?? [],
-        duplicate: r.duplicate,
-        text: d ? d.text : r.excerpt,
-        media: r.media,
+        text: d ? d.text : excerpt,
       };
     }),
   };
