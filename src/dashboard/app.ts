@@ -13,7 +13,8 @@ import securityHeaders from './plugins/security-headers';
 import authPlugin, { refuse } from './plugins/auth';
 import loginRoutes from './routes/login';
 import staticRoutes from './routes/static';
-import pageRoutes from './routes/pages';
+import listPageRoutes from './routes/list-page';
+import casePageRoutes from './routes/case-page';
 import apiRoutes from './routes/api';
 import eventsRoutes from './routes/events';
 import type { CaseUpdates } from '../queue/case-updates';
@@ -115,7 +116,8 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(staticRoutes);
   await app.register(eventsRoutes, { caseUpdates: o.caseUpdates, coalesceMs: o.liveCoalesceMs, heartbeatMs: o.liveHeartbeatMs });
   await app.register(loginRoutes, { requireTotp: o.requireTotp, clientFailures: o.loginFailuresPerClient, absoluteMs: o.sessionAbsoluteMs });
-  await app.register(pageRoutes, { relayOutbox: o.relayOutbox });
+  await app.register(listPageRoutes);
+  await app.register(casePageRoutes, { relayOutbox: o.relayOutbox });
   await app.register(apiRoutes, { relayOutbox: o.relayOutbox });
 
   return app;

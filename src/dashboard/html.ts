@@ -37,10 +37,18 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Raw {
 
 export const toString = (r: Raw): string => r[RAW];
 
+export interface PageOptions {
+  readonly operator?: string | null;
+  readonly csrf?: string | null;
+  /** Admins see the links to the admin pages. */
+  readonly admin?: boolean;
+}
+
 /** A whole page: language and direction on <html>, one stylesheet and one script, both ours. */
-export function page(s: Strings, title: string, body: Raw, opts: { operator?: string | null; csrf?: string | null } = {}): string {
+export function page(s: Strings, title: string, body: Raw, opts: PageOptions = {}): string {
+  const adminLinks = opts.admin ? html` <a href="/admin/operators">${s.navOperators}</a> <a href="/admin/audit">${s.navAudit}</a> <a href="/api/docs">${s.navApi}</a>` : '';
   const header = opts.operator
-    ? html`<header><a href="/">${s.cases}</a> <span>${s.signedInAs} ${opts.operator}</span>
+    ? html`<header><nav><a href="/">${s.cases}</a> <a href="/overview">${s.navOverview}</a>${adminLinks} <a href="/settings">${s.navSettings}</a></nav> <span>${s.signedInAs} ${opts.operator}</span>
 <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${opts.csrf ?? ''}"><button type="submit">${s.logOut}</button></form></header>`
     : html``;
   return toString(html`<!doctype html>

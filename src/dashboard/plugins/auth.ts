@@ -87,7 +87,7 @@ export function refuse(req: FastifyRequest, reply: FastifyReply, status: number,
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
-    .send(page(s, s.error, html`<p class="error" role="alert">${message}</p><p><a href="${backOf(req)}">${s.back}</a></p>`, { operator: req.operatorSession?.operator.name, csrf: req.operatorSession?.csrf }));
+    .send(page(s, s.error, html`<p class="error" role="alert">${message}</p><p><a href="${backOf(req)}">${s.back}</a></p>`, { operator: req.operatorSession?.operator.name, csrf: req.operatorSession?.csrf, admin: req.operatorSession?.operator.role === 'admin' }));
 }
 
 const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, opts) => {

@@ -1,43 +1,21 @@
 /**
- * The pages: the case list (GET /) and a case (GET /cases/:ref), with the forms that change a case;
- * each form posts here, goes through applyCaseAction (src/caselog/actions.ts underneath) with the
- * operator as actor, and redirects back. Every tip text is escaped and marked dir="auto".
+ * A case's page (GET /cases/:ref) with the forms that change it; each form posts here, goes
+ * through applyCaseAction (src/caselog/actions.ts underneath) with the operator as actor, and
+ * redirects back. Every tip text is escaped and marked dir="auto".
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { CASE_STATUSES, CLOSE_REASONS } from '../../caselog/actions';
 import { appendAudit } from '../../operators/audit';
 import { PRIORITIES } from '../../tagging/vocabulary';
 import { applyCaseAction, mergeCaseInto, replyToCase, splitReportOut, type CaseAction, type RelayOutbox } from '../case-actions';
 import { caseRecord, type CaseRecord } from '../case-history';
-import { listCases, type CaseListFilter } from '../case-list';
 import { casePage } from '../case-view';
 import { html, page, type Raw } from '../html';
 import { stringsFor, type Strings } from '../i18n';
+import { caseUrl, list, pageOpts, priorityName, select, statusName } from '../page-parts';
 import { can } from '../roles';
-import { assignBody, caseListQuery, htmlResponses, mergeBody, noQuery, notesBody, priorityBody, refParams, replyBody, splitBody, statusBody } from '../schemas';
-
-/** "5 min", "3 h", "2 d": how long ago. */
-export function ageOf(iso: string | null, now = Date.now()): string {
-  if (!iso) return '-';
-  const min = Math.max(0, Math.floor((now - Date.parse(iso)) / 60_000));
-  if (min < 60) return `${min} min`;
-  if (min < 48 * 60) return `${Math.floor(min / 60)} h`;
-  return `${Math.floor(min / 1440)} d`;
-}
-
-const statusName = (s: Strings, v: string) => (s as Record<string, string>)[`status_${v}`] ?? v;
-const priorityName = (s: Strings, v: string) => (s as Record<string, string>)[`priority_${v}`] ?? v;
-const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : '-');
-const caseUrl = (ref: string) => `/cases/${encodeURIComponent(ref)}`;
-
-function select(name: string, values: readonly string[], label: (v: string) => string, selected: string | undefined, anyLabel?: string): Raw {
-  return html`<select name="${name}">${anyLabel !== undefined ? html`<option value="">${anyLabel}</option>` : ''}${values.map(
-    (v) => html`<option value="${v}"${v === selected ? html` selected` : ''}>${label(v)}</option>`,
-  )}</select>`;
-}
-
-const pageOpts = (req: FastifyRequest) => ({ operator: req.operatorSession!.operator.name, csrf: req.operatorSession!.csrf });
+import { assignBody, htmlResponses, mergeBody, noQuery, notesBody, priorityBody, refParams, replyBody, splitBody, statusBody } from '../schemas';
 
 /** The case's record below its reports: chain check, notes, replies, reply composer, history. */
 function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyAction: string | null }): Raw {
@@ -70,48 +48,8 @@ function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyActio
 <section class="case-history"><h2>${s.history}</h2>${history}</section>`;
 }
 
-const pagesPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app, opts) => {
+const casePagePlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app, opts) => {
   const db = app.caselog;
-
-  app.get<{ Querystring: CaseListFilter }>('/', { config: { permission: 'read' }, schema: { querystring: caseListQuery, response: htmlResponses } }, async (req, reply) => {
-    const s = stringsFor(req.operatorSession!.operator.language);
-    const f = req.query;
-    const result = await listCases(db, f);
-    const now = Date.now();
-    const filters = html`<form method="get" action="/" class="filters">
-<label>${s.status} ${select('status', CASE_STATUSES, (v) => statusName(s, v), f.status, s.any)}</label>
-<label>${s.priority} ${select('priority', PRIORITIES, (v) => priorityName(s, v), f.priority, s.any)}</label>
-<label>${s.tag} <input name="tag" value="${f.tag ?? ''}" maxlength="40" size="12"></label>
-<label>${s.channel} <input name="channel" value="${f.channel ?? ''}" maxlength="32" size="10"></label>
-<label>${s.assignee} <input name="assignee" value="${f.assignee ?? ''}" maxlength="64" size="10"></label>
-<label>${s.place} <input name="place" value="${f.place ?? ''}" maxlength="80" size="10"></label>
-<label>${s.language} <input name="language" value="${f.language ?? ''}" maxlength="16" size="4"></label>
-<button type="submit">${s.filter}</button></form>`;
-    const rows = result.cases.map(
-      (c) => html`<tr class="case" data-ref="${c.ref}">
-<td><a href="${caseUrl(c.ref)}">${c.ref}</a></td>
-<td class="prio-${c.priority}">${priorityName(s, c.priority)}</td>
-<td>${statusName(s, c.status)}</td>
-<td dir="auto" class="first-words">${c.firstWords ?? s.noText}</td>
-<td>${c.reportCount}</td><td>${c.informantCount}</td><td>${list(c.channels)}</td>
-<td>${c.tags.length ? c.tags.map((t) => html`<a href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : '-'}</td>
-<td>${list(c.places)}</td><td>${c.assignee ?? '-'}</td>
-<td title="${c.firstReportAt ?? ''}">${ageOf(c.firstReportAt, now)}</td></tr>`,
-    );
-    const next = result.next
-      ? (() => {
-          const q = new URLSearchParams();
-          for (const k of ['status', 'priority', 'tag', 'channel', 'assignee', 'place', 'language', 'flag'] as const) if (f[k]) q.set(k, f[k]);
-          q.set('cursor', result.next);
-          return html`<p><a rel="next" class="next" href="/?${q.toString()}">${s.nextPage}</a></p>`;
-        })()
-      : html``;
-    const table = result.cases.length
-      ? html`<table><thead><tr><th>${s.caseRef}</th><th>${s.priority}</th><th>${s.status}</th><th>${s.firstWords}</th><th>${s.reports}</th><th>${s.informants}</th><th>${s.channels}</th><th>${s.tags}</th><th>${s.places}</th><th>${s.assignee}</th><th>${s.age}</th></tr></thead>
-<tbody>${rows}</tbody></table>`
-      : html`<p>${s.noCases}</p>`;
-    return reply.type('text/html; charset=utf-8').send(page(s, s.cases, html`<h1>${s.cases}</h1>${filters}<div id="case-rows" data-live="/events">${table}${next}</div>`, pageOpts(req)));
-  });
 
   app.get<{ Params: { ref: string } }>('/cases/:ref', { config: { permission: 'read' }, schema: { params: refParams, querystring: noQuery, response: htmlResponses } }, async (req, reply) => {
     const session = req.operatorSession!;
@@ -224,4 +162,4 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
   );
 };
 
-export default fp(pagesPlugin, { name: 'tiphub-pages', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth'] });
+export default fp(casePagePlugin, { name: 'tiphub-case-page', fastify: '5.x', dependencies: ['tiphub-caselog', 'tiphub-auth'] });

@@ -1,0 +1,35 @@
+/**
+ * The live case list: on the list (#case-rows) it listens to /events and, when cases got reports,
+ * fetches the list as it is shown (the same URL, so the same filters and page) and swaps in its
+ * rows: parsed by DOMParser (no script in it runs) from our own escaped HTML, never innerHTML on
+ * data. Without the script the page works as before, changing on reload.
+ */
+export const LIVE_LIST_JS = `(function () {
+  var rows = document.getElementById('case-rows');
+  if (!rows || typeof EventSource !== 'function' || typeof DOMParser !== 'function') return;
+  var busy = false, again = false;
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(window.location.href, { credentials: 'same-origin', headers: { accept: 'text/html' }, redirect: 'manual' })
+      .then(function (r) {
+        if (r.status !== 200) throw new Error('list not refreshed: ' + r.status);
+        return r.text();
+      })
+      .then(function (text) {
+        var fresh = new DOMParser().parseFromString(text, 'text/html').getElementById('case-rows');
+        var now = document.getElementById('case-rows');
+        if (fresh && now) now.replaceWith(document.adoptNode(fresh));
+      })
+      .catch(function () { /* the next event, or a reload, catches up */ })
+      .then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+  var es = new EventSource(rows.dataset.live || '/events');
+  es.addEventListener('cases', refresh);
+  // The session ended (logout elsewhere, timeout): the stream is refused; stop asking.
+  es.addEventListener('error', function () { if (es.readyState === EventSource.CLOSED) es.close(); });
+})();
+`;
