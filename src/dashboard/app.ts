@@ -10,6 +10,7 @@ import type { Logger } from '../log';
 import { TiphubError } from '../errors';
 import caselogPlugin from './plugins/caselog';
 import securityHeaders from './plugins/security-headers';
+import caseChanges, { type AnnounceCases } from './plugins/case-changes';
 import authPlugin, { refuse } from './plugins/auth';
 import loginRoutes from './routes/login';
 import staticRoutes from './routes/static';
@@ -50,16 +51,22 @@ export interface DashboardOptions {
    * stream only keeps its heartbeat and the list changes on reload.
    */
   readonly caseUpdates?: CaseUpdates;
+  /**
+   * Tells the other dashboards' lists which cases an operator changed (serve.ts publishes them on
+   * the same Redis channel as the intake workers); without it only this dashboard's lists learn.
+   */
+  readonly announceCases?: AnnounceCases;
   /** Between two live events (default 500 ms) and two heartbeats (default 15 s); tests shorten them. */
   readonly liveCoalesceMs?: number;
   readonly liveHeartbeatMs?: number;
 }
 
-const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'liveCoalesceMs', 'liveHeartbeatMs']);
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'announceCases', 'liveCoalesceMs', 'liveHeartbeatMs']);
 
 export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
   if (opts.relayOutbox !== undefined && typeof opts.relayOutbox !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'relayOutbox is a function');
+  if (opts.announceCases !== undefined && typeof opts.announceCases !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'announceCases is a function');
   if (opts.caseUpdates !== undefined && typeof opts.caseUpdates?.subscribe !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'caseUpdates has a subscribe function');
   if (!opts.db) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the dashboard needs a case log');
   for (const origin of opts.trustedOrigins ?? []) {
@@ -112,6 +119,7 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(formbody, { bodyLimit: 256 * 1024 });
   await app.register(caselogPlugin, { db: o.db });
   await app.register(securityHeaders);
+  await app.register(caseChanges, { announce: o.announceCases });
   await app.register(authPlugin, { secureCookies: o.secureCookies, trustedOrigins: o.trustedOrigins, idleMs: o.sessionIdleMs });
   await app.register(staticRoutes);
   await app.register(eventsRoutes, { caseUpdates: o.caseUpdates, coalesceMs: o.liveCoalesceMs, heartbeatMs: o.liveHeartbeatMs });

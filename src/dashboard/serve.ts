@@ -6,7 +6,8 @@ import { TiphubError } from '../errors';
 import { buildApp } from './app';
 import type { RelayOutbox } from './case-actions';
 import type { RedisTarget } from '../queue/redis';
-import { subscribeCaseUpdates, type CaseUpdatesSubscription } from '../queue/case-updates';
+import { publishCaseUpdates, subscribeCaseUpdates, type CaseUpdatesSubscription } from '../queue/case-updates';
+import { connectRedis } from '../queue/redis';
 
 export interface ServedDashboard {
   readonly url: string;
@@ -21,6 +22,12 @@ export interface ServedDashboard {
 export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger, opts: { relayOutbox?: RelayOutbox; redis?: RedisTarget } = {}): Promise<ServedDashboard> {
   const d = cfg.dashboard;
   const updates: CaseUpdatesSubscription | null = opts.redis ? subscribeCaseUpdates(opts.redis, cfg.queue.prefix, log) : null;
+  // Operators' changes go out on the intake workers' channel, so every open list hears of them.
+  const publisher = opts.redis ? connectRedis(opts.redis) : null;
+  const closeRedis = async () => {
+    await updates?.close();
+    await publisher?.quit().catch(() => publisher.disconnect());
+  };
   const app = await buildApp({
     db,
     log,
@@ -32,13 +39,12 @@ export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger,
     sessionAbsoluteMs: d.absoluteHours * 3_600_000,
     ...(opts.relayOutbox ? { relayOutbox: opts.relayOutbox } : {}),
     ...(updates ? { caseUpdates: updates } : {}),
+    ...(publisher ? { announceCases: (refs: readonly string[]) => publishCaseUpdates(publisher, cfg.queue.prefix, refs, log) } : {}),
   }).catch(async (err: unknown) => {
-    await updates?.close();
+    await closeRedis();
     throw err;
   });
-  app.addHook('onClose', async () => {
-    await updates?.close();
-  });
+  app.addHook('onClose', closeRedis);
   try {
     await app.listen({ host: d.listen.host, port: d.listen.port });
   } catch (err) {

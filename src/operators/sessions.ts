@@ -58,8 +58,12 @@ export interface ActiveSession {
   readonly expiresAt: string;
 }
 
-/** The live session a cookie's token names, touched; null when there is none (or it ended). */
-export async function sessionOf(db: Db, token: string, opts: { idleMs?: number; now?: Date } = {}): Promise<ActiveSession | null> {
+/**
+ * The live session a cookie's token names, touched (unless `touch: false`: what a page does by
+ * itself, such as the live list fetching its rows, must not keep an unattended session alive);
+ * null when there is none (or it ended).
+ */
+export async function sessionOf(db: Db, token: string, opts: { idleMs?: number; now?: Date; touch?: boolean } = {}): Promise<ActiveSession | null> {
   if (typeof token !== 'string' || token.length < 16 || token.length > 128) return null;
   const now = opts.now ?? new Date();
   const idle = opts.idleMs ?? SESSION_IDLE_MS;
@@ -83,7 +87,7 @@ export async function sessionOf(db: Db, token: string, opts: { idleMs?: number; 
   );
   const r = rows[0];
   if (!r || r.revoked_at || r.disabled_at || r.expires_at <= now || r.last_seen_at.getTime() + idle <= now.getTime()) return null;
-  if (now.getTime() - r.last_seen_at.getTime() >= TOUCH_EVERY_MS) {
+  if (opts.touch !== false && now.getTime() - r.last_seen_at.getTime() >= TOUCH_EVERY_MS) {
     await db.query('UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash, now]);
   }
   return {

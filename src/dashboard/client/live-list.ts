@@ -11,7 +11,7 @@ export const LIVE_LIST_JS = `(function () {
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
-    fetch(window.location.href, { credentials: 'same-origin', headers: { accept: 'text/html' }, redirect: 'manual' })
+    fetch(window.location.href, { credentials: 'same-origin', headers: { accept: 'text/html', 'x-tiphub-live': '1' }, redirect: 'manual' })
       .then(function (r) {
         if (r.status !== 200) throw new Error('list not refreshed: ' + r.status);
         return r.text();

@@ -119,7 +119,9 @@ const authPlugin: FastifyPluginAsync<AuthOptions> = async (app, opts) => {
     const permission = req.routeOptions.config.permission ?? 'read';
     if (permission === 'public') return;
     const token = req.cookies[auth.sessionCookie];
-    const session = token ? await sessionOf(app.caselog, token, { idleMs: auth.idleMs }) : null;
+    // The live list's own fetches say so (x-tiphub-live): they read, but only a person's request keeps the session alive.
+    const background = !unsafe && req.headers['x-tiphub-live'] === '1';
+    const session = token ? await sessionOf(app.caselog, token, { idleMs: auth.idleMs, touch: !background }) : null;
     if (!session) {
       if (token) auth.clearSessionCookie(reply);
       if (isApi(req)) return refuse(req, reply, 401, 'TIPHUB_DASHBOARD_LOGIN', 'log in first');
