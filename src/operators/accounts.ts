@@ -221,6 +221,35 @@ export async function setOperatorLanguage(db: Db, name: string, language: string
   });
 }
 
+/** How many enabled admins there are besides `name` (inside a transaction, after locking the rows concerned). */
+export async function enabledAdminsBesides(q: Queryable, name: string): Promise<number> {
+  const { rows } = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM operators WHERE role = 'admin' AND disabled_at IS NULL AND name <> $1`, [name]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Gives an operator another role, in force at their next request (a session reads the role each
+ * time). Refused for one's own account, and for the last enabled admin (nobody could manage the
+ * accounts from the dashboard any more). Recorded in the audit with the role before and after.
+ */
+export async function setOperatorRole(db: Db, name: string, role: OperatorRole, opts: { actor?: string } = {}): Promise<{ name: string; role: OperatorRole; from: OperatorRole; changed: boolean }> {
+  checkOperatorRole(role);
+  return db.transaction(async (tx) => {
+    const actor = await checkActor(tx, opts.actor ?? 'local:unknown');
+    // All admins' rows, so that two admins demoting each other at once cannot both succeed.
+    await tx.query(`SELECT name FROM operators WHERE role = 'admin' ORDER BY name FOR UPDATE`);
+    const row = await mustLockRow(tx, name);
+    if (row.role === role) return { name, role, from: row.role, changed: false };
+    if (actor === name) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'an operator cannot change their own role');
+    if (row.role === 'admin' && row.disabled_at === null && (await enabledAdminsBesides(tx, name)) === 0) {
+      throw new TiphubError('TIPHUB_CONFIG_INVALID', `${name} is the last enabled admin; make another operator admin first`);
+    }
+    await tx.query('UPDATE operators SET role = $2, updated_at = now() WHERE name = $1', [name, role]);
+    await appendAudit(tx, actor, 'operator.role', { name, role, from: row.role });
+    return { name, role, from: row.role, changed: true };
+  });
+}
+
 // --- Logging in -----------------------------------------------------------------------------
 
 /** How long an account locks after `failures` consecutive failures: 15 min at 5, doubling at each further 5. */

@@ -136,3 +136,71 @@ export async function revokeSession(db: Db, id: string, actor: string): Promise<
     return true;
   });
 }
+
+// --- The admins' view of sessions -----------------------------------------------------------
+
+/**
+ * A session's name on the admins' pages: a keyed hash of its token hash, so that neither the token
+ * nor the stored hash ever leaves the server, and a page's handle opens nothing.
+ */
+export function sessionHandle(q: Queryable, tokenHash: string): string {
+  return keysOf(q).mac(`session-handle\n${tokenHash}`).slice(0, 32);
+}
+
+export interface LiveSession {
+  /** sessionHandle(): what the admins' pages revoke by. */
+  readonly handle: string;
+  readonly operator: string;
+  /** The client address the login came from, when it was known. */
+  readonly client: string | null;
+  readonly createdAt: string;
+  readonly lastSeenAt: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * Sessions that would still open a page: not revoked, not expired, not idle too long, their
+ * operator enabled; newest first. Each keeps its token hash for the server (ending live streams).
+ */
+export async function listLiveSessions(q: Queryable, opts: { operator?: string; idleMs?: number; now?: Date } = {}): Promise<(LiveSession & { readonly tokenHash: string })[]> {
+  const now = opts.now ?? new Date();
+  const idle = opts.idleMs ?? SESSION_IDLE_MS;
+  const { rows } = await q.query<{ token_hash: string; operator: string; client: string | null; created_at: Date; last_seen_at: Date; expires_at: Date }>(
+    `SELECT s.token_hash, s.operator, s.client, s.created_at, s.last_seen_at, s.expires_at FROM sessions s JOIN operators o ON o.name = s.operator
+     WHERE s.revoked_at IS NULL AND o.disabled_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3 AND ($1::text IS NULL OR s.operator = $1)
+     ORDER BY s.created_at DESC, s.token_hash`,
+    [opts.operator ?? null, now, new Date(now.getTime() - idle)],
+  );
+  return rows.map((r) => ({
+    handle: sessionHandle(q, r.token_hash),
+    tokenHash: r.token_hash,
+    operator: r.operator,
+    client: r.client,
+    createdAt: isoMs(r.created_at),
+    lastSeenAt: isoMs(r.last_seen_at),
+    expiresAt: isoMs(r.expires_at),
+  }));
+}
+
+/** An admin ends one session, named by its handle; null when no open session has it. */
+export async function revokeSessionByHandle(db: Db, handle: string, actor: string): Promise<{ operator: string; tokenHash: string } | null> {
+  if (typeof handle !== 'string' || !/^[0-9a-f]{32}$/.test(handle)) return null;
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE revoked_at IS NULL AND expires_at > now()');
+    const hit = rows.find((r) => sessionHandle(tx, r.token_hash) === handle);
+    if (!hit) return null;
+    const { rows: done } = await tx.query<{ operator: string }>('UPDATE sessions SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL RETURNING operator', [hit.token_hash]);
+    if (!done[0]) return null;
+    await appendAudit(tx, actor, 'session.revoke', { operator: done[0].operator });
+    return { operator: done[0].operator, tokenHash: hit.token_hash };
+  });
+}
+
+/** An admin ends every open session of one operator; the token hashes of those it ended. */
+export async function revokeOperatorSessions(db: Db, operator: string, actor: string): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ token_hash: string }>('UPDATE sessions SET revoked_at = now() WHERE operator = $1 AND revoked_at IS NULL RETURNING token_hash', [operator]);
+    if (rows.length) await appendAudit(tx, actor, 'session.revoke.all', { operator, sessionsRevoked: rows.length });
+    return rows.map((r) => r.token_hash);
+  });
+}
