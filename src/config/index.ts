@@ -131,6 +131,8 @@ const FileSchema = z
         /** A session ends after this long without a request, and after `absoluteHours` in any case. */
         idleMinutes: z.number().int().min(1).max(24 * 60).default(30),
         absoluteHours: z.number().int().min(1).max(24 * 7).default(12),
+        /** The reply composer's canned replies (relative to this file); default: the shipped config/replies.yaml. */
+        cannedReplies: z.string().min(1).nullish(),
       })
       .strict()
       .prefault({}),
@@ -341,7 +343,14 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     ...f,
     log: { level: e.TIPHUB_LOG_LEVEL ?? f.log.level },
     // Every listener: a YAML {host, port}, and TIPHUB_<NAME>_LISTEN=host:port over it.
-    dashboard: { ...f.dashboard, listen: e.TIPHUB_DASHBOARD_LISTEN ?? f.dashboard.listen },
+    dashboard: {
+      ...f.dashboard,
+      listen: e.TIPHUB_DASHBOARD_LISTEN ?? f.dashboard.listen,
+      // Absolute from here on, relative to the configuration file that names it.
+      cannedReplies: f.dashboard.cannedReplies
+        ? path.resolve(configFile ? path.dirname(configFile) : cwd, f.dashboard.cannedReplies)
+        : path.join(packageRoot(), 'config', 'replies.yaml'),
+    },
     channels: {
       ...f.channels,
       telegram: { ...f.channels.telegram, webhookListen: { ...f.channels.telegram.webhookListen, ...(e.TIPHUB_TELEGRAM_WEBHOOK_LISTEN ?? {}) } },

@@ -10,6 +10,8 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' data:",
+  // <audio>/<video> of report media, from our own /media routes only.
+  "media-src 'self'",
   "connect-src 'self'",
   "font-src 'self'",
   "object-src 'none'",
@@ -32,7 +34,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const securityHeaders: FastifyPluginAsync = async (app) => {
   app.addHook('onSend', async (_req, reply, payload) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(k) || k !== 'cache-control') reply.header(k, v);
+    // A route may set its own cache-control, or a stricter CSP (the media files: sandbox, nothing loads).
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(k) || (k !== 'cache-control' && k !== 'content-security-policy')) reply.header(k, v);
     return payload;
   });
 };
