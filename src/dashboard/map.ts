@@ -1,0 +1,212 @@
+/**
+ * The overview's two pictures as inline SVG, drawn on the server: reports per hour by channel
+ * (stacked bars) and the open cases by place over country borders. No tiles, no script, no style
+ * attribute (the CSP forbids inline style): presentation attributes and classes only. Each picture
+ * carries its numbers in <title> elements; the page adds a table.
+ *
+ * Borders: Natural Earth's countries at 1:50m from the world-atlas package (read from
+ * node_modules at start), converted with topojson-client, projected with d3-geo's Mercator fitted
+ * to the gazetteer's extent (the whole gazetteer, so the map and its cache do not change with the
+ * cases) and clipped to the picture, so only the region's borders are sent.
+ */
+import * as fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { GeoProjection } from 'd3-geo';
+import { feature, mesh } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+import { html, raw, type Raw } from './html';
+import { fill, type OverviewStrings } from './i18n/overview';
+import type { HourlyReports } from './overview';
+
+type D3Geo = typeof import('d3-geo');
+
+/**
+ * d3-geo is an ES module only, and this project is compiled to CommonJS: TypeScript would turn
+ * `import()` into `require()`, which jest cannot do for an ES module. An import() that TypeScript
+ * does not see loads it in Node and under jest alike.
+ */
+const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
+let d3geo: Promise<D3Geo> | null = null;
+const loadD3Geo = (): Promise<D3Geo> => (d3geo ??= importModule(pathToFileURL(require.resolve('d3-geo')).href) as Promise<D3Geo>);
+
+export const MAP_WIDTH = 600;
+export const MAP_HEIGHT = 540;
+/** Degrees around the gazetteer's extent, so its outer places are not on the edge. */
+const MARGIN_DEGREES = 1.2;
+
+export interface GazetteerPoint {
+  readonly name: string;
+  readonly lat: number;
+  readonly lon: number;
+}
+
+/** The borders drawn once for a region, and its projection for the points. */
+export interface MapBase {
+  readonly land: string;
+  readonly borders: string;
+  project(lon: number, lat: number): [number, number] | null;
+}
+
+let world: Topology | null = null;
+const bases = new Map<string, Promise<MapBase>>();
+
+function worldTopology(): Topology {
+  return (world ??= JSON.parse(fs.readFileSync(require.resolve('world-atlas/countries-50m.json'), 'utf8')) as Topology);
+}
+
+/** The region the gazetteer covers, with a margin: [[west, south], [east, north]]. */
+export function extentOf(places: readonly GazetteerPoint[]): [[number, number], [number, number]] {
+  if (!places.length) return [[-180, -60], [180, 75]];
+  const lons = places.map((p) => p.lon);
+  const lats = places.map((p) => p.lat);
+  return [
+    [Math.max(-180, Math.min(...lons) - MARGIN_DEGREES), Math.max(-80, Math.min(...lats) - MARGIN_DEGREES)],
+    [Math.min(180, Math.max(...lons) + MARGIN_DEGREES), Math.min(84, Math.max(...lats) + MARGIN_DEGREES)],
+  ];
+}
+
+/** The map of a gazetteer's region, its border paths computed once per extent and kept. */
+export function mapBase(places: readonly GazetteerPoint[]): Promise<MapBase> {
+  const extent = extentOf(places);
+  const key = JSON.stringify(extent);
+  let base = bases.get(key);
+  if (!base) {
+    base = drawBase(extent);
+    bases.set(key, base);
+    base.catch(() => bases.delete(key));
+  }
+  return base;
+}
+
+async function drawBase(extent: [[number, number], [number, number]]): Promise<MapBase> {
+  const { geoMercator, geoPath } = await loadD3Geo();
+  const topo = worldTopology();
+  const [[w, s], [e, n]] = extent;
+  const projection: GeoProjection = geoMercator()
+    .fitExtent([[4, 4], [MAP_WIDTH - 4, MAP_HEIGHT - 4]], { type: 'MultiPoint', coordinates: [[w, s], [e, s], [e, n], [w, n]] })
+    .clipExtent([[0, 0], [MAP_WIDTH, MAP_HEIGHT]]);
+  const path = geoPath(projection).digits(1);
+  const countries = topo.objects.countries as GeometryCollection;
+  const land = path(feature(topo, topo.objects.land as GeometryCollection)) ?? '';
+  // Borders between two countries only: coasts are the land's outline.
+  const borders = path(mesh(topo, countries, (a, b) => a !== b)) ?? '';
+  return {
+    land,
+    borders,
+    project(lon, lat) {
+      const p = projection([lon, lat]);
+      if (!p || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) return null;
+      return p[0] >= 0 && p[0] <= MAP_WIDTH && p[1] >= 0 && p[1] <= MAP_HEIGHT ? p : null;
+    },
+  };
+}
+
+export interface MapPoint {
+  /** The gazetteer's canonical name (what the list filters on). */
+  readonly name: string;
+  /** The name shown: in the operator's language where the gazetteer has one. */
+  readonly label: string;
+  readonly lat: number;
+  readonly lon: number;
+  readonly cases: number;
+}
+
+const R_MAX = 24;
+const R_MIN = 4;
+/** How many of the largest points are labelled by name (all carry a <title>). */
+const LABELLED = 8;
+const n1 = (v: number) => Math.round(v * 10) / 10;
+
+/** Area by count: the radius grows with the square root. */
+export const radiusOf = (cases: number, max: number): number => Math.max(R_MIN, R_MAX * Math.sqrt(cases / Math.max(1, max)));
+
+export const placeHref = (name: string) => `/?place=${encodeURIComponent(name)}`;
+
+/** The map: land, borders, one linked circle per place (largest first, so small ones stay on top). */
+export function renderMap(base: MapBase, points: readonly MapPoint[], s: OverviewStrings): Raw {
+  const max = Math.max(1, ...points.map((p) => p.cases));
+  const drawn = points
+    .map((p) => ({ p, at: base.project(p.lon, p.lat) }))
+    .filter((d): d is { p: MapPoint; at: [number, number] } => d.at !== null)
+    .sort((a, b) => b.p.cases - a.p.cases || a.p.name.localeCompare(b.p.name));
+  const circles = drawn.map(({ p, at }) => {
+    const r = n1(radiusOf(p.cases, max));
+    const title = fill(s.mapPoint, { name: p.label, n: p.cases });
+    return html`<a class="map-point" href="${placeHref(p.name)}" data-place="${p.name}" data-cases="${p.cases}" aria-label="${title}"><title>${title}</title><circle cx="${n1(at[0])}" cy="${n1(at[1])}" r="${r}" fill="#c0392b" fill-opacity="0.55" stroke="#7b1f14" stroke-width="1"></circle></a>`;
+  });
+  const labels = drawn.slice(0, LABELLED).map(({ p, at }) => {
+    const r = radiusOf(p.cases, max);
+    return html`<text class="map-label" x="${n1(at[0] + r + 3)}" y="${n1(at[1] + 4)}" fill="#222" font-size="12">${p.label}</text>`;
+  });
+  return html`<svg class="map" dir="ltr" viewBox="0 0 ${MAP_WIDTH} ${MAP_HEIGHT}" width="${MAP_WIDTH}" height="${MAP_HEIGHT}" role="group" aria-label="${s.mapTitle}" xmlns="http://www.w3.org/2000/svg">
+<rect class="sea" x="0" y="0" width="${MAP_WIDTH}" height="${MAP_HEIGHT}" fill="#dce9f2"></rect>
+<path class="land" d="${raw(base.land)}" fill="#f3efe4" stroke="#8a8f96" stroke-width="0.6"></path>
+<path class="borders" d="${raw(base.borders)}" fill="none" stroke="#8a8f96" stroke-width="0.8" stroke-dasharray="3 2"></path>
+<g class="labels" pointer-events="none">${labels}</g>
+<g class="points">${circles}</g>
+</svg>`;
+}
+
+const CHART_WIDTH = 760;
+const CHART_HEIGHT = 260;
+const PAD = { left: 44, right: 10, top: 28, bottom: 40 };
+/** Channel colours, in the order of the sorted channel names. */
+const PALETTE = ['#1f77b4', '#e67e22', '#2ca02c', '#9467bd', '#8c564b', '#d62728', '#17becf', '#7f7f7f'];
+
+/** A round top for the count axis, with its step: 1, 2 or 5 times a power of ten, about four steps. */
+export function niceScale(max: number): { top: number; step: number } {
+  if (max <= 0) return { top: 4, step: 1 };
+  const rough = max / 4;
+  const pow = 10 ** Math.floor(Math.log10(rough));
+  const step = ([1, 2, 5, 10].map((m) => m * pow).find((v) => v >= rough) ?? 10 * pow);
+  const whole = Math.max(1, Math.round(step));
+  return { top: Math.ceil(max / whole) * whole, step: whole };
+}
+
+export const hourLabel = (iso: string) => iso.slice(11, 16);
+export const colourOf = (channels: readonly string[], channel: string) => PALETTE[Math.max(0, channels.indexOf(channel)) % PALETTE.length]!;
+
+/** Reports per hour as stacked bars, one colour per channel, hours along x (left to right, also in Arabic). */
+export function renderHourlyChart(data: HourlyReports, s: OverviewStrings): Raw {
+  const plotW = CHART_WIDTH - PAD.left - PAD.right;
+  const plotH = CHART_HEIGHT - PAD.top - PAD.bottom;
+  const perHour = data.hours.map((_, i) => data.channels.reduce((sum, c) => sum + (data.counts[c]?.[i] ?? 0), 0));
+  const { top, step } = niceScale(Math.max(0, ...perHour));
+  const bw = plotW / data.hours.length;
+  const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
+  const bars = data.hours.map((hour, i) => {
+    let base = 0;
+    return data.channels.map((c) => {
+      const n = data.counts[c]?.[i] ?? 0;
+      if (!n) return '';
+      const y0 = y(base);
+      base += n;
+      const y1 = y(base);
+      return html`<rect class="bar" data-channel="${c}" data-hour="${hour}" data-count="${n}" x="${n1(PAD.left + i * bw + 1)}" y="${n1(y1)}" width="${n1(Math.max(1, bw - 2))}" height="${n1(Math.max(0.5, y0 - y1))}" fill="${colourOf(data.channels, c)}"><title>${fill(s.barTitle, { channel: c, hour: `${hour.slice(0, 10)} ${hourLabel(hour)}`, n })}</title></rect>`;
+    });
+  });
+  const ticks: Raw[] = [];
+  for (let v = 0; v <= top; v += step) {
+    ticks.push(html`<line x1="${PAD.left}" x2="${CHART_WIDTH - PAD.right}" y1="${n1(y(v))}" y2="${n1(y(v))}" stroke="#ddd" stroke-width="1"></line><text x="${PAD.left - 6}" y="${n1(y(v) + 4)}" text-anchor="end" font-size="11" fill="#444">${v}</text>`);
+  }
+  const hourTicks = data.hours.map((hour, i) => {
+    const h = Number(hour.slice(11, 13));
+    if (h % 6 !== 0) return '';
+    const x = n1(PAD.left + i * bw);
+    const day = h === 0 ? html`<text x="${x}" y="${CHART_HEIGHT - PAD.bottom + 28}" text-anchor="middle" font-size="10" fill="#666">${hour.slice(5, 10)}</text>` : '';
+    return html`<line x1="${x}" x2="${x}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}" stroke="#444"></line><text x="${x}" y="${CHART_HEIGHT - PAD.bottom + 16}" text-anchor="middle" font-size="11" fill="#444">${hourLabel(hour)}</text>${day}`;
+  });
+  const legend = data.channels.map(
+    (c, i) => html`<g class="legend-item" transform="translate(${PAD.left + i * 130} 8)"><rect width="12" height="12" fill="${colourOf(data.channels, c)}"></rect><text x="16" y="10" font-size="12" fill="#222">${c}</text></g>`,
+  );
+  return html`<svg class="chart" dir="ltr" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" role="img" aria-label="${s.perHourTitle}" xmlns="http://www.w3.org/2000/svg">
+<title>${s.perHourTitle}</title>
+<g class="grid">${ticks}</g>
+<g class="bars">${bars}</g>
+<line x1="${PAD.left}" x2="${CHART_WIDTH - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}" stroke="#444"></line>
+<g class="hours">${hourTicks}</g>
+<text x="${CHART_WIDTH - PAD.right}" y="${CHART_HEIGHT - 2}" text-anchor="end" font-size="11" fill="#444">${s.hourAxis}</text>
+<text x="12" y="${PAD.top + plotH / 2}" text-anchor="middle" font-size="11" fill="#444" transform="rotate(-90 12 ${PAD.top + plotH / 2})">${s.countAxis}</text>
+<g class="legend">${legend}</g>
+</svg>`;
+}

@@ -1,0 +1,194 @@
+/**
+ * What the overview page reads (issue 11, item 9): reports per hour and channel, the open cases'
+ * tags and places, the cases flagged as campaign, and the queues' depth. Reads only, aggregates
+ * only: no tip text but a campaign case's first words, no informant.
+ */
+import { Queue } from 'bullmq';
+import type { Queryable } from '../caselog/db';
+import { isoMs } from '../caselog/chain';
+import { connectRedis, type RedisTarget } from '../queue/redis';
+import { INTAKE_QUEUE } from '../queue/intake-queue';
+import { outboundQueueName } from '../queue/outbound-queue';
+import { firstWordsOf } from './case-list';
+
+export const HOURS = 48;
+const HOUR_MS = 3_600_000;
+
+/** An open case: not closed, not merged into another. */
+const OPEN_SQL = `c.status <> 'closed' AND c.merged_into IS NULL`;
+
+export interface HourlyReports {
+  /** The start of each hour (UTC), oldest first; the last is the current hour. */
+  readonly hours: string[];
+  /** The channels with reports in the window, by name. */
+  readonly channels: string[];
+  /** Per channel, one count per hour of `hours`. */
+  readonly counts: Readonly<Record<string, number[]>>;
+  readonly total: number;
+}
+
+/**
+ * Reports received per hour and channel over the `HOURS` hours up to `now` (the current hour
+ * included). One aggregate over a range of received_at; at a million reports it wants the index
+ * `reports (received_at, channel)`, which makes it an index-only scan of the window.
+ */
+export async function reportsPerHour(q: Queryable, now: Date = new Date()): Promise<HourlyReports> {
+  const last = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
+  const from = last - (HOURS - 1) * HOUR_MS;
+  const to = last + HOUR_MS;
+  const { rows } = await q.query<{ channel: string; hour: Date; n: number }>(
+    `SELECT r.channel, date_trunc('hour', r.received_at, 'UTC') AS hour, count(*)::int AS n
+       FROM reports r WHERE r.received_at >= $1 AND r.received_at < $2
+      GROUP BY 1, 2`,
+    [new Date(from).toISOString(), new Date(to).toISOString()],
+  );
+  const hours = Array.from({ length: HOURS }, (_, i) => new Date(from + i * HOUR_MS).toISOString());
+  const counts: Record<string, number[]> = {};
+  let total = 0;
+  for (const r of rows) {
+    const i = Math.round((new Date(r.hour).getTime() - from) / HOUR_MS);
+    if (i < 0 || i >= HOURS) continue;
+    (counts[r.channel] ??= new Array<number>(HOURS).fill(0))[i]! += r.n;
+    total += r.n;
+  }
+  return { hours, channels: Object.keys(counts).sort(), counts, total };
+}
+
+export interface Ranked {
+  readonly name: string;
+  /** Open cases that have it. */
+  readonly cases: number;
+}
+
+/**
+ * The tags of the open cases as operators see them (the reports' tags with the operators'
+ * additions, less their removals: effectiveTags in src/caselog/actions.ts, the list's tag filter),
+ * each with its number of open cases, most first.
+ */
+export async function openCaseTags(q: Queryable, limit = 10): Promise<Ranked[]> {
+  const { rows } = await q.query<{ name: string; cases: number }>(
+    `SELECT t.name, count(*)::int AS cases
+       FROM cases c CROSS JOIN LATERAL (SELECT unnest(c.tags) UNION SELECT unnest(c.tags_added)) AS t(name)
+      WHERE ${OPEN_SQL} AND NOT (t.name = ANY (c.tags_removed))
+      GROUP BY t.name ORDER BY cases DESC, t.name LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
+/** Every place named by open cases, with its number of open cases, most first (the map shows them all). */
+export async function openCasePlaces(q: Queryable): Promise<Ranked[]> {
+  const { rows } = await q.query<{ name: string; cases: number }>(
+    `SELECT p.name, count(DISTINCT c.id)::int AS cases
+       FROM cases c CROSS JOIN LATERAL unnest(c.places) AS p(name)
+      WHERE ${OPEN_SQL}
+      GROUP BY p.name ORDER BY cases DESC, p.name`,
+  );
+  return rows;
+}
+
+export interface CampaignCase {
+  readonly ref: string;
+  readonly status: string;
+  readonly priority: string;
+  readonly reportCount: number;
+  readonly informantCount: number;
+  readonly lastReportAt: string | null;
+  /** The first words of its first report: hostile input, escaped where shown. */
+  readonly firstWords: string | null;
+}
+
+export interface CampaignCases {
+  readonly cases: CampaignCase[];
+  readonly total: number;
+  readonly open: number;
+}
+
+/** The flag the intake worker sets on a burst of near-identical reports from new informants (workers/intake/write-batch.ts). */
+export const CAMPAIGN_FLAG = 'campaign';
+
+/** The cases flagged as campaign: the open ones first, then by their last report. */
+export async function campaignCases(q: Queryable, limit = 10): Promise<CampaignCases> {
+  const [{ rows }, { rows: counts }] = await Promise.all([
+    q.query<{ ref: string; status: string; priority: string; report_count: number; informant_count: number; last_report_at: Date | null; first_text: string | null }>(
+      `SELECT c.ref, c.status, c.priority, c.report_count, c.informant_count, c.last_report_at,
+              (SELECT r.text FROM reports r WHERE r.case_id = c.id ORDER BY r.sent_at, r.id LIMIT 1) AS first_text
+         FROM cases c WHERE $1 = ANY (c.flags) AND c.merged_into IS NULL
+        ORDER BY (c.status = 'closed'), c.last_report_at DESC NULLS LAST, c.id DESC LIMIT $2`,
+      [CAMPAIGN_FLAG, limit],
+    ),
+    q.query<{ total: number; open: number }>(
+      `SELECT count(*)::int AS total, (count(*) FILTER (WHERE c.status <> 'closed'))::int AS open
+         FROM cases c WHERE $1 = ANY (c.flags) AND c.merged_into IS NULL`,
+      [CAMPAIGN_FLAG],
+    ),
+  ]);
+  return {
+    cases: rows.map((r) => ({
+      ref: r.ref,
+      status: r.status,
+      priority: r.priority,
+      reportCount: r.report_count,
+      informantCount: r.informant_count,
+      lastReportAt: r.last_report_at ? isoMs(r.last_report_at) : null,
+      firstWords: firstWordsOf(r.first_text),
+    })),
+    total: counts[0]?.total ?? 0,
+    open: counts[0]?.open ?? 0,
+  };
+}
+
+export interface QueueCounts {
+  readonly waiting: number;
+  readonly active: number;
+  readonly delayed: number;
+  readonly failed: number;
+}
+
+/** Queue name → its counts: names and numbers only (a job's payload is sealed anyway). */
+export type QueueDepth = () => Promise<Record<string, QueueCounts>>;
+
+export interface QueueDepthReader {
+  readonly read: QueueDepth;
+  close(): Promise<void>;
+}
+
+/**
+ * Reads the depth of the named BullMQ queues under `prefix` over one Redis connection of its own
+ * (the queues share it; close() ends it). Waiting counts the jobs BullMQ keeps apart by priority
+ * (a flooding sender's slow lane) too. A Redis that does not answer within `timeoutMs` rejects.
+ */
+export function queueDepthReader(redis: RedisTarget, prefix: string, names: readonly string[], timeoutMs = 2000): QueueDepthReader {
+  const connection = connectRedis(redis);
+  const queues = names.map((name) => new Queue(name, { connection, prefix }));
+  for (const queue of queues) queue.on('error', () => undefined); // a failed read rejects below; the connection reconnects on its own
+  const counts = async (): Promise<Record<string, QueueCounts>> => {
+    const out: Record<string, QueueCounts> = {};
+    for (const queue of queues) {
+      const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+      out[queue.name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+    }
+    return out;
+  };
+  return {
+    read: () => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the queues did not answer in time')), timeoutMs);
+      });
+      return Promise.race([counts(), late]).finally(() => clearTimeout(timer));
+    },
+    async close() {
+      await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
+
+/**
+ * The queues an overview shows: intake, and each channel's outbound and media queue (their names
+ * as src/queue/outbound-queue.ts and workers/media/worker.ts give them; src/ may not import workers/).
+ */
+export function overviewQueueNames(channels: readonly string[]): string[] {
+  return [INTAKE_QUEUE, ...channels.flatMap((c) => [outboundQueueName(c), `media-${c}`])];
+}
