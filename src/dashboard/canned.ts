@@ -41,7 +41,7 @@ const PerLanguage = (max: number) =>
 
 const Entry = z
   .object({
-    id: z.string({ error: 'needs an id' }).regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'id: lower-case letters, digits and dashes, at most 40'),
+    id: z.string({ error: 'needs an id' }).regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'lower-case letters, digits and dashes, at most 40'),
     label: PerLanguage(80),
     texts: PerLanguage(CANNED_TEXT_MAX),
   })
