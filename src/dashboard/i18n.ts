@@ -1,7 +1,8 @@
 /**
- * The dashboard's interface strings, one table per language. English only for now; Arabic is a
- * second table of the same shape (item 10), its `dir` 'rtl'. Pages take their strings from here
- * and nowhere else.
+ * The dashboard's core interface strings, one table per language (item 10): English and Arabic
+ * (Modern Standard Arabic, right to left), of one shape. Each operator chooses theirs in
+ * /settings; the login page follows the browser's Accept-Language. A page area keeps its own
+ * strings in i18n/<area>.ts the same way.
  */
 export const en = {
   lang: 'en',
@@ -116,13 +117,193 @@ export const en = {
   priority_high: 'high',
   priority_normal: 'normal',
   priority_low: 'low',
+  languageName: 'English',
+  settingsTitle: 'Settings',
+  interfaceLanguage: 'Interface language',
+  languageSaved: 'The interface language is saved.',
+  changePassword: 'Change your password',
+  currentPassword: 'Current password',
+  passwordChanged: 'Your password is changed; your other sessions have ended.',
+  passwordWrong: 'The current password is wrong.',
+  passwordTooShort: 'A password has at least 12 characters.',
+  passwordTooLong: 'A password has at most 256 characters.',
+  passwordSame: 'The new password is the current one.',
+  apiTitle: 'The dashboard API',
+  apiIntro: 'The JSON API the pages use, generated from the route schemas. Requests carry the session cookie; a state change also carries the header x-csrf-token.',
+  apiDocument: 'The document (OpenAPI)',
+  apiPermission: 'Permission',
+  apiParameters: 'Parameters',
+  apiRequestBody: 'Request body',
+  apiResponses: 'Responses',
+  apiRequired: 'required',
 } as const;
 
 export type Strings = { readonly [K in keyof typeof en]: string };
 
-export const LANGUAGES: Readonly<Record<string, Strings>> = { en };
+export const ar = {
+  lang: 'ar',
+  dir: 'rtl',
+  appName: 'tiphub',
+  loginTitle: 'تسجيل الدخول',
+  name: 'الاسم',
+  password: 'كلمة المرور',
+  logIn: 'دخول',
+  logOut: 'تسجيل الخروج',
+  totpTitle: 'عامل التحقق الثاني',
+  totpCode: 'الرمز من تطبيق المصادقة',
+  verify: 'تحقق',
+  enrolTitle: 'إعداد حسابك',
+  enrolIntro: 'اختر كلمة مرور خاصة بك وأضف tiphub إلى تطبيق للمصادقة قبل أن تبدأ.',
+  newPassword: 'كلمة المرور الجديدة',
+  repeatPassword: 'كلمة المرور الجديدة مرة أخرى',
+  enrolScan: 'امسح هذا الرمز بتطبيق المصادقة، أو اكتب المفتاح السري أدناه.',
+  enrolSecret: 'المفتاح السري',
+  finish: 'إنهاء',
+  loginInvalid: 'الاسم أو كلمة المرور غير صحيحة.',
+  loginDisabled: 'هذا الحساب معطل.',
+  loginLocked: 'هذا الحساب مقفل بعد محاولات فاشلة كثيرة، حتى',
+  codeInvalid: 'الرمز غير صحيح أو سبق استخدامه.',
+  passwordsDiffer: 'كلمتا المرور الجديدتان مختلفتان.',
+  tooManyAttempts: 'محاولات فاشلة كثيرة من عنوانك؛ انتظر بضع دقائق.',
+  loginExpired: 'استغرق تسجيل دخولك وقتًا طويلًا؛ ابدأ من جديد.',
+  cases: 'القضايا',
+  caseRef: 'القضية',
+  firstWords: 'البلاغ الأول',
+  reports: 'البلاغات',
+  informants: 'المبلغون',
+  channels: 'القنوات',
+  tags: 'الوسوم',
+  places: 'الأماكن',
+  age: 'المدة',
+  status: 'الحالة',
+  priority: 'الأولوية',
+  assignee: 'المكلف',
+  tag: 'الوسم',
+  channel: 'القناة',
+  place: 'المكان',
+  any: 'الكل',
+  filter: 'تصفية',
+  nextPage: 'الصفحة التالية',
+  noCases: 'لا توجد قضية مطابقة.',
+  nobody: 'لا أحد',
+  notes: 'الملاحظات',
+  firstReport: 'أول بلاغ',
+  lastReport: 'آخر بلاغ',
+  sent: 'وقت الإرسال',
+  received: 'وقت الاستلام',
+  language: 'اللغة',
+  duplicate: 'مكرر',
+  noText: '(بلا نص)',
+  setStatus: 'تعيين الحالة',
+  closeReason: 'السبب (عند الإغلاق)',
+  assign: 'تكليف',
+  assignToMe: 'تكليفي بها',
+  setPriority: 'تعيين الأولوية',
+  addTag: 'إضافة وسم',
+  removeTag: 'إزالة وسم',
+  addNote: 'إضافة ملاحظة',
+  note: 'ملاحظة',
+  save: 'حفظ',
+  back: 'العودة إلى القائمة',
+  error: 'حدث خطأ ما',
+  notFound: 'غير موجود',
+  forbidden: 'دورك لا يسمح بهذا.',
+  csrfRefused: 'رُفض هذا الطلب (نموذجه قديم أو جاء من موقع آخر). أعد تحميل الصفحة وحاول مرة أخرى.',
+  signedInAs: 'مسجل الدخول باسم',
+  navOverview: 'نظرة عامة',
+  navAudit: 'سجل التدقيق',
+  navOperators: 'المشغلون',
+  navSettings: 'الإعدادات',
+  navApi: 'واجهة البرمجة',
+  history: 'السجل',
+  time: 'الوقت',
+  event: 'الحدث',
+  actor: 'بواسطة',
+  summary: 'التفاصيل',
+  verifyTitle: 'التحقق',
+  chainIntact: 'السلسلة سليمة',
+  chainBroken: 'السلسلة مكسورة',
+  events: 'أحداث',
+  atEvent: 'عند الحدث',
+  replyTitle: 'الرد على المبلغين',
+  replyText: 'الرد',
+  sendTo: 'إرسال إلى',
+  allReachable: 'كل مبلغ يمكن الوصول إليه',
+  queueReply: 'إضافة الرد إلى قائمة الإرسال',
+  pseudonym: 'الاسم المستعار',
+  reachable: 'يمكن الوصول إليه',
+  notReachable: 'لا يمكن الوصول إليه',
+  replies: 'الردود',
+  noReplies: 'لا يوجد رد بعد.',
+  delivery: 'التسليم',
+  state_queued: 'في قائمة الانتظار',
+  state_sent: 'أُرسل',
+  state_failed: 'فشل',
+  noNotes: 'لا توجد ملاحظة بعد.',
+  author: 'الكاتب',
+  textGone: '(النص محذوف)',
+  mergeInto: 'دمج هذه القضية في القضية',
+  merge: 'دمج',
+  splitOut: 'فصل هذا البلاغ في قضية جديدة',
+  status_new: 'جديدة',
+  status_in_review: 'قيد المراجعة',
+  status_escalated: 'مصعّدة',
+  status_closed: 'مغلقة',
+  priority_urgent: 'عاجلة',
+  priority_high: 'عالية',
+  priority_normal: 'عادية',
+  priority_low: 'منخفضة',
+  languageName: 'العربية',
+  settingsTitle: 'الإعدادات',
+  interfaceLanguage: 'لغة الواجهة',
+  languageSaved: 'حُفظت لغة الواجهة.',
+  changePassword: 'تغيير كلمة المرور',
+  currentPassword: 'كلمة المرور الحالية',
+  passwordChanged: 'تغيرت كلمة مرورك، وانتهت جلساتك الأخرى.',
+  passwordWrong: 'كلمة المرور الحالية غير صحيحة.',
+  passwordTooShort: 'يجب ألا تقل كلمة المرور عن 12 حرفًا.',
+  passwordTooLong: 'يجب ألا تزيد كلمة المرور على 256 حرفًا.',
+  passwordSame: 'كلمة المرور الجديدة هي الحالية نفسها.',
+  apiTitle: 'واجهة برمجة لوحة التحكم',
+  apiIntro: 'واجهة JSON التي تستخدمها الصفحات، مولدة من مخططات المسارات. تحمل الطلبات ملف تعريف الارتباط الخاص بالجلسة، ويحمل كل طلب يغير الحالة أيضًا الترويسة x-csrf-token.',
+  apiDocument: 'المستند (OpenAPI)',
+  apiPermission: 'الصلاحية',
+  apiParameters: 'المعاملات',
+  apiRequestBody: 'جسم الطلب',
+  apiResponses: 'الاستجابات',
+  apiRequired: 'مطلوب',
+} as const satisfies Strings;
+
+export const LANGUAGES: Readonly<Record<string, Strings>> = { en, ar };
+
+/** The languages an operator may choose, in the order the settings page offers them. */
+export const INTERFACE_LANGUAGES = Object.freeze(Object.keys(LANGUAGES));
 
 /** The table for an operator's language, English when there is none yet. */
 export function stringsFor(language: string | null | undefined): Strings {
-  return (language && LANGUAGES[language]) || en;
+  return (language && Object.hasOwn(LANGUAGES, language) && LANGUAGES[language]) || en;
+}
+
+/**
+ * The interface language a browser asks for (Accept-Language, RFC 9110 §12.5.4): the known
+ * language with the highest weight (ties: the first named), else English. Only for pages shown
+ * before anyone is signed in; after that the operator's own choice counts.
+ */
+export function languageFromAcceptLanguage(header: string | readonly string[] | undefined): string {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  let best = 'en';
+  let bestQ = 0;
+  for (const part of String(value).slice(0, 1000).split(',')) {
+    const [range, ...params] = part.trim().split(';');
+    const primary = range!.trim().toLowerCase().split('-')[0]!;
+    if (!Object.hasOwn(LANGUAGES, primary)) continue;
+    const qParam = params.map((p) => p.trim()).find((p) => /^q=/i.test(p));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!Number.isFinite(q) || q <= 0 || q > 1) continue;
+    if (q > bestQ) {
+      best = primary;
+      bestQ = q;
+    }
+  }
+  return best;
 }

@@ -13,7 +13,7 @@ import { createSession, revokeSession } from '../../operators/sessions';
 import { enrolmentQr } from '../../operators/totp';
 import { isTiphubError } from '../../errors';
 import { html, page, raw, type Raw } from '../html';
-import { stringsFor, type Strings } from '../i18n';
+import { languageFromAcceptLanguage, stringsFor, type Strings } from '../i18n';
 import { PendingLogins, type PendingLogin } from '../pending-logins';
 import { ClientThrottle } from '../client-throttle';
 import { htmlResponses, noQuery } from '../schemas';
@@ -54,15 +54,18 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
   const throttle = new ClientThrottle(opts.clientFailures);
   /** Counts a refused step against the client's address. */
   const failed = (req: FastifyRequest) => throttle.fail(req.ip);
-  const throttled = (req: FastifyRequest, reply: FastifyReply) => (throttle.allowed(req.ip) ? null : loginPage(reply, req, 429, s.tooManyAttempts));
+  const throttled = (req: FastifyRequest, reply: FastifyReply) => (throttle.allowed(req.ip) ? null : loginPage(reply, req, 429, sOf(req).tooManyAttempts));
   const auth = app.dashboardAuth;
   const cookieOpts = { secure: auth.secureCookies };
-  const s = stringsFor(null);
+  /** Before anyone is signed in, the page speaks the language the browser asks for (en or ar). */
+  const sOf = (req: FastifyRequest) => stringsFor(languageFromAcceptLanguage(req.headers['accept-language']));
   const pub = { permission: 'public' as const };
 
   const sendHtml = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/html; charset=utf-8').send(body);
 
   function loginPage(reply: FastifyReply, req: FastifyRequest, status: number, error?: string) {
+    const s = sOf(req);
+    reply.header('vary', 'accept-language');
     let pre = req.cookies[PRE_COOKIE];
     if (!pre || !/^[A-Za-z0-9_-]{43}$/.test(pre)) {
       pre = randomBytes(32).toString('base64url');
@@ -106,12 +109,12 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
       },
     },
     async (req, reply) => {
-      if (!sameToken(req.body._csrf, req.cookies[PRE_COOKIE])) return loginPage(reply, req, 403, s.csrfRefused);
+      if (!sameToken(req.body._csrf, req.cookies[PRE_COOKIE])) return loginPage(reply, req, 403, sOf(req).csrfRefused);
       const wait = throttled(req, reply);
       if (wait) return wait;
       const r = await verifyPassword(app.caselog, req.body.name, req.body.password, { client: req.ip });
       if (!r.ok) failed(req);
-      if (!r.ok) return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(s, r));
+      if (!r.ok) return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(sOf(req), r));
       const o = r.operator;
       abandon(req, reply);
       const enrolTotp = !o.totpEnrolled && requireTotp;
@@ -152,8 +155,8 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
     },
     async (req, reply) => {
       const p = pendingOf(req);
-      if (!p || p.enrolTotp || p.needPassword || !p.needTotp) return loginPage(reply, req, 401, s.loginExpired);
-      if (!sameToken(req.body._csrf, p.csrf)) return totpPage(reply, p, 403, s.csrfRefused);
+      if (!p || p.enrolTotp || p.needPassword || !p.needTotp) return loginPage(reply, req, 401, sOf(req).loginExpired);
+      if (!sameToken(req.body._csrf, p.csrf)) return totpPage(reply, p, 403, stringsFor(p.language).csrfRefused);
       const wait = throttled(req, reply);
       if (wait) return wait;
       const r = await verifyTotpCode(app.caselog, p.name, req.body.code, { client: req.ip });
@@ -161,7 +164,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
         failed(req);
         if (r.reason !== 'invalid') {
           abandon(req, reply);
-          return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(s, r));
+          return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(sOf(req), r));
         }
         return totpPage(reply, p, 401, stringsFor(p.language).codeInvalid);
       }
@@ -210,7 +213,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
     },
     async (req, reply) => {
       const p = pendingOf(req);
-      if (!p || (!p.needPassword && !p.enrolTotp)) return loginPage(reply, req, 401, s.loginExpired);
+      if (!p || (!p.needPassword && !p.enrolTotp)) return loginPage(reply, req, 401, sOf(req).loginExpired);
       const st = stringsFor(p.language);
       if (!sameToken(req.body._csrf, p.csrf)) return enrolPage(reply, p, 403, st.csrfRefused);
       const next = req.body.password ?? '';
@@ -231,7 +234,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
           failed(req);
           if (r.reason !== 'invalid') {
             abandon(req, reply);
-            return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(s, r));
+            return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(sOf(req), r));
           }
           return enrolPage(reply, p, 401, st.codeInvalid);
         }
@@ -242,7 +245,7 @@ const loginPlugin: FastifyPluginAsync<LoginOptions> = async (app, opts) => {
         const r = await changePassword(app.caselog, p.name, p.currentPassword ?? '', next, { client: req.ip });
         if (!r.ok) {
           abandon(req, reply);
-          return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(s, r));
+          return loginPage(reply, req, r.reason === 'locked' ? 423 : 401, refusal(sOf(req), r));
         }
         p.needPassword = false;
         p.currentPassword = null;
