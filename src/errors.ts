@@ -29,6 +29,15 @@ export const errorCodes = {
   TIPHUB_CASE_NOT_FOUND: { retryable: false, summary: 'No case has that reference.' },
   TIPHUB_INFORMANT_NOT_FOUND: { retryable: false, summary: 'No informant has that pseudonym.' },
   TIPHUB_REPLY_AMBIGUOUS: { retryable: false, summary: 'The case has several informants: say which one (--informant, --report) or --all.' },
+  TIPHUB_DASHBOARD_LOGIN: { retryable: false, summary: 'A dashboard request needs a session: log in first (the session ended, was revoked, or never was).' },
+  TIPHUB_DASHBOARD_ORIGIN: { retryable: false, summary: "A state-changing dashboard request came from another origin than the dashboard's (Origin, Referer, Sec-Fetch-Site)." },
+  TIPHUB_DASHBOARD_CSRF: { retryable: false, summary: "A state-changing dashboard request lacks its session's CSRF token (x-csrf-token or the form's _csrf): reload the page." },
+  TIPHUB_DASHBOARD_FORBIDDEN: { retryable: false, summary: "The operator's role does not allow this dashboard action." },
+  TIPHUB_DASHBOARD_INVALID: { retryable: false, summary: "A dashboard request failed validation against its route's schema, or names something that does not fit (a report of another case)." },
+  TIPHUB_DASHBOARD_NOT_FOUND: { retryable: false, summary: 'No dashboard page, API route, operator or session has that name.' },
+  TIPHUB_DASHBOARD_SELF: { retryable: false, summary: 'An admin cannot disable, reset or change the role of their own account.' },
+  TIPHUB_DASHBOARD_LAST_ADMIN: { retryable: false, summary: 'The change would leave no enabled admin to manage the operators.' },
+  TIPHUB_DASHBOARD_FAILED: { retryable: true, summary: 'The dashboard failed to answer a request (a fault on the server, logged there); trying again may help.' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
