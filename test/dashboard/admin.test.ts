@@ -365,6 +365,43 @@ describe.each(BACKENDS)('admin pages on %s', (backend: Backend) => {
     expect((await call({ url: '/admin/sessions?operator=sess1', as: who.adm1 })).body).toContain(adminEn.noSessions);
   });
 
+  test('an open live stream ends at once when an admin ends its session or disables its operator', async () => {
+    await addOperator(db, 'live1', 'analyst');
+    /** GET /events as `w`: resolves when the server ends the stream. */
+    async function stream(w: Who) {
+      const ac = new AbortController();
+      const res = await fetch(`${base}/events`, { headers: { cookie: `tiphub=${w.token}` }, signal: ac.signal, redirect: 'manual' });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const ended = (async () => {
+        for (;;) if ((await reader.read()).done) return true;
+      })().catch(() => false);
+      const within = (ms: number) => Promise.race([ended, new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+      return { within, abort: () => ac.abort() };
+    }
+    const a = await session('live1');
+    const b = await session('live1');
+    const sa = await stream(a);
+    const sb = await stream(b);
+    try {
+      // The app's heartbeat (15 s) would notice later; the admin's action ends the stream now.
+      expect(await sa.within(500)).toBe(false);
+      const live = (await call({ url: '/api/admin/sessions?operator=live1', as: who.adm1 })).json<{ sessions: { handle: string }[] }>().sessions;
+      expect(live).toHaveLength(2);
+      // End one session: exactly one of the two streams closes.
+      expect((await call({ method: 'POST', url: `/api/admin/sessions/${live[0]!.handle}/revoke`, as: who.adm1 })).status).toBe(200);
+      const [ea, eb] = await Promise.all([sa.within(2_000), sb.within(300)]);
+      expect([ea, eb].filter(Boolean)).toHaveLength(1);
+      const other = ea ? sb : sa;
+      // Disable the operator: the other closes too.
+      expect((await call({ method: 'POST', url: '/api/admin/operators/live1/disable', as: who.adm1 })).json()).toMatchObject({ sessionsRevoked: 1 });
+      expect(await other.within(2_000)).toBe(true);
+    } finally {
+      sa.abort();
+      sb.abort();
+    }
+  });
+
   test('the pages speak Arabic to an Arabic-speaking admin; the audit chain verifies', async () => {
     await db.query(`UPDATE operators SET language = 'ar' WHERE name = 'adm2'`);
     const res = await call({ url: '/admin/operators', as: who.adm2 });
