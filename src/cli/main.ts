@@ -37,8 +37,12 @@ function context(program: Command): Ctx {
   return { cfg, log: createLogger(cfg.log.level) };
 }
 
-/** Runs an operator action on the case log: through the hub, or here with a relay of our own. */
-async function withOperatorService(cfg: Readonly<Config>, log: Logger, fn: (s: CaseLogService) => Promise<void>): Promise<void> {
+/**
+ * Runs an operator action on the case log: through the hub, or here with a relay of our own. The
+ * actor follows the one rule of every case command (withCaseService): `--as NAME`, else the OS
+ * user, an enabled operator once any exists.
+ */
+async function withOperatorService(cfg: Readonly<Config>, log: Logger, as: string | undefined, fn: (s: CaseLogService, actor: string) => Promise<void>): Promise<void> {
   const access = await openCaseLogAccess(cfg, log, { role: 'operator' });
   let relay: OutboxRelay | null = null;
   let redis: ProvidedRedis | null = null;
@@ -49,7 +53,7 @@ async function withOperatorService(cfg: Readonly<Config>, log: Logger, fn: (s: C
       relay = new OutboxRelay(redis.target, cfg, access.keyring, access.local.instance);
       service = new LocalCaseLogService(access.local.db, relay);
     }
-    await fn(service);
+    await fn(service, await service.resolveActor(as ?? null, os.userInfo().username));
   } finally {
     await relay?.close();
     await redis?.stop();
@@ -247,7 +251,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--informant <pseudonym>', 'answer this informant of the case')
     .option('--report <id>', 'answer the informant of this report (quoted where the channel can)')
     .option('--all', 'answer every reachable informant of the case')
-    .option('--as <operator>', 'who answers, for the case history', os.userInfo().username)
+    .option('--as <operator>', 'who answers, for the case history: an enabled operator once any exists (default: your user name; before any operator exists, recorded as local:NAME)')
     .addHelpText(
       'after',
       [
@@ -259,12 +263,12 @@ export async function main(argv: string[]): Promise<number> {
         `An empty text, or one over ${MESSAGE_MAX_BYTES} bytes, is refused and nothing is sent.`,
       ].join('\n'),
     )
-    .action(async (ref: string, given: string | undefined, o: { informant?: string; report?: string; all?: boolean; as: string }) => {
+    .action(async (ref: string, given: string | undefined, o: { informant?: string; report?: string; all?: boolean; as?: string }) => {
       const { cfg, log } = context(program);
       // Read before the case log is opened: an editor may stay open for minutes.
       const text = await readMessageText({ text: given, what: `reply to case ${ref.slice(0, 20)}`, editor: editorFromEnvironment() });
-      await withOperatorService(cfg, log, async (service) => {
-        const r = await service.reply({ ref, text, informant: o.informant ?? null, report: o.report ?? null, all: o.all === true, actor: o.as });
+      await withOperatorService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.reply({ ref, text, informant: o.informant ?? null, report: o.report ?? null, all: o.all === true, actor });
         for (const q of r.queued) process.stdout.write(`reply: queued to ${q.pseudonym} on ${q.channel} (case ${r.ref})\n`);
       });
     });
@@ -275,10 +279,10 @@ export async function main(argv: string[]): Promise<number> {
       .command(name)
       .description(blocked ? 'record their later messages as blocked and never answer them' : 'lift a block')
       .argument('<pseudonym>')
-      .option('--as <operator>', 'who does it, for the informant log', os.userInfo().username)
-      .action(async (pseudonym: string, o: { as: string }) => {
+      .option('--as <operator>', 'who does it, for the informant log: an enabled operator once any exists (default: your user name; before any operator exists, recorded as local:NAME)')
+      .action(async (pseudonym: string, o: { as?: string }) => {
         const { cfg, log } = context(program);
-        await withOperatorService(cfg, log, (service) => service.setBlocked(pseudonym, blocked, o.as));
+        await withOperatorService(cfg, log, o.as, (service, actor) => service.setBlocked(pseudonym, blocked, actor));
         process.stdout.write(`informant ${pseudonym} ${blocked ? 'blocked' : 'unblocked'}\n`);
       });
   }
@@ -397,11 +401,11 @@ export async function main(argv: string[]): Promise<number> {
     .description('move every report of the second case into the first; the second is closed and its reference answers for the first')
     .argument('<into>', 'the case that stays')
     .argument('<from>', 'the case merged into it')
-    .option('--as <operator>', 'who does it, for the case history', os.userInfo().username)
-    .action(async (into: string, from: string, o: { as: string }) => {
+    .option(asOption, asHelp)
+    .action(async (into: string, from: string, o: { as?: string }) => {
       const { cfg, log } = context(program);
-      await withOperatorService(cfg, log, async (service) => {
-        const r = await service.mergeCases(into, from, o.as);
+      await withOperatorService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.mergeCases(into, from, actor);
         process.stdout.write(`case ${r.from} merged into ${r.into} (${r.moved} report(s) moved)\n`);
       });
     });
@@ -410,11 +414,11 @@ export async function main(argv: string[]): Promise<number> {
     .description('move one report out of its case into a new case')
     .argument('<ref>')
     .argument('<report>', 'the report id (as in the export)')
-    .option('--as <operator>', 'who does it, for the case history', os.userInfo().username)
-    .action(async (ref: string, report: string, o: { as: string }) => {
+    .option(asOption, asHelp)
+    .action(async (ref: string, report: string, o: { as?: string }) => {
       const { cfg, log } = context(program);
-      await withOperatorService(cfg, log, async (service) => {
-        const r = await service.splitReport(ref, report, o.as);
+      await withOperatorService(cfg, log, o.as, async (service, actor) => {
+        const r = await service.splitReport(ref, report, actor);
         process.stdout.write(`report ${report} moved from ${r.from} to the new case ${r.to}\n`);
       });
     });
@@ -475,8 +479,8 @@ export async function main(argv: string[]): Promise<number> {
     .description('retention: purge closed cases unchanged for retention.closedCaseDays days (their chains stay, ending in a tombstone)')
     .option('--dry-run', 'list what would be purged, change nothing')
     .option('--older-than <days>', 'instead of retention.closedCaseDays')
-    .option('--as <operator>', 'who purges, for the case history', os.userInfo().username)
-    .action(async (o: { dryRun?: boolean; olderThan?: string; as: string }) => {
+    .option('--as <operator>', 'who purges, for the case history: an enabled operator once any exists (default: your user name; before any operator exists, recorded as local:NAME)')
+    .action(async (o: { dryRun?: boolean; olderThan?: string; as?: string }) => {
       const { cfg, log } = context(program);
       const days = o.olderThan !== undefined ? Number(o.olderThan) : cfg.retention.closedCaseDays;
       if (days === null) {
@@ -491,7 +495,7 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(formatPurgePlan(await access.service.planPurge(days)) + '\n');
           return;
         }
-        const r = await access.service.purgeCases(days, o.as);
+        const r = await access.service.purgeCases(days, await access.service.resolveActor(o.as ?? null, os.userInfo().username));
         process.stdout.write(`purge: ${r.cases} case(s) purged: ${r.reports} report(s), ${r.texts} text(s), ${r.media} media (${r.files} file(s) removed); their chains end in a case.purged event\n`);
       } finally {
         await access.close();

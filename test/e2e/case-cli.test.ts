@@ -178,6 +178,13 @@ describe.each(scenarios)('tiphub case commands on %s', (_label, backend, withHub
     if (me !== 'amina' && me !== 'bashir') await refused(/operators exist and .* is not one of them: say who acts with --as NAME/, 'case', 'priority', ref, 'low');
     await refused(/--as ghost is not an operator/, 'case', 'priority', ref, 'low', '--as', 'ghost');
     await refused(/--as karim is a disabled operator/, 'case', 'priority', ref, 'low', '--as', 'karim');
+    // One rule for every command that acts: merge, split, block and reply too.
+    await refused(/--as ghost is not an operator/, 'case', 'merge', ref, ref, '--as', 'ghost');
+    await refused(/--as ghost is not an operator/, 'case', 'split', ref, '1', '--as', 'ghost');
+    await refused(/--as karim is a disabled operator/, 'informant', 'block', 'no-such-pseudonym', '--as', 'karim');
+    const reply = await runWithStdin(['reply', ref, '--as', 'ghost'], s.env, 'We received your message');
+    expect({ code: reply.code, stderr: reply.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(/--as ghost is not an operator/) });
+    if (me !== 'amina' && me !== 'bashir') await refused(/operators exist and .* is not one of them/, 'informant', 'unblock', 'no-such-pseudonym');
     await refused(/assignee karim is a disabled operator/, 'case', 'assign', ref, 'karim', '--as', 'amina');
     await refused(/assignee ghost is not an operator/, 'case', 'assign', ref, 'ghost', '--as', 'amina');
     expect(await ok('case', 'assign', ref, 'bashir', '--as', 'amina')).toContain('assigned to bashir');
