@@ -29,6 +29,11 @@ const SVG = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>a
 const OGG = Buffer.concat([Buffer.from('OggS\u0000\u0002', 'latin1'), Buffer.alloc(994, 7)]);
 const HTML_AS_MP4 = '<html><body><script>alert(3)</script></body></html>';
 
+const NEAR = [
+  'Three trucks with armed men were seen driving north on the highway past the cement factory this evening',
+  'Three trucks with armed men were seen driving north on the highway past the cement factory this evening, heading on',
+];
+
 describe.each(['postgres', 'pglite'] as const)('media routes on %s', (backend) => {
   let h: Harness;
   let app: FastifyInstance;
@@ -78,9 +83,16 @@ describe.each(['postgres', 'pglite'] as const)('media routes on %s', (backend) =
     await h.sink(await withStored(h.message({ id: 'm2', from: 'addr-media-secret-02', text: 'An old picture of the checkpoint at the river', sentAt: '2026-06-10T05:01:00Z', media: [{ file: 'inbox/gone.png' }] })));
     // A voice note the platform still holds: pending.
     await h.sink(h.message({ id: 'm3', from: 'addr-media-secret-03', text: 'Voice note about the convoy on the highway tonight', sentAt: '2026-06-10T05:02:00Z', media: [{ file: 'inbox/later.ogg' }] }));
+    // What a report carries besides media: a location, entities, a near copy; a file that went missing.
+    await h.sink(h.message({ id: 'm4', from: 'addr-media-secret-04', text: 'Smoke rising over the west bank of the river', sentAt: '2026-06-10T05:03:00Z', location: { lat: 36.36, lon: 43.15, label: '<b>by the bridge</b>' } }));
+    await h.sink(h.message({ id: 'm5', from: 'addr-media-secret-05', text: 'Call +9647701234567 or see https://t.me/fake_channel_news about the convoy', sentAt: '2026-06-10T05:04:00Z' }));
+    await h.sink(h.message({ id: 'm6', from: 'addr-media-secret-06', text: NEAR[0], sentAt: '2026-06-10T05:05:00Z' }));
+    await h.sink(h.message({ id: 'm7', from: 'addr-media-secret-07', text: NEAR[1], sentAt: '2026-06-10T05:06:00Z' }));
+    await h.sink(h.message({ id: 'm8', from: 'addr-media-secret-08', text: 'Video of the flooded underpass by the university', sentAt: '2026-06-10T05:07:00Z', media: [{ file: 'inbox/big.mp4' }] }));
     h.startWorker();
     await h.drained();
     await h.stopWorker();
+    await h.db.query(`UPDATE report_media SET state = 'missing', reason = 'larger than the limit' WHERE filename = 'big.mp4'`);
     const { rows } = await h.db.query<{ ref: string; text: string; sha256: string | null; filename: string }>(
       'SELECT c.ref, r.text, rm.sha256, rm.filename FROM report_media rm JOIN reports r ON r.id = rm.report_id JOIN cases c ON c.id = r.case_id',
     );
@@ -226,6 +238,42 @@ describe.each(['postgres', 'pglite'] as const)('media routes on %s', (backend) =
     for (const what of ['thumb', 'download']) expect((await get(`/media/${sha.purged}/${what}`)).status).toBe(404);
     // The others are still there.
     expect((await get(`/media/${sha.jpeg}/thumb`)).status).toBe(200);
+  });
+
+  const pageOf = async (text: string) => {
+    const r = (await h.db.query<{ ref: string }>('SELECT c.ref FROM cases c JOIN reports r ON r.case_id = c.id WHERE r.text = $1', [text])).rows[0]!.ref;
+    const res = await get(`/cases/${r}`);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+
+  test('a location: its coordinates, its label escaped, the nearest place of the gazetteer and how far', async () => {
+    const page = await pageOf('Smoke rising over the west bank of the river');
+    expect(page).toContain(
+      '<p class="location">Location: <span class="coords">36.36000, 43.15000</span> <span dir="auto">(&lt;b&gt;by the bridge&lt;/b&gt;)</span> · nearest place: <span class="nearest">Mosul</span>, 2.9 km away</p>',
+    );
+  });
+
+  test('entities as text, never as links', async () => {
+    const page = await pageOf('Call +9647701234567 or see https://t.me/fake_channel_news about the convoy');
+    expect(page).toContain('<dd><span class="entity-kind">phone numbers:</span> <bdi class="entity" dir="auto">+9647701234567</bdi></dd>');
+    expect(page).toContain('<dd><span class="entity-kind">links:</span> <bdi class="entity" dir="auto">https://t.me/fake_channel_news</bdi></dd>');
+    expect(page).not.toContain('href="https://t.me');
+  });
+
+  test('a near copy: its kind, the report it copies and the estimated similarity', async () => {
+    const { rows } = await h.db.query<{ id: string; duplicate_of: string | null; duplicate_kind: string | null }>('SELECT id, duplicate_of, duplicate_kind FROM reports WHERE text = $1', [NEAR[1]]);
+    expect(rows[0]!.duplicate_kind).toBe('near');
+    const page = await pageOf(NEAR[1]);
+    const m = new RegExp(`<span class="dup-kind">near</span> of report <code>${rows[0]!.duplicate_of!.slice(0, 12)}</code>, similarity <span class="similarity">([0-9.]+)</span>`).exec(page);
+    expect(m).not.toBeNull();
+    const sim = Number(m![1]);
+    expect(sim).toBeGreaterThanOrEqual(h.cfg.grouping.nearThreshold);
+    expect(sim).toBeLessThan(1);
+  });
+
+  test('a file that went missing says so, with the reason', async () => {
+    expect(await pageOf('Video of the flooded underpass by the university')).toContain('<li class="media-item media-missing">video: missing (larger than the limit)</li>');
   });
 
   test('byteRange: single ranges only, clamped to the file', () => {
