@@ -68,8 +68,16 @@ export interface OperatorAuditEntry {
   readonly data: Record<string, unknown>;
 }
 
+export interface OperatorAuditQuery {
+  readonly operator?: string;
+  readonly action?: string;
+  /** Keyset paging: entries before this seq (the `next` of the page before). */
+  readonly beforeSeq?: number;
+  readonly limit?: number;
+}
+
 /** Entries, newest first, optionally of one operator or one action (the dashboard's audit page). */
-export async function listOperatorAudit(q: Queryable, opts: { operator?: string; action?: string; beforeSeq?: number; limit?: number } = {}): Promise<OperatorAuditEntry[]> {
+export async function listOperatorAudit(q: Queryable, opts: OperatorAuditQuery = {}): Promise<OperatorAuditEntry[]> {
   const { rows } = await q.query<{ seq: number; at: Date; operator: string; action: string; data: Record<string, unknown> }>(
     `SELECT seq, at, operator, action, data FROM operator_audit
      WHERE ($1::text IS NULL OR operator = $1) AND ($2::text IS NULL OR action = $2) AND ($3::integer IS NULL OR seq < $3)
@@ -77,6 +85,20 @@ export async function listOperatorAudit(q: Queryable, opts: { operator?: string;
     [opts.operator ?? null, opts.action ?? null, opts.beforeSeq ?? null, Math.min(Math.max(opts.limit ?? 100, 1), 1000)],
   );
   return rows.map((r) => ({ seq: Number(r.seq), at: isoMs(r.at), operator: r.operator, action: r.action, data: r.data }));
+}
+
+export interface OperatorAuditPage {
+  readonly entries: OperatorAuditEntry[];
+  /** The `beforeSeq` of the next (older) page, null on the last. */
+  readonly next: number | null;
+}
+
+/** One page of entries, newest first, and where the next one starts (keyset on seq, unique). */
+export async function operatorAuditPage(q: Queryable, opts: OperatorAuditQuery = {}): Promise<OperatorAuditPage> {
+  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
+  const rows = await listOperatorAudit(q, { ...opts, limit: limit + 1 });
+  const entries = rows.slice(0, limit);
+  return { entries, next: rows.length > limit ? entries[entries.length - 1]!.seq : null };
 }
 
 export type OperatorAuditProblemKind = 'rewritten' | 'truncated';
@@ -95,39 +117,48 @@ export interface OperatorAuditResult {
 }
 
 /** Checks the chain from its first entry to the head recorded in `meta`. */
-export async function verifyOperatorAudit(q: Queryable, opts: { maxProblems?: number } = {}): Promise<OperatorAuditResult> {
+export async function verifyOperatorAudit(q: Queryable, opts: { maxProblems?: number; pageSize?: number } = {}): Promise<OperatorAuditResult> {
   const keys = keysOf(q);
   const max = opts.maxProblems ?? 100;
   const problems: OperatorAuditProblem[] = [];
   const add = (p: OperatorAuditProblem) => {
     if (problems.length < max) problems.push(p);
   };
-  const { rows } = await q.query<{ seq: number; at: Date; operator: string; action: string; data: unknown; prev_hash: string | null; hash: string }>(
-    'SELECT seq, at, operator, action, data, prev_hash, hash FROM operator_audit ORDER BY seq',
-  );
+  // In pages of seq (the table only grows: a views-heavy log need not fit in memory at once).
+  const pageSize = Math.max(opts.pageSize ?? 2000, 1);
   let prev: string | null = null;
   let expected = 1;
-  for (const r of rows) {
-    const seq = Number(r.seq);
-    if (seq !== expected) add({ kind: 'truncated', seq, what: `entries ${expected}..${seq - 1} are missing` });
-    if (r.prev_hash !== prev) add({ kind: 'rewritten', seq, what: 'does not follow the entry before it' });
-    if (operatorAuditHash(keys, r.prev_hash, { seq, at: isoMs(r.at), operator: r.operator, action: r.action, data: r.data }) !== r.hash) {
-      add({ kind: 'rewritten', seq, what: 'its content does not match its hash' });
+  let entries = 0;
+  let last: { seq: number; hash: string } | undefined;
+  for (;;) {
+    const { rows } = await q.query<{ seq: number; at: Date; operator: string; action: string; data: unknown; prev_hash: string | null; hash: string }>(
+      'SELECT seq, at, operator, action, data, prev_hash, hash FROM operator_audit WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [last ? last.seq : -2147483648, pageSize],
+    );
+    for (const r of rows) {
+      const seq = Number(r.seq);
+      entries++;
+      if (seq !== expected) add({ kind: 'truncated', seq, what: `entries ${expected}..${seq - 1} are missing` });
+      if (r.prev_hash !== prev) add({ kind: 'rewritten', seq, what: 'does not follow the entry before it' });
+      if (operatorAuditHash(keys, r.prev_hash, { seq, at: isoMs(r.at), operator: r.operator, action: r.action, data: r.data }) !== r.hash) {
+        add({ kind: 'rewritten', seq, what: 'its content does not match its hash' });
+      }
+      prev = r.hash;
+      expected = seq + 1;
+      last = { seq, hash: r.hash };
     }
-    prev = r.hash;
-    expected = seq + 1;
+    if (rows.length < pageSize) break;
   }
   const head = await readHead(q);
-  const last = rows[rows.length - 1];
   if (head) {
     if (headMac(keys, head.seq, head.hash) !== head.mac) add({ kind: 'rewritten', seq: null, what: 'the recorded head was not written with this case log’s audit key' });
-    else if (!last || Number(last.seq) < head.seq) add({ kind: 'truncated', seq: null, what: `the chain ends at ${last ? Number(last.seq) : 0}, its head was ${head.seq}` });
-    else if (Number(last.seq) === head.seq && last.hash !== head.hash) add({ kind: 'rewritten', seq: head.seq, what: 'the last entry is not the recorded head' });
-    else if (Number(last.seq) > head.seq) add({ kind: 'rewritten', seq: head.seq + 1, what: 'entries after the recorded head' });
+    else if (!last || last.seq < head.seq) add({ kind: 'truncated', seq: null, what: `the chain ends at ${last ? last.seq : 0}, its head was ${head.seq}` });
+    else if (last.seq === head.seq && last.hash !== head.hash) add({ kind: 'rewritten', seq: head.seq, what: 'the last entry is not the recorded head' });
+    else if (last.seq > head.seq) add({ kind: 'rewritten', seq: head.seq + 1, what: 'entries after the recorded head' });
   } else if (last) {
     add({ kind: 'rewritten', seq: null, what: 'entries without a recorded head' });
   }
-  return { ok: problems.length === 0, entries: rows.length, problems };
+  return { ok: problems.length === 0, entries, problems };
 }
 
 export function formatOperatorAudit(r: OperatorAuditResult): string {
