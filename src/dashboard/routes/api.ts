@@ -35,16 +35,26 @@ const actionResponse = {
   ...apiErrors,
 } as const;
 
+/** The case actions' summaries in the API's description (GET /api/openapi.json). */
+const ACTION_SUMMARIES: Readonly<Record<string, string>> = {
+  status: "Set a case's status (closing takes a reason; an analyst may go up to escalated)",
+  assign: 'Assign a case to an operator, or to nobody (to: null)',
+  priority: "Set a case's priority",
+  tags: 'Add and remove tags of a case',
+  notes: 'Add a note to a case',
+};
+const tags = ['cases'];
+
 const apiPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app, opts) => {
   const db = app.caselog;
 
-  app.get<{ Querystring: CaseListFilter }>('/api/cases', { config: { permission: 'read' }, schema: { querystring: caseListQuery, response: caseListResponse } }, async (req) =>
+  app.get<{ Querystring: CaseListFilter }>('/api/cases', { config: { permission: 'read' }, schema: { summary: 'The case list: filtered, urgent first then the most recent report, keyset paged', tags, querystring: caseListQuery, response: caseListResponse } }, async (req) =>
     listCases(db, req.query),
   );
 
   app.get<{ Params: { ref: string } }>(
     '/api/cases/:ref',
-    { config: { permission: 'read' }, schema: { params: refParams, querystring: noQuery, response: { 200: caseDetail, ...apiErrors } } },
+    { config: { permission: 'read' }, schema: { summary: 'A case with its reports (pseudonyms only); the view is audited', tags, params: refParams, querystring: noQuery, response: { 200: caseDetail, ...apiErrors } } },
     async (req) => {
       const c = await casePage(db, req.params.ref);
       await db.transaction((tx) => appendAudit(tx, req.operatorSession!.operator.name, 'case.view', { ref: c.ref }));
@@ -55,7 +65,7 @@ const apiPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app,
   const post = <B>(what: string, permission: Permission, body: object, toAction: (b: B) => CaseAction) =>
     app.post<{ Params: { ref: string }; Body: B }>(
       `/api/cases/:ref/${what}`,
-      { config: { permission }, schema: { params: refParams, body, response: actionResponse } },
+      { config: { permission }, schema: { summary: ACTION_SUMMARIES[what], tags, params: refParams, body, response: actionResponse } },
       async (req) => applyCaseAction(db, req.operatorSession!, req.params.ref, toAction(req.body as B)),
     );
   post<{ status: string; reason?: string }>('status', 'status', statusBody, (b) => ({ kind: 'status', status: b.status, reason: b.reason || null }));
@@ -78,7 +88,7 @@ const apiPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app,
   // The case's event history, notes, replies and their delivery, reply targets, chain check.
   app.get<{ Params: { ref: string } }>(
     '/api/cases/:ref/history',
-    { config: { permission: 'read' }, schema: { params: refParams, querystring: noQuery, response: caseRecordResponse } },
+    { config: { permission: 'read' }, schema: { summary: "A case's event history, notes, replies with their delivery, reply targets and chain check", tags, params: refParams, querystring: noQuery, response: caseRecordResponse } },
     async (req) => {
       const r = await caseRecord(db, req.params.ref);
       await db.transaction((tx) => appendAudit(tx, req.operatorSession!.operator.name, 'case.view', { ref: r.ref }));
@@ -87,17 +97,17 @@ const apiPlugin: FastifyPluginAsync<{ relayOutbox?: RelayOutbox }> = async (app,
   );
   app.post<{ Params: { ref: string }; Body: { text: string; to: string } }>(
     '/api/cases/:ref/reply',
-    { config: { permission: 'reply' }, schema: { params: refParams, body: replyBody, response: replyResponse } },
+    { config: { permission: 'reply' }, schema: { summary: "Queue a reply to the case's informants (all reachable ones, or one pseudonym)", tags, params: refParams, body: replyBody, response: replyResponse } },
     async (req) => replyToCase(db, req.operatorSession!, req.params.ref, { text: req.body.text, to: req.body.to }, opts.relayOutbox, req.log),
   );
   app.post<{ Params: { ref: string }; Body: { into: string } }>(
     '/api/cases/:ref/merge',
-    { config: { permission: 'merge' }, schema: { params: refParams, body: mergeBody, response: mergeResponse } },
+    { config: { permission: 'merge' }, schema: { summary: 'Merge this case into another', tags, params: refParams, body: mergeBody, response: mergeResponse } },
     async (req) => mergeCaseInto(db, req.operatorSession!, req.params.ref, req.body.into),
   );
   app.post<{ Params: { ref: string }; Body: { report: string } }>(
     '/api/cases/:ref/split',
-    { config: { permission: 'merge' }, schema: { params: refParams, body: splitBody, response: splitResponse } },
+    { config: { permission: 'merge' }, schema: { summary: 'Split one report out of this case into a new case', tags, params: refParams, body: splitBody, response: splitResponse } },
     async (req) => splitReportOut(db, req.operatorSession!, req.params.ref, req.body.report),
   );
 };
