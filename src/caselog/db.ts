@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Pool, types as pgTypes, type PoolClient } from 'pg';
 import { TiphubError } from '../errors';
 import type { Keyring } from '../crypto/keyring';
+import type { Extension } from '@electric-sql/pglite';
 
 // int8 (counts, sums) as numbers: our counters stay far below 2^53.
 pgTypes.setTypeParser(20, (v) => Number(v));
@@ -143,8 +144,12 @@ export function closeTree(dir: string): void {
 
 export async function openPglite(dir: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
+  // Trigrams for the case list's search (migration 8 creates the extension). A subpath export,
+  // which this project's moduleResolution does not read: named as a string, typed here.
+  const trgm: string = '@electric-sql/pglite/contrib/pg_trgm';
+  const { pg_trgm } = (await import(trgm)) as { pg_trgm: Extension };
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pg = await PGlite.create(dir);
+  const pg = await PGlite.create(dir, { extensions: { pg_trgm } });
   closeTree(dir);
   const parse = <T>(r: { rows: unknown[] }) => ({ rows: r.rows as T[] });
   return {

@@ -6,6 +6,7 @@ import type { Db, Queryable } from './db';
 import type { Keyring } from '../crypto/keyring';
 import { rechainCaseLog } from './rechain';
 import { appendCaseEvent } from './events';
+import { TiphubError } from '../errors';
 
 /** What a migration that runs code gets: the case log's keys, resolved in its transaction. */
 export interface MigrationContext {
@@ -27,6 +28,23 @@ const appendOnly = (table: string) => `
 CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION tiphub_append_only();
 CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION tiphub_append_only();
 `;
+
+/**
+ * Migration 8's folding (tiphub_fold): shipped, never changed; a new folding is a new migration
+ * that replaces the function and rebuilds the index. Pairs map one character to another; the
+ * characters of FOLD_DROP (after the pairs in translate's FROM, with nothing in TO) are removed.
+ */
+const FOLD_PAIRS: readonly (readonly [string, string])[] = [
+  ['àáâãäå', 'a'], ['ç', 'c'], ['èéêë', 'e'], ['ìíîïı', 'i'], ['ñ', 'n'], ['òóôõö', 'o'], ['ùúûü', 'u'], ['ýÿ', 'y'], ['ş', 's'], ['ğ', 'g'],
+  ['أإآٱ', 'ا'], ['ىی', 'ي'], ['ةەھ', 'ه'], ['ک', 'ك'], ['٠۰', '0'], ['١۱', '1'], ['٢۲', '2'], ['٣۳', '3'], ['٤۴', '4'], ['٥۵', '5'], ['٦۶', '6'], ['٧۷', '7'], ['٨۸', '8'], ['٩۹', '9'],
+];
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String.fromCodePoint(from + i)).join('');
+/** Tatweel, harakat and Quranic marks, superscript alef, ZWNJ and ZWJ, combining diacritical marks. */
+export const FOLD_DROP = `\u0640${range(0x064b, 0x065f)}\u0670\u200c\u200d${range(0x0300, 0x036f)}`;
+const FOLD_FROM = FOLD_PAIRS.map(([from]) => from).join('') + FOLD_DROP;
+const FOLD_TO = FOLD_PAIRS.map(([from, to]) => to.repeat(Array.from(from).length)).join('');
+/** A case's urgency, most urgent highest: the list sorts by it descending (src/dashboard/case-list.ts). */
+export const URGENCY_SQL = `CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END`;
 
 export const migrations: readonly Migration[] = [
   {
@@ -368,6 +386,46 @@ CREATE TABLE operator_audit (
 CREATE INDEX operator_audit_by_operator ON operator_audit (operator, at);
 ${appendOnly('operator_audit')}
 `,
+  },
+  {
+    id: 8,
+    name: 'case list search and order',
+    sql: `
+-- Search text folded the same way for the index and the query (src/dashboard/case-list.ts):
+-- lower case; Latin letters without their accents; the Arabic-script variants an informant's
+-- keyboard gives for one letter made one (alef forms, yeh forms, teh marbuta and ae as heh, keheh
+-- as kaf, Eastern Arabic digits as 0-9); harakat, tatweel, zero-width joiners and combining marks dropped.
+CREATE FUNCTION tiphub_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$ SELECT translate(lower(t), '${FOLD_FROM}', '${FOLD_TO}') $fn$;
+-- The list's order (urgency desc, last report desc, id desc) as one index scanned backwards; the
+-- keyset page is a row comparison on the same three expressions, an index bound.
+CREATE INDEX cases_list_order ON cases ((${URGENCY_SQL}), (COALESCE(last_report_at, '-infinity'::timestamptz)), id) WHERE merged_into IS NULL;
+-- A list row's first report (ORDER BY sent_at, id LIMIT 1) read off the index alone; it serves
+-- everything reports_by_case served.
+CREATE INDEX reports_by_case_sent ON reports (case_id, sent_at, id);
+DROP INDEX reports_by_case;
+`,
+    // The trigram index needs pg_trgm, whose operator class is named with the schema it lives in
+    // (public: every connection has it on its path, and a test's schema dropped does not take it).
+    run: async (tx) => {
+      const found = await tx.query<{ schema: string }>(`SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`);
+      let schema = found.rows[0]?.schema;
+      if (!schema) {
+        try {
+          await tx.query('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public');
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          throw new TiphubError(
+            'TIPHUB_CONFIG_INVALID',
+            `the case log needs PostgreSQL's pg_trgm extension and this role cannot create it${code ? ` (${code})` : ''}: run "CREATE EXTENSION pg_trgm SCHEMA public" as a superuser or the database owner (config/postgres/roles.sql does), then migrate again`,
+            { cause: err },
+          );
+        }
+        schema = 'public';
+      }
+      // Not CONCURRENTLY (a migration is one transaction): writes wait while it builds, about a
+      // minute on a million reports; reads go on.
+      await tx.query(`CREATE INDEX reports_text_trgm ON reports USING gin (tiphub_fold("text") "${schema.replace(/"/g, '""')}".gin_trgm_ops)`);
+    },
   },
 ];
 

@@ -1,13 +1,20 @@
 /**
  * The case list (the queue): urgent first, then the most recent report; filters on status,
  * priority, tag (as the operator sees them: the reports' tags with their additions and removals),
- * channel, assignee, place, language and flag; keyset paging with an opaque cursor (the last row's sort key), so a page
- * costs the same deep in the list. Reads only: no row is written by looking.
+ * channel, assignee, place, language, flag, the last report's date, and words in any of the case's
+ * reports; keyset paging with an opaque cursor (the last row's sort key), so a page costs the same
+ * deep in the list. Reads only: no row is written by looking.
+ *
+ * Speed (migration 8): the order is one index (cases_list_order) walked backwards, a next page a
+ * row comparison on its three expressions (an index bound, not a filter); a row's first report
+ * comes off reports_by_case_sent; words are found with the trigram index on tiphub_fold(text).
+ * The expressions here are the index's: change one and the list scans.
  */
 import type { Queryable } from '../caselog/db';
 import { effectiveTags } from '../caselog/actions';
 import { isoMs } from '../caselog/chain';
 import { TiphubError } from '../errors';
+import { FOLD_DROP, URGENCY_SQL } from '../caselog/migrations';
 
 export interface CaseListFilter {
   readonly status?: string;
@@ -19,6 +26,16 @@ export interface CaseListFilter {
   readonly language?: string;
   /** A case flag, e.g. campaign. */
   readonly flag?: string;
+  /**
+   * Words (whitespace apart) that one report of the case holds, each anywhere in it, in any script:
+   * case, accents and Arabic-script letter variants folded (tiphub_fold). At least one word of 3
+   * letters or more (trigrams need 3); at most MAX_SEARCH_WORDS words.
+   */
+  readonly q?: string;
+  /** The case's last report on or after this day (YYYY-MM-DD, UTC). */
+  readonly from?: string;
+  /** The case's last report on or before this day (YYYY-MM-DD, UTC, the whole day). */
+  readonly to?: string;
   readonly cursor?: string;
   readonly limit?: number;
 }
@@ -35,6 +52,8 @@ export interface CaseListRow {
   readonly channels: string[];
   readonly tags: string[];
   readonly places: string[];
+  /** The case's flags, e.g. campaign. */
+  readonly flags: string[];
   readonly firstReportAt: string | null;
   readonly lastReportAt: string | null;
 }
@@ -56,9 +75,13 @@ interface Cursor {
   readonly id: number;
 }
 
-const PRIORITY_RANK_SQL = `CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END`;
+/** Urgency, 3 (urgent) to 0 (low): only cases has a priority column, so the name is the index's. */
+const URGENCY = `(${URGENCY_SQL})`;
 /** A case without reports (purged) sorts last. */
 const LAST_SQL = `COALESCE(c.last_report_at, '-infinity'::timestamptz)`;
+export const MIN_SEARCH_CHARS = 3;
+export const MAX_SEARCH_WORDS = 8;
+const DROPPED = new RegExp(`[${FOLD_DROP}]`, 'gu');
 
 export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.p, c.t, c.id])).toString('base64url');
@@ -74,6 +97,26 @@ export function decodeCursor(s: string): Cursor {
     /* below */
   }
   throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the page cursor is not one this list gave');
+}
+
+/**
+ * A search's words, LIKE-escaped (folded by the database, as the index is). Refused when no word
+ * has 3 letters (not counting the marks folding drops): trigrams cannot find it.
+ */
+export function searchWords(q: string): string[] {
+  const words = q.normalize('NFC').split(/\s+/u).filter(Boolean);
+  if (!words.some((w) => Array.from(w.replace(DROPPED, '')).length >= MIN_SEARCH_CHARS)) {
+    throw new TiphubError('TIPHUB_CONFIG_INVALID', `a search needs a word of at least ${MIN_SEARCH_CHARS} letters`);
+  }
+  if (words.length > MAX_SEARCH_WORDS) throw new TiphubError('TIPHUB_CONFIG_INVALID', `a search takes at most ${MAX_SEARCH_WORDS} words`);
+  return words.map((w) => w.replace(/[\\%_]/g, (c) => `\\${c}`));
+}
+
+/** A YYYY-MM-DD day that exists, or a coded refusal. */
+function day(v: string, what: string): string {
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : null;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) throw new TiphubError('TIPHUB_CONFIG_INVALID', `${what} is a day as YYYY-MM-DD`);
+  return v;
 }
 
 /** The first words of a tip, for a list row. */
@@ -105,23 +148,29 @@ export async function listCases(q: Queryable, f: CaseListFilter): Promise<CaseLi
     const t = p(f.tag);
     where.push(`(${t} = ANY(c.tags) OR ${t} = ANY(c.tags_added)) AND NOT (${t} = ANY(c.tags_removed))`);
   }
+  // The last report's day, in UTC: the list's own order, so the range is a stretch of it.
+  if (f.from) where.push(`${LAST_SQL} >= (${p(day(f.from, 'from'))}::date::timestamp AT TIME ZONE 'UTC')`);
+  if (f.to) where.push(`${LAST_SQL} < ((${p(day(f.to, 'to'))}::date + 1)::timestamp AT TIME ZONE 'UTC')`);
+  if (f.q) {
+    // Every word in one report; each word's trigrams narrow the reports through the index.
+    const like = searchWords(f.q).map((w) => `tiphub_fold(r.text) LIKE '%' || tiphub_fold(${p(w)}) || '%'`);
+    where.push(`c.id IN (SELECT r.case_id FROM reports r WHERE ${like.join(' AND ')})`);
+  }
   if (f.cursor) {
+    // The cursor keeps the rank (0 urgent .. 3 low) it always had; urgency is 3 minus it.
     const c = decodeCursor(f.cursor);
-    const cp = p(c.p);
-    const ct = `${p(c.t)}::timestamptz`;
-    const ci = p(c.id);
-    where.push(`(${PRIORITY_RANK_SQL} > ${cp} OR (${PRIORITY_RANK_SQL} = ${cp} AND (${LAST_SQL} < ${ct} OR (${LAST_SQL} = ${ct} AND c.id < ${ci}))))`);
+    where.push(`(${URGENCY}, ${LAST_SQL}, c.id) < (${p(3 - c.p)}::int, ${p(c.t)}::timestamptz, ${p(c.id)}::int)`);
   }
   const { rows } = await q.query<{
     id: number; ref: string; status: string; priority: string; assignee: string | null; tags: string[]; tags_added: string[]; tags_removed: string[];
-    places: string[]; channels: string[]; report_count: number; informant_count: number; first_report_at: Date | null; last_report_at: Date | null;
+    places: string[]; flags: string[]; channels: string[]; report_count: number; informant_count: number; first_report_at: Date | null; last_report_at: Date | null;
     rank: number; last_text: string; first_text: string | null;
   }>(
-    `SELECT c.id, c.ref, c.status, c.priority, c.assignee, c.tags, c.tags_added, c.tags_removed, c.places, c.channels, c.report_count, c.informant_count,
-            c.first_report_at, c.last_report_at, ${PRIORITY_RANK_SQL} AS rank, ${LAST_SQL}::text AS last_text,
+    `SELECT c.id, c.ref, c.status, c.priority, c.assignee, c.tags, c.tags_added, c.tags_removed, c.places, c.flags, c.channels, c.report_count, c.informant_count,
+            c.first_report_at, c.last_report_at, 3 - ${URGENCY} AS rank, ${LAST_SQL}::text AS last_text,
             (SELECT r.text FROM reports r WHERE r.case_id = c.id ORDER BY r.sent_at, r.id LIMIT 1) AS first_text
        FROM cases c WHERE ${where.join(' AND ')}
-      ORDER BY ${PRIORITY_RANK_SQL}, ${LAST_SQL} DESC, c.id DESC LIMIT ${p(limit + 1)}`,
+      ORDER BY ${URGENCY} DESC, ${LAST_SQL} DESC, c.id DESC LIMIT ${p(limit + 1)}`,
     params,
   );
   const more = rows.length > limit;
@@ -139,6 +188,7 @@ export async function listCases(q: Queryable, f: CaseListFilter): Promise<CaseLi
       channels: r.channels,
       tags: effectiveTags(r),
       places: r.places,
+      flags: r.flags,
       firstReportAt: r.first_report_at ? isoMs(r.first_report_at) : null,
       lastReportAt: r.last_report_at ? isoMs(r.last_report_at) : null,
     })),

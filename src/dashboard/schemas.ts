@@ -36,18 +36,27 @@ export const refParams = {
 const strings = { type: 'array', items: { type: 'string' } } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 
+/**
+ * The list's filters. The page's filter form sends every field, the unused ones empty: an empty
+ * value is no filter. `q`: words in a report (case-list.ts searchWords refuses one too short);
+ * `from`, `to`: days of the last report (UTC).
+ */
+const day = { type: 'string', pattern: '^(\\d{4}-\\d{2}-\\d{2})?$' } as const;
 export const caseListQuery = {
   type: 'object',
   properties: {
-    status: { type: 'string', enum: [...CASE_STATUSES] },
-    priority: { type: 'string', enum: [...PRIORITIES] },
-    tag: { type: 'string', minLength: 1, maxLength: 40 },
-    channel: { type: 'string', minLength: 1, maxLength: 32 },
-    assignee: { type: 'string', minLength: 1, maxLength: 64 },
-    place: { type: 'string', minLength: 1, maxLength: 80 },
-    language: { type: 'string', minLength: 2, maxLength: 16 },
-    flag: { type: 'string', minLength: 1, maxLength: 40 },
-    cursor: { type: 'string', minLength: 1, maxLength: 400 },
+    status: { type: 'string', enum: ['', ...CASE_STATUSES] },
+    priority: { type: 'string', enum: ['', ...PRIORITIES] },
+    tag: { type: 'string', maxLength: 40 },
+    channel: { type: 'string', maxLength: 32 },
+    assignee: { type: 'string', maxLength: 64 },
+    place: { type: 'string', maxLength: 80 },
+    language: { type: 'string', maxLength: 16 },
+    flag: { type: 'string', maxLength: 40 },
+    q: { type: 'string', maxLength: 200 },
+    from: day,
+    to: day,
+    cursor: { type: 'string', maxLength: 400 },
     limit: { type: 'integer', minimum: 1, maximum: 200 },
   },
 } as const;
@@ -65,6 +74,7 @@ export const caseListRow = {
     channels: strings,
     tags: strings,
     places: strings,
+    flags: strings,
     firstReportAt: nullableString,
     lastReportAt: nullableString,
   },
@@ -215,6 +225,63 @@ export const caseRecordResponse = {
           firstMismatch: { type: ['object', 'null'], properties: { seq: { type: ['integer', 'null'] }, what: { type: 'string' } } },
         },
       },
+    },
+  },
+  ...apiErrors,
+} as const;
+
+/**
+ * Bulk actions on the list's selected rows (routes/bulk.ts). The page's one form sends every
+ * field to whichever action's button was pressed; `refs` is one value or many (Ajv makes it an
+ * array); `back`, the list as it was shown (a path of ours).
+ */
+const bulkRefs = { type: 'array', items: refString, maxItems: 200 } as const;
+const backField = { type: 'string', maxLength: 1000, pattern: '^/(\\?.*)?$' } as const;
+export const bulkStatusForm = {
+  type: 'object',
+  required: ['status'],
+  properties: { refs: bulkRefs, status: { type: 'string', enum: [...CASE_STATUSES] }, reason: { type: 'string', enum: ['', ...CLOSE_REASONS] }, back: backField, _csrf: { type: 'string' } },
+} as const;
+export const bulkTagForm = {
+  type: 'object',
+  required: ['tag'],
+  properties: { refs: bulkRefs, tag: { type: 'string', minLength: 1, maxLength: 40 }, back: backField, _csrf: { type: 'string' } },
+} as const;
+export const bulkAssignForm = {
+  type: 'object',
+  properties: { refs: bulkRefs, to: { type: 'string', maxLength: 64 }, me: { type: 'string', enum: ['1'] }, back: backField, _csrf: { type: 'string' } },
+} as const;
+
+const bulkRefsRequired = { ...bulkRefs, minItems: 1 } as const;
+export const bulkStatusBody = {
+  type: 'object',
+  required: ['refs', 'status'],
+  properties: { refs: bulkRefsRequired, status: { type: 'string', enum: [...CASE_STATUSES] }, reason: { type: ['string', 'null'], enum: ['', null, ...CLOSE_REASONS] } },
+} as const;
+export const bulkTagsBody = {
+  type: 'object',
+  required: ['refs'],
+  properties: {
+    refs: bulkRefsRequired,
+    add: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 80 }, maxItems: 50 },
+    remove: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 80 }, maxItems: 50 },
+  },
+} as const;
+export const bulkAssignBody = {
+  type: 'object',
+  required: ['refs', 'to'],
+  properties: { refs: bulkRefsRequired, to: { type: ['string', 'null'], maxLength: 64 } },
+} as const;
+
+/** What a bulk action did, case by case: each change its own event with the operator as actor. */
+export const bulkResponse = {
+  200: {
+    type: 'object',
+    required: ['changed', 'unchanged', 'refused'],
+    properties: {
+      changed: strings,
+      unchanged: strings,
+      refused: { type: 'array', items: { type: 'object', required: ['ref', 'error', 'message'], properties: { ref: { type: 'string' }, error: { type: 'string' }, message: { type: 'string' } } } },
     },
   },
   ...apiErrors,

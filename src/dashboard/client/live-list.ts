@@ -2,7 +2,7 @@
  * The live case list: on the list (#case-rows) it listens to /events and, when cases got reports,
  * fetches the list as it is shown (the same URL, so the same filters and page) and swaps in its
  * rows: parsed by DOMParser (no script in it runs) from our own escaped HTML, never innerHTML on
- * data. Without the script the page works as before, changing on reload.
+ * data. Ticked rows stay ticked. Without the script the page works as before, changing on reload.
  */
 export const LIVE_LIST_JS = `(function () {
   var rows = document.getElementById('case-rows');
@@ -19,7 +19,14 @@ export const LIVE_LIST_JS = `(function () {
       .then(function (text) {
         var fresh = new DOMParser().parseFromString(text, 'text/html').getElementById('case-rows');
         var now = document.getElementById('case-rows');
-        if (fresh && now) now.replaceWith(document.adoptNode(fresh));
+        if (!fresh || !now) return;
+        // The rows ticked for a bulk action stay ticked (client/list.ts keeps its selected row).
+        var ticked = {};
+        Array.prototype.forEach.call(now.querySelectorAll('input[name=refs]:checked'), function (c) { ticked[c.value] = true; });
+        fresh = document.adoptNode(fresh);
+        Array.prototype.forEach.call(fresh.querySelectorAll('input[name=refs]'), function (c) { if (ticked[c.value]) c.checked = true; });
+        now.replaceWith(fresh);
+        document.dispatchEvent(new CustomEvent('tiphub:rows'));
       })
       .catch(function () { /* the next event, or a reload, catches up */ })
       .then(function () {
