@@ -4,6 +4,7 @@
 --     logs in as it, creates the tables and grants the runtime role (src/caselog/roles.ts).
 --   app_role (default tiphub_app): DATABASE_URL logs in as it; may connect and use schema public,
 --     nothing more until the owner grants it the tables. It owns nothing and cannot CREATE.
+--   pg_trgm: the extension the case list's search needs (migration 8), created in schema public.
 --
 -- Passwords come from psql variables (-v owner_password=… -v app_password=…) or, when those are not
 -- given, from the environment (TIPHUB_OWNER_PASSWORD, TIPHUB_APP_PASSWORD), so a password need not
@@ -64,4 +65,7 @@ REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO :"owner_role";
 REVOKE CREATE ON SCHEMA public FROM :"app_role";
 GRANT USAGE ON SCHEMA public TO :"app_role";
+-- The case list's search (migration 8) indexes trigrams. pg_trgm is a trusted extension, so the
+-- owner may create it too; made here once, in public, where every connection's path finds it.
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
 COMMIT;
