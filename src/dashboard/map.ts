@@ -120,6 +120,38 @@ const n1 = (v: number) => Math.round(v * 10) / 10;
 /** Area by count: the radius grows with the square root. */
 export const radiusOf = (cases: number, max: number): number => Math.max(R_MIN, R_MAX * Math.sqrt(cases / Math.max(1, max)));
 
+interface Disc {
+  readonly label: string;
+  readonly x: number;
+  readonly y: number;
+  readonly r: number;
+}
+type Box = readonly [number, number, number, number];
+const overlaps = (a: Box, b: Box) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+
+/**
+ * Labels for the largest points: right of the circle, else left, above or below, whichever first
+ * hides no other label or circle; a label that fits nowhere is left out (its point keeps its <title>).
+ */
+export function placeLabels(discs: readonly Disc[]): { label: string; x: number; y: number; anchor: 'start' | 'end' | 'middle' }[] {
+  const taken: Box[] = discs.map((d) => [d.x - d.r, d.y - d.r, d.x + d.r, d.y + d.r]);
+  const out: { label: string; x: number; y: number; anchor: 'start' | 'end' | 'middle' }[] = [];
+  for (const [i, d] of discs.slice(0, LABELLED).entries()) {
+    const w = Array.from(d.label).length * 7 + 4;
+    const tries = [
+      { x: d.x + d.r + 3, y: d.y + 4, anchor: 'start' as const, box: [d.x + d.r + 1, d.y - 9, d.x + d.r + 3 + w, d.y + 7] as Box },
+      { x: d.x - d.r - 3, y: d.y + 4, anchor: 'end' as const, box: [d.x - d.r - 3 - w, d.y - 9, d.x - d.r - 1, d.y + 7] as Box },
+      { x: d.x, y: d.y - d.r - 4, anchor: 'middle' as const, box: [d.x - w / 2, d.y - d.r - 18, d.x + w / 2, d.y - d.r - 2] as Box },
+      { x: d.x, y: d.y + d.r + 14, anchor: 'middle' as const, box: [d.x - w / 2, d.y + d.r + 2, d.x + w / 2, d.y + d.r + 18] as Box },
+    ];
+    const fit = tries.find((t) => t.box[0] >= 0 && t.box[2] <= MAP_WIDTH && t.box[1] >= 0 && t.box[3] <= MAP_HEIGHT && !taken.some((b, j) => j !== i && overlaps(b, t.box)));
+    if (!fit) continue;
+    taken.push(fit.box);
+    out.push({ label: d.label, x: fit.x, y: fit.y, anchor: fit.anchor });
+  }
+  return out;
+}
+
 export const placeHref = (name: string) => `/?place=${encodeURIComponent(name)}`;
 
 /** The map: land, borders, one linked circle per place (largest first, so small ones stay on top). */
@@ -134,11 +166,10 @@ export function renderMap(base: MapBase, points: readonly MapPoint[], s: Overvie
     const title = fill(s.mapPoint, { name: p.label, n: p.cases });
     return html`<a class="map-point" href="${placeHref(p.name)}" data-place="${p.name}" data-cases="${p.cases}" aria-label="${title}"><title>${title}</title><circle cx="${n1(at[0])}" cy="${n1(at[1])}" r="${r}" fill="#c0392b" fill-opacity="0.55" stroke="#7b1f14" stroke-width="1"></circle></a>`;
   });
-  const labels = drawn.slice(0, LABELLED).map(({ p, at }) => {
-    const r = radiusOf(p.cases, max);
-    return html`<text class="map-label" x="${n1(at[0] + r + 3)}" y="${n1(at[1] + 4)}" fill="#222" font-size="12">${p.label}</text>`;
-  });
-  return html`<svg class="map" dir="ltr" viewBox="0 0 ${MAP_WIDTH} ${MAP_HEIGHT}" width="${MAP_WIDTH}" height="${MAP_HEIGHT}" role="group" aria-label="${s.mapTitle}" xmlns="http://www.w3.org/2000/svg">
+  const labels = placeLabels(drawn.map(({ p, at }) => ({ label: p.label, x: at[0], y: at[1], r: radiusOf(p.cases, max) }))).map(
+    (l) => html`<text class="map-label" x="${n1(l.x)}" y="${n1(l.y)}" text-anchor="${l.anchor}" fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke" font-size="12">${l.label}</text>`,
+  );
+  return html`<svg class="map" dir="ltr" direction="ltr" viewBox="0 0 ${MAP_WIDTH} ${MAP_HEIGHT}" width="${MAP_WIDTH}" height="${MAP_HEIGHT}" role="group" aria-label="${s.mapTitle}" xmlns="http://www.w3.org/2000/svg">
 <rect class="sea" x="0" y="0" width="${MAP_WIDTH}" height="${MAP_HEIGHT}" fill="#dce9f2"></rect>
 <path class="land" d="${raw(base.land)}" fill="#f3efe4" stroke="#8a8f96" stroke-width="0.6"></path>
 <path class="borders" d="${raw(base.borders)}" fill="none" stroke="#8a8f96" stroke-width="0.8" stroke-dasharray="3 2"></path>
@@ -197,9 +228,9 @@ export function renderHourlyChart(data: HourlyReports, s: OverviewStrings): Raw 
     return html`<line x1="${x}" x2="${x}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 4}" stroke="#444"></line><text x="${x}" y="${CHART_HEIGHT - PAD.bottom + 16}" text-anchor="middle" font-size="11" fill="#444">${hourLabel(hour)}</text>${day}`;
   });
   const legend = data.channels.map(
-    (c, i) => html`<g class="legend-item" transform="translate(${PAD.left + i * 130} 8)"><rect width="12" height="12" fill="${colourOf(data.channels, c)}"></rect><text x="16" y="10" font-size="12" fill="#222">${c}</text></g>`,
+    (c, i) => html`<g class="legend-item" transform="translate(${PAD.left + i * 130} 8)"><rect width="12" height="12" fill="${colourOf(data.channels, c)}"></rect><text x="16" y="10" font-size="12" fill="#222">${c} (${(data.counts[c] ?? []).reduce((a, b) => a + b, 0)})</text></g>`,
   );
-  return html`<svg class="chart" dir="ltr" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" role="img" aria-label="${s.perHourTitle}" xmlns="http://www.w3.org/2000/svg">
+  return html`<svg class="chart" dir="ltr" direction="ltr" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" role="img" aria-label="${s.perHourTitle}" xmlns="http://www.w3.org/2000/svg">
 <title>${s.perHourTitle}</title>
 <g class="grid">${ticks}</g>
 <g class="bars">${bars}</g>

@@ -194,7 +194,7 @@ describe.each(BACKENDS)('the overview on %s', (backend) => {
     // A taller bar for more reports: the campaign hour's three against one.
     const heightOf = (key: string) => Number(bars.find((b) => b[1] === 'simulator' && b[2] === new Date(Math.floor(receivedAt.get(key)! / HOUR) * HOUR).toISOString())![5]);
     expect(heightOf('K0')).toBeGreaterThan(heightOf('E') * 2.5);
-    expect(body).toMatch(/<svg class="chart" dir="ltr" viewBox="0 0 \d+ \d+"/);
+    expect(body).toMatch(/<svg class="chart" dir="ltr" direction="ltr" viewBox="0 0 \d+ \d+"/);
   });
 
   test('top tags and places of the open cases follow tag edits and closing', async () => {

@@ -14,7 +14,7 @@ import { packageRoot } from '../../package-root';
 import { html, page, type Raw } from '../html';
 import { stringsFor, type Strings } from '../i18n';
 import { fill, overviewStrings, type OverviewStrings } from '../i18n/overview';
-import { mapBase, placeHref, renderHourlyChart, renderMap, colourOf, hourLabel, type MapBase, type MapPoint } from '../map';
+import { mapBase, placeHref, renderHourlyChart, renderMap, hourLabel, type MapBase, type MapPoint } from '../map';
 import { CAMPAIGN_FLAG, campaignCases, openCasePlaces, openCaseTags, reportsPerHour, type CampaignCases, type HourlyReports, type QueueCounts, type QueueDepth, type Ranked } from '../overview';
 import { ageOf, caseUrl, pageOpts, priorityName, statusName } from '../page-parts';
 import { htmlResponses, noQuery } from '../schemas';
@@ -45,18 +45,15 @@ function hourlySection(o: OverviewStrings, data: HourlyReports): Raw {
     const cells = data.channels.map((c) => data.counts[c]?.[i] ?? 0);
     return html`<tr data-hour="${hour}"><th scope="row">${hour.slice(0, 10)} ${hourLabel(hour)}</th>${cells.map((n, j) => html`<td data-channel="${data.channels[j]!}">${n}</td>`)}<td class="total">${cells.reduce((a, b) => a + b, 0)}</td></tr>`;
   });
-  const legend = data.channels.length
-    ? html`<ul class="ov-legend">${data.channels.map((c) => html`<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="${colourOf(data.channels, c)}"></rect></svg> ${c}: ${data.counts[c]!.reduce((a, b) => a + b, 0)}</li>`)}</ul>`
-    : '';
   return html`<section class="ov-hourly"><h2>${o.perHourTitle}</h2>
-<p>${data.total ? fill(o.perHourTotal, { n: data.total }) : o.perHourNone}</p>${legend}
+<p>${data.total ? fill(o.perHourTotal, { n: data.total }) : o.perHourNone}</p>
 <div class="ov-picture">${renderHourlyChart(data, o)}</div>
 <details><summary>${o.showTable}</summary><table class="ov-hourly-table">${header}${rows}</table></details></section>`;
 }
 
-function rankedSection(title: string, o: OverviewStrings, rows: readonly Ranked[], href: (name: string) => string, label: (name: string) => string, cls: string): Raw {
+function rankedSection(title: string, column: string, o: OverviewStrings, rows: readonly Ranked[], href: (name: string) => string, label: (name: string) => string, cls: string): Raw {
   const body = rows.length
-    ? html`<table class="${cls}"><thead><tr><th scope="col">${title}</th><th scope="col">${o.openCases}</th></tr></thead><tbody>${rows.map(
+    ? html`<table class="${cls}"><thead><tr><th scope="col">${column}</th><th scope="col">${o.openCases}</th></tr></thead><tbody>${rows.map(
         (r) => html`<tr><td><a href="${href(r.name)}">${label(r.name)}</a></td><td>${r.cases}</td></tr>`,
       )}</tbody></table>`
     : html`<p>${o.noneOpen}</p>`;
@@ -122,8 +119,8 @@ const overviewPlugin: FastifyPluginAsync<OverviewOptions> = async (app, opts) =>
     const body = html`<h1>${o.title}</h1>
 ${hourlySection(o, hourly)}
 <div class="ov-grid">
-${rankedSection(o.topTagsTitle, o, tags, (t) => `/?tag=${encodeURIComponent(t)}`, (t) => t, 'ov-tags')}
-${rankedSection(o.topPlacesTitle, o, placeRows.slice(0, TOP), placeHref, label, 'ov-places')}
+${rankedSection(o.topTagsTitle, s.tag, o, tags, (t) => `/?tag=${encodeURIComponent(t)}`, (t) => t, 'ov-tags')}
+${rankedSection(o.topPlacesTitle, s.place, o, placeRows.slice(0, TOP), placeHref, label, 'ov-places')}
 ${campaignSection(s, o, campaign, Date.now())}
 ${queueSection(o, depth)}
 </div>

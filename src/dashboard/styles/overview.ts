@@ -6,8 +6,6 @@ export const OVERVIEW_CSS = `.ov-grid{display:grid;grid-template-columns:repeat(
 svg.map{max-width:600px}
 svg.map a.map-point:hover circle,svg.map a.map-point:focus circle{fill-opacity:.9;stroke-width:2}
 svg.chart rect.bar:hover{opacity:.75}
-.ov-legend{list-style:none;padding:0;margin:.3em 0;display:flex;gap:1.5em}
-.ov-legend svg{vertical-align:middle}
 .ov-hourly-table td,.ov-queues td{font-variant-numeric:tabular-nums}
 .ov-failed{color:#a00;font-weight:bold}
 .ov-campaign ul{padding-inline-start:1.2em}
