@@ -5,6 +5,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
 import type { Db } from '../caselog/db';
 import type { Logger } from '../log';
 import { TiphubError } from '../errors';
@@ -16,11 +17,20 @@ import loginRoutes from './routes/login';
 import staticRoutes from './routes/static';
 import listPageRoutes from './routes/list-page';
 import casePageRoutes from './routes/case-page';
+import mediaRoutes from './routes/media';
+import recordsRoutes from './routes/exports';
+import type { CannedReplies } from './canned';
 import apiRoutes from './routes/api';
 import eventsRoutes from './routes/events';
+import bulkRoutes from './routes/bulk';
+import overviewRoutes from './routes/overview';
+import type { QueueDepth } from './overview';
+import adminRoutes from './routes/admin';
 import type { CaseUpdates } from '../queue/case-updates';
 import { refusalOf, type RelayOutbox } from './case-actions';
 import { stringsFor } from './i18n';
+import settingsRoutes from './routes/settings';
+import openapiRoutes, { openapiOptions } from './routes/openapi';
 
 export interface DashboardOptions {
   readonly db: Db;
@@ -56,18 +66,30 @@ export interface DashboardOptions {
    * the same Redis channel as the intake workers); without it only this dashboard's lists learn.
    */
   readonly announceCases?: AnnounceCases;
+  /**
+   * The intake, outbound and media queues' waiting/active/delayed/failed counts for the overview
+   * (serve.ts reads them from Redis); without it the overview says the queue depth is not available.
+   */
+  readonly queueDepth?: QueueDepth;
+  /** Where the gazetteer (places.yaml) is, for the overview's map: the configuration's rules.dir (default the package's config/). */
+  readonly rulesDir?: string;
+  /** The reply composer's canned replies (loadCannedReplies of dashboard.cannedReplies); without them, free text only. */
+  readonly cannedReplies?: CannedReplies;
+  /** The media store's folder (`<dataDir>/media`), read only, for the case page's media; without it media show as not available. */
+  readonly mediaRoot?: string;
   /** Between two live events (default 500 ms) and two heartbeats (default 15 s); tests shorten them. */
   readonly liveCoalesceMs?: number;
   readonly liveHeartbeatMs?: number;
 }
 
-const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'announceCases', 'liveCoalesceMs', 'liveHeartbeatMs']);
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'announceCases', 'liveCoalesceMs', 'liveHeartbeatMs', 'queueDepth', 'rulesDir', 'cannedReplies', 'mediaRoot']);
 
 export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
   if (opts.relayOutbox !== undefined && typeof opts.relayOutbox !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'relayOutbox is a function');
   if (opts.announceCases !== undefined && typeof opts.announceCases !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'announceCases is a function');
   if (opts.caseUpdates !== undefined && typeof opts.caseUpdates?.subscribe !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'caseUpdates has a subscribe function');
+  if (opts.queueDepth !== undefined && typeof opts.queueDepth !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'queueDepth is a function');
   if (!opts.db) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the dashboard needs a case log');
   for (const origin of opts.trustedOrigins ?? []) {
     let ok = false;
@@ -121,12 +143,21 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(securityHeaders);
   await app.register(caseChanges, { announce: o.announceCases });
   await app.register(authPlugin, { secureCookies: o.secureCookies, trustedOrigins: o.trustedOrigins, idleMs: o.sessionIdleMs });
+  // Before the routes: it documents every route registered after it (the /api ones, see openapi.ts).
+  await app.register(swagger, openapiOptions);
   await app.register(staticRoutes);
   await app.register(eventsRoutes, { caseUpdates: o.caseUpdates, coalesceMs: o.liveCoalesceMs, heartbeatMs: o.liveHeartbeatMs });
   await app.register(loginRoutes, { requireTotp: o.requireTotp, clientFailures: o.loginFailuresPerClient, absoluteMs: o.sessionAbsoluteMs });
   await app.register(listPageRoutes);
-  await app.register(casePageRoutes, { relayOutbox: o.relayOutbox });
+  await app.register(casePageRoutes, { relayOutbox: o.relayOutbox, cannedReplies: o.cannedReplies, rulesDir: o.rulesDir, mediaRoot: o.mediaRoot });
   await app.register(apiRoutes, { relayOutbox: o.relayOutbox });
+  await app.register(bulkRoutes);
+  await app.register(overviewRoutes, { queueDepth: o.queueDepth, rulesDir: o.rulesDir });
+  await app.register(adminRoutes);
+  await app.register(mediaRoutes, { mediaRoot: o.mediaRoot });
+  await app.register(recordsRoutes, { mediaRoot: o.mediaRoot });
+  await app.register(settingsRoutes);
+  await app.register(openapiRoutes);
 
   return app;
 }

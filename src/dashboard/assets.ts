@@ -5,11 +5,17 @@
  * here in order, the script in strict mode.
  */
 import { CORE_JS } from './client/core';
+import { CASE_JS } from './client/case';
 import { LIVE_LIST_JS } from './client/live-list';
+import { LIST_JS } from './client/list';
 import { BASE_CSS } from './styles/base';
+import { CASE_CSS } from './styles/case';
+import { LIST_CSS } from './styles/list';
+import { OVERVIEW_CSS } from './styles/overview';
+import { ADMIN_CSS } from './styles/admin';
 
-const SCRIPTS: readonly string[] = [CORE_JS, LIVE_LIST_JS];
-const STYLES: readonly string[] = [BASE_CSS];
+const SCRIPTS: readonly string[] = [CORE_JS, LIVE_LIST_JS, LIST_JS, CASE_JS];
+const STYLES: readonly string[] = [BASE_CSS, ADMIN_CSS, OVERVIEW_CSS, LIST_CSS, CASE_CSS];
 
 export const DASHBOARD_JS = `'use strict';\n${SCRIPTS.join('\n')}`;
 export const DASHBOARD_CSS = STYLES.join('\n');

@@ -3,11 +3,15 @@ import type { Config } from '../config';
 import type { Db } from '../caselog/db';
 import type { Logger } from '../log';
 import { TiphubError } from '../errors';
+import * as path from 'node:path';
 import { buildApp } from './app';
+import { loadCannedReplies } from './canned';
+import { packageRoot } from '../package-root';
 import type { RelayOutbox } from './case-actions';
 import type { RedisTarget } from '../queue/redis';
 import { publishCaseUpdates, subscribeCaseUpdates, type CaseUpdatesSubscription } from '../queue/case-updates';
 import { connectRedis } from '../queue/redis';
+import { overviewQueueNames, queueDepthReader } from './overview';
 
 export interface ServedDashboard {
   readonly url: string;
@@ -21,11 +25,16 @@ export interface ServedDashboard {
  */
 export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger, opts: { relayOutbox?: RelayOutbox; redis?: RedisTarget } = {}): Promise<ServedDashboard> {
   const d = cfg.dashboard;
+  // Checked at start, before any connection opens: a bad replies file stops the dashboard with the file and entry named.
+  const cannedReplies = loadCannedReplies(d.cannedReplies ?? path.join(packageRoot(), 'config', 'replies.yaml'));
   const updates: CaseUpdatesSubscription | null = opts.redis ? subscribeCaseUpdates(opts.redis, cfg.queue.prefix, log) : null;
   // Operators' changes go out on the intake workers' channel, so every open list hears of them.
   const publisher = opts.redis ? connectRedis(opts.redis) : null;
+  // The overview's queue depth: counts only, over a connection of its own, closed with the app.
+  const depth = opts.redis ? queueDepthReader(opts.redis, cfg.queue.prefix, overviewQueueNames(Object.keys(cfg.channels))) : null;
   const closeRedis = async () => {
     await updates?.close();
+    await depth?.close();
     await publisher?.quit().catch(() => publisher.disconnect());
   };
   const app = await buildApp({
@@ -37,8 +46,12 @@ export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger,
     trustProxy: d.trustProxy,
     sessionIdleMs: d.idleMinutes * 60_000,
     sessionAbsoluteMs: d.absoluteHours * 3_600_000,
+    rulesDir: cfg.rulesDir,
+    cannedReplies,
+    mediaRoot: path.join(cfg.dataDir, 'media'),
     ...(opts.relayOutbox ? { relayOutbox: opts.relayOutbox } : {}),
     ...(updates ? { caseUpdates: updates } : {}),
+    ...(depth ? { queueDepth: depth.read } : {}),
     ...(publisher ? { announceCases: (refs: readonly string[]) => publishCaseUpdates(publisher, cfg.queue.prefix, refs, log) } : {}),
   }).catch(async (err: unknown) => {
     await closeRedis();
