@@ -37,6 +37,8 @@ export const errorCodes = {
   TIPHUB_DASHBOARD_NOT_FOUND: { retryable: false, summary: 'No dashboard page, API route, operator or session has that name.' },
   TIPHUB_DASHBOARD_SELF: { retryable: false, summary: 'An admin cannot disable, reset or change the role of their own account.' },
   TIPHUB_DASHBOARD_LAST_ADMIN: { retryable: false, summary: 'The change would leave no enabled admin to manage the operators.' },
+  TIPHUB_DASHBOARD_MEDIA_TYPE: { retryable: false, summary: "A media file's sniffed type is not on the allow-list for a thumbnail or for playing in the page; it can still be downloaded." },
+  TIPHUB_DASHBOARD_MEDIA_RANGE: { retryable: false, summary: 'A byte range asked of a media file lies outside the file.' },
   TIPHUB_DASHBOARD_FAILED: { retryable: true, summary: 'The dashboard failed to answer a request (a fault on the server, logged there); trying again may help.' },
 } as const;
 
