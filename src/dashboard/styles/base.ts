@@ -26,4 +26,5 @@ header nav{display:flex;gap:1em;flex:1}
 .schema ul,.api-op ul{margin-block:.2em;padding-inline-start:1.5em}
 .api-op dd{margin-inline-start:1.5em}
 code{overflow-wrap:anywhere}
+a[href^="/cases/"]{white-space:nowrap}
 `;
