@@ -132,11 +132,16 @@ describe('reply composer', () => {
     const p = pseudonymOf(SENDERS[0]!);
     expect(sup).toContain('class="reply-form"');
     expect(sup).toContain(`<option value="${p}">${p} (simulator)</option>`);
-    expect(sup).toMatch(new RegExp(`<tr><td>${p}</td><td>simulator</td><td>1</td><td>reachable</td></tr>`));
+    const link = `<a class="pseudonym" href="/informants/${encodeURIComponent(p)}">${p}</a>`;
+    expect(sup).toContain(`<tr><td>${link}</td><td>simulator</td><td>1</td><td>reachable</td></tr>`);
     for (const a of SENDERS) expect(sup).not.toContain(a);
+    // Each report's pseudonym opens the informant's view; the evidence bundle is offered to whoever may export.
+    expect(sup).toContain(`· ${link} ·`);
+    expect(sup).toContain(`<a href="/cases/${encodeURIComponent(refs[0]!)}/export">`);
     const ana = await casePage(refs[0]!, who.analyst);
     expect(ana).not.toContain('class="reply-form"');
-    expect(ana).toContain(p);
+    expect(ana).not.toContain('/export"');
+    expect(ana).toContain(link);
   });
 
   test('the form queues a reply with the operator as actor: an outbox row, the relay hook called with its id, the page shows it queued', async () => {

@@ -22,6 +22,7 @@ import { loadTaggingRules } from '../../tagging/load';
 import { packageRoot } from '../../package-root';
 import { caseUrl, list, pageOpts, priorityName, select, statusName } from '../page-parts';
 import { can } from '../roles';
+import { exportsStrings } from '../i18n/exports';
 import { assignBody, htmlResponses, mergeBody, noQuery, notesBody, priorityBody, refParams, replyBody, splitBody, statusBody } from '../schemas';
 
 export interface CasePageOptions {
@@ -117,7 +118,7 @@ function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyActio
     )}</tbody></table>`
     : html`<p>${s.noReplies}</p>`;
   const informants = html`<table class="informants"><thead><tr><th>${s.pseudonym}</th><th>${s.channel}</th><th>${s.reports}</th><th>${s.reachable}</th></tr></thead><tbody>${r.informants.map(
-    (i) => html`<tr><td>${i.pseudonym}</td><td>${i.channel}</td><td>${i.reports}</td><td>${i.reachable ? s.reachable : html`${s.notReachable} (${i.why ?? ''})`}</td></tr>`,
+    (i) => html`<tr><td>${informantLink(i.pseudonym)}</td><td>${i.channel}</td><td>${i.reports}</td><td>${i.reachable ? s.reachable : html`${s.notReachable} (${i.why ?? ''})`}</td></tr>`,
   )}</tbody></table>`;
   const reachable = r.informants.filter((i) => i.reachable);
   const to = html`<select name="to"><option value="all">${s.allReachable} (${reachable.length})</option>${reachable.map((i) => html`<option value="${i.pseudonym}">${i.pseudonym} (${i.channel})</option>`)}</select>`;
@@ -134,6 +135,9 @@ function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyActio
 <section class="case-replies"><h2>${s.replyTitle}</h2>${informants}${composer}<h3>${s.replies}</h3>${replies}</section>
 <section class="case-history"><h2>${s.history}</h2>${history}</section>`;
 }
+
+/** A pseudonym, linking to the informant's view (never an address). */
+const informantLink = (pseudonym: string): Raw => html`<a class="pseudonym" href="/informants/${encodeURIComponent(pseudonym)}">${pseudonym}</a>`;
 
 const casePagePlugin: FastifyPluginAsync<CasePageOptions> = async (app, opts) => {
   const db = app.caselog;
@@ -176,6 +180,7 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
     if (can(role, 'merge')) {
       forms.push(html`<form method="post" action="${action('merge')}" data-confirm="${s.mergeInto}?">${csrf}<label>${s.mergeInto} <input name="into" required maxlength="20" size="10"></label><button type="submit">${s.merge}</button></form>`);
     }
+    if (can(role, 'export')) forms.push(html`<p class="case-export"><a href="${caseUrl(c.ref)}/export">${exportsStrings(session.operator.language).bundleTitle}</a></p>`);
     const splittable = can(role, 'merge') && c.reports.length > 1;
     const header = html`<h1>${s.caseRef} ${c.ref}</h1>
 <dl class="case-header">
@@ -193,7 +198,7 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
 </dl>`;
     const reports = c.reports.map(
       (r) => html`<article class="report" id="r-${r.id}">
-<p class="meta">${s.channel}: ${r.channel} · ${r.pseudonym} · ${s.sent} ${r.sentAt} · ${s.received} ${r.receivedAt} · ${s.language}: ${r.language ?? '-'}${
+<p class="meta">${s.channel}: ${r.channel} · ${informantLink(r.pseudonym)} · ${s.sent} ${r.sentAt} · ${s.received} ${r.receivedAt} · ${s.language}: ${r.language ?? '-'}${
         r.tags.length ? html` · ${s.tags}: ${r.tags.join(', ')}` : ''
       }${r.places.length ? html` · ${s.places}: ${r.places.join(', ')}` : ''}${
         r.duplicate
