@@ -133,7 +133,11 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
     if (err.validation) return refuse(req, reply, 400, 'TIPHUB_DASHBOARD_INVALID', err.message);
     const r = refusalOf(err);
     if (r) return refuse(req, reply, r.status, r.code, r.message);
-    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return refuse(req, reply, err.statusCode, err.code ?? 'TIPHUB_DASHBOARD_INVALID', 'the request was refused');
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own refusals (a body too large, a bad media type) answer with one of our codes, not its FST_ERR_*.
+      const code = typeof err.code === 'string' && err.code.startsWith('TIPHUB_') ? err.code : 'TIPHUB_DASHBOARD_INVALID';
+      return refuse(req, reply, err.statusCode, code, 'the request was refused');
+    }
     req.log.error({ err }, 'dashboard request failed');
     return refuse(req, reply, 500, 'TIPHUB_DASHBOARD_FAILED', stringsFor(req.operatorSession?.operator.language).error);
   });

@@ -100,3 +100,14 @@ test("the live list's own fetches do not keep a session alive; a person's reques
   await person.body?.cancel();
   expect(await seen()).toBeGreaterThan(back.getTime());
 });
+
+test("Fastify's own refusals answer with one of our codes (a body too large, a media type it does not parse)", async () => {
+  const s = await createSession(h.db, 'sup1');
+  const headers = { cookie: `tiphub=${s.token}`, origin: base, 'x-csrf-token': s.csrf };
+  const big = await fetch(`${base}/api/cases/${refs[1]}/notes`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x'.repeat(300 * 1024) }) });
+  expect(big.status).toBe(413);
+  expect(await big.json()).toEqual({ error: 'TIPHUB_DASHBOARD_INVALID', message: 'the request was refused' });
+  const odd = await fetch(`${base}/api/cases/${refs[1]}/notes`, { method: 'POST', headers: { ...headers, 'content-type': 'application/x-odd' }, body: 'text' });
+  expect(odd.status).toBe(415);
+  expect(((await odd.json()) as { error: string }).error).toBe('TIPHUB_DASHBOARD_INVALID');
+});
