@@ -5,29 +5,20 @@
  * carries its numbers in <title> elements; the page adds a table.
  *
  * Borders: Natural Earth's countries at 1:50m from the world-atlas package (read from
- * node_modules at start), converted with topojson-client, projected with d3-geo's Mercator fitted
- * to the gazetteer's extent (the whole gazetteer, so the map and its cache do not change with the
- * cases) and clipped to the picture, so only the region's borders are sent.
+ * node_modules at start), converted with topojson-client, projected with a Mercator fitted to the
+ * gazetteer's extent (the whole gazetteer, so the map and its cache do not change with the cases)
+ * and clipped to the picture, so only the region's borders are sent. The projection is the few
+ * lines below rather than d3-geo: d3-geo is an ES module only, which this CommonJS build can load
+ * only by a dynamic import() that jest's module runtime does not survive reliably; a regional
+ * Mercator of Natural Earth's shapes (already cut at the antimeridian) needs nothing more.
  */
 import * as fs from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import type { GeoProjection } from 'd3-geo';
 import { feature, mesh } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
+import type { Geometry, Position } from 'geojson';
 import { html, raw, type Raw } from './html';
 import { fill, type OverviewStrings } from './i18n/overview';
 import type { HourlyReports } from './overview';
-
-type D3Geo = typeof import('d3-geo');
-
-/**
- * d3-geo is an ES module only, and this project is compiled to CommonJS: TypeScript would turn
- * `import()` into `require()`, which jest cannot do for an ES module. An import() that TypeScript
- * does not see loads it in Node and under jest alike.
- */
-const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
-let d3geo: Promise<D3Geo> | null = null;
-const loadD3Geo = (): Promise<D3Geo> => (d3geo ??= importModule(pathToFileURL(require.resolve('d3-geo')).href) as Promise<D3Geo>);
 
 export const MAP_WIDTH = 600;
 export const MAP_HEIGHT = 540;
@@ -78,24 +69,135 @@ export function mapBase(places: readonly GazetteerPoint[]): Promise<MapBase> {
   return base;
 }
 
-async function drawBase(extent: [[number, number], [number, number]]): Promise<MapBase> {
-  const { geoMercator, geoPath } = await loadD3Geo();
-  const topo = worldTopology();
+type Pt = [number, number];
+type Rect = readonly [number, number, number, number];
+
+/** Mercator: longitude and latitude (degrees, latitude held within ±85) to the plane, y up. */
+function mercator(lon: number, lat: number): Pt {
+  const phi = (Math.max(-85, Math.min(85, lat)) * Math.PI) / 180;
+  return [(lon * Math.PI) / 180, Math.log(Math.tan(Math.PI / 4 + phi / 2))];
+}
+
+/** A Mercator scaled and moved so the extent's corners fit the box, centred (what fitExtent does). */
+export function fittedMercator(extent: [[number, number], [number, number]], box: Rect): (lon: number, lat: number) => Pt {
   const [[w, s], [e, n]] = extent;
-  const projection: GeoProjection = geoMercator()
-    .fitExtent([[4, 4], [MAP_WIDTH - 4, MAP_HEIGHT - 4]], { type: 'MultiPoint', coordinates: [[w, s], [e, s], [e, n], [w, n]] })
-    .clipExtent([[0, 0], [MAP_WIDTH, MAP_HEIGHT]]);
-  const path = geoPath(projection).digits(1);
+  const [x0, y0] = mercator(w, s);
+  const [x1, y1] = mercator(e, n);
+  const k = Math.min((box[2] - box[0]) / (x1 - x0), (box[3] - box[1]) / (y1 - y0));
+  const dx = box[0] + (box[2] - box[0] - k * (x1 - x0)) / 2;
+  const dy = box[1] + (box[3] - box[1] - k * (y1 - y0)) / 2;
+  return (lon, lat) => {
+    const [x, y] = mercator(lon, lat);
+    return [dx + k * (x - x0), dy + k * (y1 - y)];
+  };
+}
+
+/** A ring clipped to the rectangle (Sutherland-Hodgman, one edge at a time); a closed ring. */
+export function clipRing(ring: readonly Pt[], r: Rect): Pt[] {
+  const edges: [(p: Pt) => boolean, (a: Pt, b: Pt) => Pt][] = [
+    [(p) => p[0] >= r[0], (a, b) => [r[0], a[1] + ((b[1] - a[1]) * (r[0] - a[0])) / (b[0] - a[0])]],
+    [(p) => p[0] <= r[2], (a, b) => [r[2], a[1] + ((b[1] - a[1]) * (r[2] - a[0])) / (b[0] - a[0])]],
+    [(p) => p[1] >= r[1], (a, b) => [a[0] + ((b[0] - a[0]) * (r[1] - a[1])) / (b[1] - a[1]), r[1]]],
+    [(p) => p[1] <= r[3], (a, b) => [a[0] + ((b[0] - a[0]) * (r[3] - a[1])) / (b[1] - a[1]), r[3]]],
+  ];
+  let out: Pt[] = [...ring];
+  for (const [inside, cross] of edges) {
+    const input = out;
+    out = [];
+    for (let i = 0; i < input.length; i++) {
+      const cur = input[i]!;
+      const prev = input[(i + input.length - 1) % input.length]!;
+      if (inside(cur)) {
+        if (!inside(prev)) out.push(cross(prev, cur));
+        out.push(cur);
+      } else if (inside(prev)) out.push(cross(prev, cur));
+    }
+    if (!out.length) break;
+  }
+  return out;
+}
+
+/** A line clipped to the rectangle: the pieces of it inside (Liang-Barsky per segment). */
+export function clipLine(line: readonly Pt[], r: Rect): Pt[][] {
+  const pieces: Pt[][] = [];
+  let piece: Pt[] = [];
+  for (let i = 1; i < line.length; i++) {
+    const [a, b] = [line[i - 1]!, line[i]!];
+    const d: Pt = [b[0] - a[0], b[1] - a[1]];
+    let t0 = 0;
+    let t1 = 1;
+    const ok = ([p, q]: [number, number]) => {
+      if (p === 0) return q >= 0;
+      const t = q / p;
+      if (p < 0) t0 = Math.max(t0, t);
+      else t1 = Math.min(t1, t);
+      return t0 <= t1;
+    };
+    const visible = ok([-d[0], a[0] - r[0]]) && ok([d[0], r[2] - a[0]]) && ok([-d[1], a[1] - r[1]]) && ok([d[1], r[3] - a[1]]);
+    if (!visible) {
+      if (piece.length > 1) pieces.push(piece);
+      piece = [];
+      continue;
+    }
+    const s: Pt = [a[0] + t0 * d[0], a[1] + t0 * d[1]];
+    const e: Pt = [a[0] + t1 * d[0], a[1] + t1 * d[1]];
+    if (!piece.length || t0 > 0) {
+      if (piece.length > 1) pieces.push(piece);
+      piece = [s];
+    }
+    piece.push(e);
+    if (t1 < 1) {
+      pieces.push(piece);
+      piece = [];
+    }
+  }
+  if (piece.length > 1) pieces.push(piece);
+  return pieces;
+}
+
+const d1 = (p: Pt) => `${Math.round(p[0] * 10) / 10},${Math.round(p[1] * 10) / 10}`;
+
+/** SVG path data of a GeoJSON geometry, projected and clipped to the picture. */
+function pathOf(g: Geometry, project: (lon: number, lat: number) => Pt, r: Rect): string {
+  const ring = (coords: readonly Position[]) => {
+    const c = clipRing(coords.map((q) => project(q[0]!, q[1]!)), r);
+    return c.length > 2 ? `M${c.map(d1).join('L')}Z` : '';
+  };
+  const line = (coords: readonly Position[]) =>
+    clipLine(coords.map((q) => project(q[0]!, q[1]!)), r)
+      .map((p) => `M${p.map(d1).join('L')}`)
+      .join('');
+  switch (g.type) {
+    case 'Polygon':
+      return g.coordinates.map(ring).join('');
+    case 'MultiPolygon':
+      return g.coordinates.map((poly) => poly.map(ring).join('')).join('');
+    case 'LineString':
+      return line(g.coordinates);
+    case 'MultiLineString':
+      return g.coordinates.map(line).join('');
+    case 'GeometryCollection':
+      return g.geometries.map((x) => pathOf(x, project, r)).join('');
+    default:
+      return '';
+  }
+}
+
+async function drawBase(extent: [[number, number], [number, number]]): Promise<MapBase> {
+  const topo = worldTopology();
+  const view: Rect = [0, 0, MAP_WIDTH, MAP_HEIGHT];
+  const project = fittedMercator(extent, [4, 4, MAP_WIDTH - 4, MAP_HEIGHT - 4]);
   const countries = topo.objects.countries as GeometryCollection;
-  const land = path(feature(topo, topo.objects.land as GeometryCollection)) ?? '';
+  const landFeature = feature(topo, topo.objects.land as GeometryCollection);
+  const land = landFeature.features.map((f) => (f.geometry ? pathOf(f.geometry, project, view) : '')).join('');
   // Borders between two countries only: coasts are the land's outline.
-  const borders = path(mesh(topo, countries, (a, b) => a !== b)) ?? '';
+  const borders = pathOf(mesh(topo, countries, (a, b) => a !== b), project, view);
   return {
     land,
     borders,
     project(lon, lat) {
-      const p = projection([lon, lat]);
-      if (!p || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) return null;
+      const p = project(lon, lat);
+      if (!Number.isFinite(p[0]) || !Number.isFinite(p[1])) return null;
       return p[0] >= 0 && p[0] <= MAP_WIDTH && p[1] >= 0 && p[1] <= MAP_HEIGHT ? p : null;
     },
   };

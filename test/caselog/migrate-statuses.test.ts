@@ -38,7 +38,7 @@ describe.each(BACKENDS)('migration 6 (triage statuses) on %s', (backend) => {
     }
     expect((await verifyCaseLog(keyed)).problems).toEqual([]);
 
-    expect(await migrate(db, ctx)).toEqual([6, 7]);
+    expect((await migrate(db, ctx)).slice(0, 2)).toEqual([6, 7]);
     const { rows } = await db.query<{ ref: string; status: string }>('SELECT ref, status FROM cases ORDER BY ref');
     expect(Object.fromEntries(rows.map((r) => [r.ref, r.status]))).toEqual({ [refs.triage]: 'in_review', [refs.open]: 'in_review', [refs.new]: 'new', [refs.closed]: 'closed' });
     const { rows: ev } = await db.query<{ ref: string; actor: string; data: unknown }>(
