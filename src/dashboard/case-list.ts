@@ -129,7 +129,11 @@ export function firstWordsOf(text: string | null): string | null {
   return words.length > FIRST_WORDS || chars.length > FIRST_CHARS ? `${out} …` : out;
 }
 
-export async function listCases(q: Queryable, f: CaseListFilter): Promise<CaseListPage> {
+/** Up to this many matching reports, a search lists their cases; beyond, it walks the list (see listCases). */
+const SEARCH_FEW = 1000;
+
+export async function listCases(q: Queryable, f: CaseListFilter, opts: { searchFew?: number } = {}): Promise<CaseListPage> {
+  const few = opts.searchFew ?? SEARCH_FEW;
   const limit = Math.min(Math.max(f.limit ?? DEFAULT_PAGE, 1), 200);
   const where: string[] = ['c.merged_into IS NULL'];
   const params: unknown[] = [];
@@ -152,9 +156,20 @@ export async function listCases(q: Queryable, f: CaseListFilter): Promise<CaseLi
   if (f.from) where.push(`${LAST_SQL} >= (${p(day(f.from, 'from'))}::date::timestamp AT TIME ZONE 'UTC')`);
   if (f.to) where.push(`${LAST_SQL} < ((${p(day(f.to, 'to'))}::date + 1)::timestamp AT TIME ZONE 'UTC')`);
   if (f.q) {
-    // Every word in one report; each word's trigrams narrow the reports through the index.
-    const like = searchWords(f.q).map((w) => `tiphub_fold(r.text) LIKE '%' || tiphub_fold(${p(w)}) || '%'`);
-    where.push(`c.id IN (SELECT r.case_id FROM reports r WHERE ${like.join(' AND ')})`);
+    // Every word in one report. A word in few reports: the trigram index finds them all and the
+    // list is of their cases. A word in many (a rumour forwarded thousands of times): finding
+    // every report costs seconds at a million, so the list's own order is walked instead and
+    // each case's reports are checked until the page is full, which a frequent word fills fast.
+    const words = searchWords(f.q);
+    const likeOf = (ref: (v: unknown) => string) => words.map((w) => `tiphub_fold(r.text) LIKE '%' || tiphub_fold(${ref(w)}) || '%'`).join(' AND ');
+    const probe: unknown[] = [];
+    const { rows: hits } = await q.query<{ case_id: number }>(
+      `SELECT r.case_id FROM reports r WHERE ${likeOf((v) => `$${probe.push(v)}`)} LIMIT ${few + 1}`,
+      probe,
+    );
+    // Every matching report was read only when fewer than the limit came back.
+    if (hits.length <= few) where.push(`c.id = ANY(${p([...new Set(hits.map((h) => Number(h.case_id)))])}::int[])`);
+    else where.push(`(SELECT true FROM reports r WHERE r.case_id = c.id AND ${likeOf(p)} LIMIT 1)`);
   }
   if (f.cursor) {
     // The cursor keeps the rank (0 urgent .. 3 low) it always had; urgency is 3 minus it.

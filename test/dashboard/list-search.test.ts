@@ -109,6 +109,20 @@ describe.each(BACKENDS)('case list on %s', (backend) => {
     await h?.close();
   });
 
+  test('a word in many reports walks the list instead of finding every report: the same cases, in the same order, page by page', async () => {
+    for (const words of ['market', 'الكهرباء', 'closed', 'road', 'کارەبا', 'nothing-like-this']) {
+      const found = await listCases(h.db, { q: words });
+      // searchFew 0: every search takes the walk, as a frequent word does at a million reports.
+      const walked = await listCases(h.db, { q: words }, { searchFew: 0 });
+      expect({ words, refs: walked.cases.map((c) => c.ref) }).toEqual({ words, refs: found.cases.map((c) => c.ref) });
+      // A page boundary in the walk: the second page continues where the first stopped.
+      const first = await listCases(h.db, { q: words, limit: 1 }, { searchFew: 0 });
+      const rest = first.next ? await listCases(h.db, { q: words, cursor: first.next }, { searchFew: 0 }) : { cases: [] };
+      expect([...first.cases, ...rest.cases].map((c) => c.ref)).toEqual(found.cases.map((c) => c.ref));
+    }
+    expect((await listCases(h.db, { q: 'market' }, { searchFew: 0 })).cases.map((c) => c.ref).sort()).toEqual([ref.percent, ref.market2, ref.market3].sort());
+  });
+
   test('an English word, case folded, in any report of the case; every word in one report', async () => {
     expect(await q('bridge')).toEqual([ref.english]);
     expect(await q('BRIDGE')).toEqual([ref.english]);
