@@ -7,12 +7,13 @@ import { html, type PageOptions, type Raw } from './html';
 import type { Strings } from './i18n';
 
 /** "5 min", "3 h", "2 d": how long ago. */
-export function ageOf(iso: string | null, now = Date.now()): string {
+export function ageOf(iso: string | null, now = Date.now(), s: Pick<Strings, 'ageMinutes' | 'ageHours' | 'ageDays'> = { ageMinutes: '{n} min', ageHours: '{n} h', ageDays: '{n} d' }): string {
   if (!iso) return '-';
   const min = Math.max(0, Math.floor((now - Date.parse(iso)) / 60_000));
-  if (min < 60) return `${min} min`;
-  if (min < 48 * 60) return `${Math.floor(min / 60)} h`;
-  return `${Math.floor(min / 1440)} d`;
+  const say = (t: string, n: number) => t.replace('{n}', String(n));
+  if (min < 60) return say(s.ageMinutes, min);
+  if (min < 48 * 60) return say(s.ageHours, Math.floor(min / 60));
+  return say(s.ageDays, Math.floor(min / 1440));
 }
 
 export const statusName = (s: Strings, v: string) => (s as Record<string, string>)[`status_${v}`] ?? v;

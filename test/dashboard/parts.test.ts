@@ -5,7 +5,8 @@ import { decodeCursor, encodeCursor, firstWordsOf } from '../../src/dashboard/ca
 import { sameOrigin } from '../../src/dashboard/plugins/auth';
 import { cookiesOf } from '../../src/dashboard/cookies';
 import { can, ROLE_PERMISSIONS } from '../../src/dashboard/roles';
-import { en, LANGUAGES } from '../../src/dashboard/i18n';
+import { en, LANGUAGES, stringsFor } from '../../src/dashboard/i18n';
+import { ageOf } from '../../src/dashboard/page-parts';
 
 const req = (headers: Record<string, string>) => ({ headers }) as unknown as FastifyRequest;
 
@@ -66,4 +67,12 @@ test('roles: analyst ⊂ supervisor ⊂ admin', () => {
 
 test('every language table has every string', () => {
   for (const table of Object.values(LANGUAGES)) expect(Object.keys(table).sort()).toEqual(Object.keys(en).sort());
+});
+
+test("a row's age is told in the operator's language", () => {
+  const now = Date.parse('2026-06-10T12:00:00Z');
+  expect(ageOf('2026-06-10T11:55:00Z', now)).toBe('5 min');
+  expect(ageOf('2026-06-10T09:00:00Z', now, stringsFor('ar'))).toBe('3 ساعة');
+  expect(ageOf('2026-06-05T12:00:00Z', now, stringsFor('ar'))).toBe('5 يوم');
+  expect(ageOf('2026-06-05T12:00:00Z', now, stringsFor('en'))).toBe('5 d');
 });

@@ -77,7 +77,7 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}`;
 <td>${c.reportCount}</td><td>${c.informantCount}</td><td>${list(c.channels)}</td>
 <td>${c.tags.length ? c.tags.map((t) => html`<a href="/?tag=${encodeURIComponent(t)}">${t}</a> `) : '-'}</td>
 <td>${list(c.places)}</td><td>${c.assignee ?? '-'}</td>
-<td title="${c.firstReportAt ?? ''}">${ageOf(c.firstReportAt, now)}</td></tr>`,
+<td title="${c.firstReportAt ?? ''}">${ageOf(c.firstReportAt, now, s)}</td></tr>`,
     );
     const next = result.next
       ? (() => {

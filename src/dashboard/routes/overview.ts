@@ -62,7 +62,7 @@ function rankedSection(title: string, column: string, o: OverviewStrings, rows: 
 
 function campaignSection(s: Strings, o: OverviewStrings, c: CampaignCases, now: number): Raw {
   const items = c.cases.map(
-    (k) => html`<li class="campaign-case" data-ref="${k.ref}"><a href="${caseUrl(k.ref)}">${k.ref}</a> <span class="meta">${statusName(s, k.status)} · ${priorityName(s, k.priority)} · ${s.reports} ${k.reportCount} · ${s.informants} ${k.informantCount} · ${ageOf(k.lastReportAt, now)}</span>
+    (k) => html`<li class="campaign-case" data-ref="${k.ref}"><a href="${caseUrl(k.ref)}">${k.ref}</a> <span class="meta">${statusName(s, k.status)} · ${priorityName(s, k.priority)} · ${s.reports} ${k.reportCount} · ${s.informants} ${k.informantCount} · ${ageOf(k.lastReportAt, now, s)}</span>
 <div dir="auto" class="first-words">${k.firstWords ?? s.noText}</div></li>`,
   );
   return html`<section class="ov-campaign"><h2>${o.campaignTitle}</h2>${
