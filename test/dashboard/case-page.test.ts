@@ -154,7 +154,7 @@ describe('reply composer', () => {
     const { rows: ev } = await h.db.query<{ actor: string }>(`SELECT actor FROM events WHERE case_id = $1 AND kind = 'reply.queued'`, [await caseId(refs[0]!)]);
     expect(ev.map((e) => e.actor)).toEqual(['sup1']);
     const page = await casePage(refs[0]!);
-    expect(page).toMatch(/<tr class="reply state-queued"><td>[^<]+<\/td><td>sup1<\/td><td>[^<]+<\/td><td dir="auto">Which bridge exactly\?<\/td><td class="delivery">queued<\/td><\/tr>/);
+    expect(page).toMatch(/<tr class="reply state-queued"><td><time dir="ltr" datetime="[^"]+">[^<]+<\/time><\/td><td>sup1<\/td><td>[^<]+<\/td><td dir="auto">Which bridge exactly\?<\/td><td class="delivery">queued<\/td><\/tr>/);
     expect(page).toContain('reply queued to');
 
     // The API does the same, to one informant by pseudonym.
@@ -215,9 +215,9 @@ describe('history and notes', () => {
     expect((await call({ method: 'POST', url: `/cases/${ref}/status`, as: who.analyst, form: { status: 'escalated', reason: '' } })).statusCode).toBe(303);
     expect((await call({ method: 'POST', url: `/cases/${ref}/notes`, as: who.analyst, form: { text: 'Called the district office: confirmed' } })).statusCode).toBe(303);
     const page = await casePage(ref, who.supervisor);
-    expect(page).toMatch(/<tr class="event" data-kind="case.status"><td>\d+<\/td><td>[^<]+<\/td><td>case.status<\/td><td>ana1<\/td><td dir="auto">status new → escalated<\/td><\/tr>/);
+    expect(page).toMatch(/<tr class="event" data-kind="case.status"><td>\d+<\/td><td><time dir="ltr" datetime="[^"]+">[^<]+<\/time><\/td><td>case.status<\/td><td>ana1<\/td><td dir="auto">status new → escalated<\/td><\/tr>/);
     expect(page).toMatch(/<td>case.note<\/td><td>ana1<\/td><td dir="auto">note: Called the district office: confirmed<\/td>/);
-    expect(page).toMatch(/<li class="note"><span class="meta">ana1 · \d{4}-\d\d-\d\dT[^<]+<\/span><div dir="auto" class="note-text">Called the district office: confirmed<\/div><\/li>/);
+    expect(page).toMatch(/<li class="note"><span class="meta">ana1 · <time dir="ltr" datetime="[^"]+">\d{4}-\d\d-\d\dT[^<]+<\/time><\/span><div dir="auto" class="note-text">Called the district office: confirmed<\/div><\/li>/);
     expect(page).toMatch(/data-kind="report.added">.*report [^ ]+ added/);
     const api = (await call({ url: `/api/cases/${ref}/history`, as: who.analyst })).json() as { history: { kind: string; actor: string; summary: string }[]; notes: { author: string; text: string }[] };
     expect(api.history.map((e) => e.kind)).toEqual(expect.arrayContaining(['case.opened', 'report.added', 'case.status', 'case.note']));

@@ -110,11 +110,11 @@ function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyActio
     ? html`<p class="chain ok">${s.chainIntact} (${r.chain.events} ${s.events})</p>`
     : html`<p class="chain broken" role="alert">${s.chainBroken}${r.chain.firstMismatch?.seq != null ? html` ${s.atEvent} ${r.chain.firstMismatch.seq}` : ''}: ${r.chain.firstMismatch?.what ?? ''} (${r.chain.events} ${s.events})</p>`;
   const notes = r.notes.length
-    ? html`<ul class="notes">${r.notes.map((n) => html`<li class="note"><span class="meta">${n.author} · ${n.at}</span><div dir="auto" class="note-text">${n.text ?? s.textGone}</div></li>`)}</ul>`
+    ? html`<ul class="notes">${r.notes.map((n) => html`<li class="note"><span class="meta">${n.author} · ${when(n.at)}</span><div dir="auto" class="note-text">${n.text ?? s.textGone}</div></li>`)}</ul>`
     : html`<p>${s.noNotes}</p>`;
   const replies = r.replies.length
     ? html`<table class="replies"><thead><tr><th>${s.time}</th><th>${s.actor}</th><th>${s.pseudonym}</th><th>${s.replyText}</th><th>${s.delivery}</th></tr></thead><tbody>${r.replies.map(
-      (x) => html`<tr class="reply state-${x.state}"><td>${x.at}</td><td>${x.actor}</td><td>${x.to}</td><td dir="auto">${x.text ?? s.textGone}</td><td class="delivery">${(s as Record<string, string>)[`state_${x.state}`] ?? x.state}${x.settledAt ? html` ${x.settledAt}` : ''}${x.reason ? html` (${x.reason})` : ''}</td></tr>`,
+      (x) => html`<tr class="reply state-${x.state}"><td>${when(x.at)}</td><td>${x.actor}</td><td>${x.to}</td><td dir="auto">${x.text ?? s.textGone}</td><td class="delivery">${(s as Record<string, string>)[`state_${x.state}`] ?? x.state}${x.settledAt ? html` ${x.settledAt}` : ''}${x.reason ? html` (${x.reason})` : ''}</td></tr>`,
     )}</tbody></table>`
     : html`<p>${s.noReplies}</p>`;
   const informants = html`<table class="informants"><thead><tr><th>${s.pseudonym}</th><th>${s.channel}</th><th>${s.reports}</th><th>${s.reachable}</th></tr></thead><tbody>${r.informants.map(
@@ -128,13 +128,16 @@ function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyActio
 <button type="submit">${s.queueReply}</button></form>${opts.canned ? opts.canned(to) : ''}`
     : html``;
   const history = html`<table class="history"><thead><tr><th>#</th><th>${s.time}</th><th>${s.event}</th><th>${s.actor}</th><th>${s.summary}</th></tr></thead><tbody>${r.history.map(
-    (e) => html`<tr class="event" data-kind="${e.kind}"><td>${e.seq}</td><td>${e.at}</td><td>${e.kind}</td><td>${e.actor}</td><td dir="auto">${e.summary}</td></tr>`,
+    (e) => html`<tr class="event" data-kind="${e.kind}"><td>${e.seq}</td><td>${when(e.at)}</td><td>${e.kind}</td><td>${e.actor}</td><td dir="auto">${e.summary}</td></tr>`,
   )}</tbody></table>`;
   return html`<section class="verify"><h2>${s.verifyTitle}</h2>${chain}</section>
 <section class="case-notes"><h2>${s.notes}</h2>${notes}</section>
 <section class="case-replies"><h2>${s.replyTitle}</h2>${informants}${composer}<h3>${s.replies}</h3>${replies}</section>
 <section class="case-history"><h2>${s.history}</h2>${history}</section>`;
 }
+
+/** A time, kept left to right inside an Arabic page (its digits and dashes would be reordered). */
+const when = (iso: string | null | undefined): Raw => (iso ? html`<time dir="ltr" datetime="${iso}">${iso}</time>` : html`-`);
 
 /** A pseudonym, linking to the informant's view (never an address). */
 const informantLink = (pseudonym: string): Raw => html`<a class="pseudonym" href="/informants/${encodeURIComponent(pseudonym)}">${pseudonym}</a>`;
@@ -192,13 +195,13 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
 <dt>${s.reports}</dt><dd>${c.reportCount}</dd>
 <dt>${s.informants}</dt><dd>${c.informantCount}</dd>
 <dt>${s.channels}</dt><dd>${list(c.channels)}</dd>
-<dt>${s.firstReport}</dt><dd>${c.firstReportAt ?? '-'}</dd>
-<dt>${s.lastReport}</dt><dd>${c.lastReportAt ?? '-'}</dd>
+<dt>${s.firstReport}</dt><dd>${when(c.firstReportAt)}</dd>
+<dt>${s.lastReport}</dt><dd>${when(c.lastReportAt)}</dd>
 <dt>${s.notes}</dt><dd>${c.notes}</dd>
 </dl>`;
     const reports = c.reports.map(
       (r) => html`<article class="report" id="r-${r.id}">
-<p class="meta">${s.channel}: ${r.channel} · ${informantLink(r.pseudonym)} · ${s.sent} ${r.sentAt} · ${s.received} ${r.receivedAt} · ${s.language}: ${r.language ?? '-'}${
+<p class="meta">${s.channel}: ${r.channel} · ${informantLink(r.pseudonym)} · ${s.sent} ${when(r.sentAt)} · ${s.received} ${when(r.receivedAt)} · ${s.language}: ${r.language ?? '-'}${
         r.tags.length ? html` · ${s.tags}: ${r.tags.join(', ')}` : ''
       }${r.places.length ? html` · ${s.places}: ${r.places.join(', ')}` : ''}${
         r.duplicate
