@@ -161,12 +161,20 @@ export async function listOperators(q: Queryable, opts: { now?: Date } = {}): Pr
   }));
 }
 
-/** Disables an account and ends its sessions at once. */
+/**
+ * Disables an account and ends its sessions at once. Refused for one's own account and for the
+ * last enabled admin (as setOperatorRole), from the dashboard and the command line alike.
+ */
 export async function disableOperator(db: Db, name: string, opts: { actor?: string } = {}): Promise<{ name: string; sessionsRevoked: number; changed: boolean }> {
   return db.transaction(async (tx) => {
     const actor = await checkActor(tx, opts.actor ?? 'local:unknown');
+    // All admins' rows, so that two admins disabling each other at once cannot both succeed.
+    await tx.query(`SELECT name FROM operators WHERE role = 'admin' ORDER BY name FOR UPDATE`);
     const row = await mustLockRow(tx, name);
     if (actor === name) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'an operator cannot disable their own account');
+    if (row.role === 'admin' && row.disabled_at === null && (await enabledAdminsBesides(tx, name)) === 0) {
+      throw new TiphubError('TIPHUB_CONFIG_INVALID', `${name} is the last enabled admin; make another operator admin first`);
+    }
     const changed = row.disabled_at === null;
     if (changed) await tx.query('UPDATE operators SET disabled_at = now(), updated_at = now() WHERE name = $1', [name]);
     // Even when it was disabled already: a session must not outlive it.
@@ -213,11 +221,15 @@ export async function resetOperator(db: Db, name: string, role?: OperatorRole, o
   });
 }
 
-export async function setOperatorLanguage(db: Db, name: string, language: string): Promise<void> {
+/** An operator's interface language, set by themself (recorded in the audit with the one before). */
+export async function setOperatorLanguage(db: Db, name: string, language: string): Promise<{ changed: boolean }> {
   if (!/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(language)) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'a language is a tag such as en or ar');
-  await db.transaction(async (tx) => {
-    await mustLockRow(tx, name);
+  return db.transaction(async (tx) => {
+    const from = (await mustLockRow(tx, name)).language;
+    if (from === language) return { changed: false };
     await tx.query('UPDATE operators SET language = $2, updated_at = now() WHERE name = $1', [name, language]);
+    await appendAudit(tx, name, 'operator.language', { name, language, from });
+    return { changed: true };
   });
 }
 

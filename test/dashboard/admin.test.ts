@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/dashboard/app';
 import { openCaseLogAccess, type CaseLogAccess } from '../../src/hub/access';
 import type { Db } from '../../src/caselog/db';
-import { addOperator, changePassword, confirmTotpEnrolment, setOperatorRole, startTotpEnrolment, type OperatorRole } from '../../src/operators/accounts';
+import { addOperator, changePassword, confirmTotpEnrolment, disableOperator, setOperatorRole, startTotpEnrolment, type OperatorRole } from '../../src/operators/accounts';
 import { listOperatorAudit, verifyOperatorAudit } from '../../src/operators/audit';
 import { createSession } from '../../src/operators/sessions';
 import { totpCode } from '../../src/operators/totp';
@@ -310,6 +310,7 @@ describe.each(BACKENDS)('admin pages on %s', (backend: Backend) => {
     // The account functions refuse it for the command line too (it acts as local:<user>).
     await expect(setOperatorRole(db, 'adm1', 'analyst', { actor: 'local:test' })).rejects.toThrow(/last enabled admin/);
     await expect(setOperatorRole(db, 'adm1', 'analyst', { actor: 'adm1' })).rejects.toThrow(/own role/);
+    await expect(disableOperator(db, 'adm1', { actor: 'local:test' })).rejects.toThrow(/last enabled admin/);
     expect((await call({ url: '/api/admin/operators', as: who.adm1 })).status).toBe(200);
     expect(await operatorRow('adm1')).toMatchObject({ role: 'admin', enabled: true });
     // A disabled admin does not count as one: enabled again, adm2 is an admin beside adm1.

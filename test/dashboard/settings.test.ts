@@ -14,6 +14,7 @@ import { ar, en } from '../../src/dashboard/i18n';
 import { addOperator, changePassword, confirmTotpEnrolment, startTotpEnrolment, verifyPassword } from '../../src/operators/accounts';
 import { createSession, type NewSession } from '../../src/operators/sessions';
 import { totpCode } from '../../src/operators/totp';
+import { listOperatorAudit } from '../../src/operators/audit';
 
 jest.setTimeout(60_000);
 
@@ -163,6 +164,12 @@ describe.each(BACKENDS)('settings on %s', (backend) => {
     const csrf = hiddenCsrf(again);
     expect((await post('/settings/language', { language: 'en', _csrf: csrf }, { token })).status).toBe(303);
     expect(await (await get('/', token)).text()).toContain('<html lang="en" dir="ltr">');
+    // Each change is in the operators' audit, by the operator, with the language before.
+    const audit = (await listOperatorAudit(h.db, { operator: 'ana1', limit: 100 })).filter((e) => e.action === 'operator.language');
+    expect(audit.map((e) => e.data)).toEqual([
+      { name: 'ana1', language: 'en', from: 'ar' },
+      { name: 'ana1', language: 'ar', from: 'en' },
+    ]);
   });
 
   test('the login page follows Accept-Language between English and Arabic', async () => {
