@@ -12,7 +12,7 @@
  *
  * Measured, each after a warm-up with ≥ 50 runs (`--runs`), p50 and p95 in ms: the case list (the
  * page GET /, default sort: first page and a deep keyset page; each filter; a search for an Arabic
- * and an English word), and a case page (GET /cases/:ref: casePage + caseRecord) for the largest
+ * and an English word, for a word in no report and for one of the middle, in a few thousand), and a case page (GET /cases/:ref: casePage + caseRecord) for the largest
  * case and one of about 100 reports. Each through buildApp over real HTTP on 127.0.0.1 (the
  * client's round trip, and the server's own time, Fastify's reply.elapsedTime), and the bare
  * service function (listCases; casePage + caseRecord). A filter the list does not know yet (not
@@ -334,7 +334,19 @@ async function measure(o: Options, env: Record<string, string>, tmp: string) {
       { name: 'search: Arabic word انفجار', filter: { q: 'انفجار' }, target: TARGETS.search },
       { name: 'search: English word checkpoint', filter: { q: 'checkpoint' }, target: TARGETS.search },
       { name: 'search: Arabic word + status=in_review', filter: { q: 'انفجار', status: 'in_review' }, target: TARGETS.search },
+      { name: 'search: a word in no report (xylophone)', filter: { q: 'xylophone' }, target: TARGETS.search },
     );
+    // A word of the middle: in more reports than the search lists by their cases (1,000), so it
+    // walks the list's order, yet few enough that a page takes many cases to fill. Picked from a
+    // sample of the log, counted exactly.
+    const { rows: mid } = await db.query<{ w: string }>(
+      `SELECT w FROM (SELECT unnest(regexp_split_to_array(text_folded, '\\s+')) AS w FROM reports TABLESAMPLE SYSTEM (2) REPEATABLE (1)) x
+        WHERE length(w) >= 5 AND w ~ '^[[:alpha:]]+$' GROUP BY w HAVING count(*) BETWEEN 25 AND 60 ORDER BY count(*) DESC, w LIMIT 1`,
+    );
+    if (mid[0]) {
+      const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM reports WHERE text_folded LIKE '%' || $1 || '%'`, [mid[0].w])).rows[0]!.n;
+      lists.push({ name: `search: a word of the middle (${mid[0].w}, ${n} reports)`, filter: { q: mid[0].w }, target: TARGETS.search });
+    } else lists.push({ name: 'search: a word of the middle', filter: null, target: TARGETS.search });
 
     const width = 58;
     const results: { name: string; http: Figures; target: number }[] = [];

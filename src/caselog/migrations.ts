@@ -409,8 +409,7 @@ CREATE INDEX reports_by_received ON reports (received_at, channel);
     // The trigram index needs pg_trgm, whose operator class is named with the schema it lives in
     // (public: every connection has it on its path, and a test's schema dropped does not take it).
     run: async (tx) => {
-      const found = await tx.query<{ schema: string }>(`SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`);
-      let schema = found.rows[0]?.schema;
+      let schema = await trgmSchema(tx);
       if (!schema) {
         try {
           await tx.query('CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public');
@@ -429,7 +428,38 @@ CREATE INDEX reports_by_received ON reports (received_at, channel);
       await tx.query(`CREATE INDEX reports_text_trgm ON reports USING gin (tiphub_fold("text") "${schema.replace(/"/g, '""')}".gin_trgm_ops)`);
     },
   },
+  {
+    id: 9,
+    name: 'case list: folded text stored, filters that match few cases',
+    sql: `
+-- A report's text folded once, when it is written: tiphub_fold costs ~50 us a report (translate
+-- over its long list of letters), which a search paid again for every report it read (a frequent
+-- word: seconds). The trigram index moves onto the stored column; the write pays what the index
+-- expression cost it before; the column goes with its row when a purge deletes it.
+ALTER TABLE reports ADD COLUMN text_folded text GENERATED ALWAYS AS (tiphub_fold("text")) STORED;
+DROP INDEX reports_text_trgm;
+-- A filter that matches few cases or none is answered from these (src/dashboard/case-list.ts
+-- probes them first): without one it walks the whole list order to find nothing. Arrays are
+-- matched with @> (the GIN operator, with element statistics), never = ANY.
+CREATE INDEX cases_by_channels ON cases USING gin (channels) WHERE merged_into IS NULL;
+CREATE INDEX cases_by_places ON cases USING gin (places) WHERE merged_into IS NULL;
+CREATE INDEX cases_by_tags_added ON cases USING gin (tags_added) WHERE merged_into IS NULL;
+CREATE INDEX cases_by_language ON cases (language) WHERE merged_into IS NULL;
+`,
+    // pg_trgm is there since migration 8.
+    run: async (tx) => {
+      const schema = await trgmSchema(tx);
+      if (!schema) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the pg_trgm extension that migration 8 created is gone: run "CREATE EXTENSION pg_trgm SCHEMA public", then migrate again');
+      await tx.query(`CREATE INDEX reports_folded_trgm ON reports USING gin (text_folded "${schema.replace(/"/g, '""')}".gin_trgm_ops)`);
+    },
+  },
 ];
+
+/** The schema pg_trgm is installed in (its operator class is named with it), if it is. */
+async function trgmSchema(tx: Queryable): Promise<string | undefined> {
+  const found = await tx.query<{ schema: string }>(`SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`);
+  return found.rows[0]?.schema;
+}
 
 const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(7202611240)';
 

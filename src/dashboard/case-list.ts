@@ -7,7 +7,9 @@
  *
  * Speed (migration 8): the order is one index (cases_list_order) walked backwards, a next page a
  * row comparison on its three expressions (an index bound, not a filter); a row's first report
- * comes off reports_by_case_sent; words are found with the trigram index on tiphub_fold(text).
+ * comes off reports_by_case_sent; words are found in the text folded when it was written
+ * (reports.text_folded, migration 9) with its trigram index; a filter that matches few cases is
+ * read off its own index first (migration 9).
  * The expressions here are the index's: change one and the list scans.
  */
 import type { Queryable } from '../caselog/db';
@@ -131,9 +133,12 @@ export function firstWordsOf(text: string | null): string | null {
 
 /** Up to this many matching reports, a search lists their cases; beyond, it walks the list (see listCases). */
 const SEARCH_FEW = 1000;
+/** Up to this many cases matching the column filters, the list is of those cases (see listCases). */
+const FILTER_FEW = 1000;
 
-export async function listCases(q: Queryable, f: CaseListFilter, opts: { searchFew?: number } = {}): Promise<CaseListPage> {
+export async function listCases(q: Queryable, f: CaseListFilter, opts: { searchFew?: number; filterFew?: number } = {}): Promise<CaseListPage> {
   const few = opts.searchFew ?? SEARCH_FEW;
+  const filterFew = opts.filterFew ?? FILTER_FEW;
   const limit = Math.min(Math.max(f.limit ?? DEFAULT_PAGE, 1), 200);
   const where: string[] = ['c.merged_into IS NULL'];
   const params: unknown[] = [];
@@ -143,14 +148,22 @@ export async function listCases(q: Queryable, f: CaseListFilter, opts: { searchF
   };
   if (f.status) where.push(`c.status = ${p(f.status)}`);
   if (f.priority) where.push(`c.priority = ${p(f.priority)}`);
-  if (f.channel) where.push(`${p(f.channel)} = ANY(c.channels)`);
+  if (f.channel) where.push(`c.channels @> ARRAY[${p(f.channel)}]::text[]`);
   if (f.assignee) where.push(`c.assignee = ${p(f.assignee)}`);
-  if (f.place) where.push(`${p(f.place)} = ANY(c.places)`);
+  if (f.place) where.push(`c.places @> ARRAY[${p(f.place)}]::text[]`);
   if (f.language) where.push(`c.language = ${p(f.language)}`);
-  if (f.flag) where.push(`${p(f.flag)} = ANY(c.flags)`);
+  if (f.flag) where.push(`c.flags @> ARRAY[${p(f.flag)}]::text[]`);
   if (f.tag) {
-    const t = p(f.tag);
-    where.push(`(${t} = ANY(c.tags) OR ${t} = ANY(c.tags_added)) AND NOT (${t} = ANY(c.tags_removed))`);
+    const t = `ARRAY[${p(f.tag)}]::text[]`;
+    where.push(`(c.tags @> ${t} OR c.tags_added @> ${t}) AND NOT c.tags_removed @> ${t}`);
+  }
+  // A filter on an indexed column that matches few cases (or none) is read off its index first
+  // (migration 9): walking the list's order to find them would read every case to find nothing.
+  // The probe has no order, so the planner stops a frequent value's scan at the limit; more
+  // matches than that fill a page quickly in the list's order, as below.
+  if (where.length > 1) {
+    const { rows: few } = await q.query<{ id: number }>(`SELECT c.id FROM cases c WHERE ${where.join(' AND ')} LIMIT ${filterFew + 1}`, [...params]);
+    if (few.length <= filterFew) where.push(`c.id = ANY(${p(few.map((r) => Number(r.id)))}::int[])`);
   }
   // The last report's day, in UTC: the list's own order, so the range is a stretch of it.
   if (f.from) where.push(`${LAST_SQL} >= (${p(day(f.from, 'from'))}::date::timestamp AT TIME ZONE 'UTC')`);
@@ -161,7 +174,7 @@ export async function listCases(q: Queryable, f: CaseListFilter, opts: { searchF
     // every report costs seconds at a million, so the list's own order is walked instead and
     // each case's reports are checked until the page is full, which a frequent word fills fast.
     const words = searchWords(f.q);
-    const likeOf = (ref: (v: unknown) => string) => words.map((w) => `tiphub_fold(r.text) LIKE '%' || tiphub_fold(${ref(w)}) || '%'`).join(' AND ');
+    const likeOf = (ref: (v: unknown) => string) => words.map((w) => `r.text_folded LIKE '%' || tiphub_fold(${ref(w)}) || '%'`).join(' AND ');
     const probe: unknown[] = [];
     const { rows: hits } = await q.query<{ case_id: number }>(
       `SELECT r.case_id FROM reports r WHERE ${likeOf((v) => `$${probe.push(v)}`)} LIMIT ${few + 1}`,
