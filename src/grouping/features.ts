@@ -5,10 +5,11 @@
  * subject. Pure and synchronous: it runs once per message on the worker's event loop.
  */
 import { createHash } from 'node:crypto';
-import { isTooShortToMatch, normalizeForMatch, type ShortTextRule } from './fingerprint';
+import { isTooShortToMatch, type ShortTextRule } from './fingerprint';
 import { bandKeys, minhashSignature } from './minhash';
 import { isNoise, isTopicBreak } from './noise';
 import { identifyLanguage, type ReportLanguage } from '../language/identify';
+import { normalizeForMatch } from '../text/normalize';
 import { analyzeText } from '../tagging/analyze';
 import type { TaggingRules } from '../tagging/load';
 import type { Entities } from '../tagging/entities';

@@ -6,7 +6,7 @@
  *   so it does not join the informant's previous case as a follow-up.
  * Word lists are in natural spelling and normalized like the text.
  */
-import { normalizeForMatch } from './fingerprint';
+import { normalizeForMatch } from '../text/normalize';
 
 /** Words that make a message small talk or a question about the line itself. */
 const CHAT = `

@@ -6,7 +6,7 @@
  * against the few entries that could start there. With ~2,000 entries a 30-word text costs about a
  * hundred map lookups, whatever the number of keywords.
  */
-import { normalizeForMatch } from '../grouping/fingerprint';
+import { normalizeForMatch } from '../text/normalize';
 
 /** May be glued to the first word of an Arabic-script entry ("بالموصل", "والصاروخ"). */
 export const ARABIC_CLITICS: readonly string[] = ['وال', 'بال', 'فال', 'كال', 'ولل', 'ال', 'لل', 'وب', 'ول', 'و', 'ف', 'ب', 'ل', 'ك'];
