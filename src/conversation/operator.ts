@@ -6,9 +6,9 @@
  */
 import type { Db, Queryable } from '../caselog/db';
 import { addCaseText, appendCaseEvent, logInformant, resolveCase } from '../caselog/events';
+import { addOutbox } from '../caselog/outbox';
 import { parseCaseRef } from '../caselog/refs';
 import { TiphubError } from '../errors';
-import { addOutbox } from '../queue/outbound-queue';
 
 export interface ReplyRequest {
   readonly ref: string;

@@ -1,20 +1,19 @@
 /**
- * Bot texts are data: config/texts/<language>.yaml, one file per language with the same keys and
- * placeholders (checked at load). Values put into right-to-left texts are wrapped in Unicode
- * isolates so a reference such as K7Q-4M2P keeps its order inside Arabic or Kurdish.
+ * Bot texts are data: config/texts/<language>.yaml, one file per language with the same keys
+ * (`TEXT_KEYS`, kept with the outbox that names them) and placeholders (checked at load). Values
+ * put into right-to-left texts are wrapped in Unicode isolates so a reference such as K7Q-4M2P
+ * keeps its order inside Arabic or Kurdish.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { TiphubError } from '../errors';
 import { packageRoot } from '../package-root';
+import { TEXT_KEYS, type TextKey } from '../caselog/outbox';
 import { LANGUAGES, type Language } from './language';
 
-export const TEXT_KEYS = [
-  'language_name', 'welcome', 'ack', 'help', 'lang_set', 'lang_usage', 'status_received', 'status_review', 'status_closed',
-  'status_unknown', 'status_usage', 'status_limited', 'stopped', 'media_missing', 'reply',
-] as const;
-export type TextKey = (typeof TEXT_KEYS)[number];
+/** Named here too, for whoever loads or renders the texts. */
+export { TEXT_KEYS, type TextKey };
 
 export type Texts = Readonly<Record<Language, Readonly<Record<TextKey, string>>>>;
 

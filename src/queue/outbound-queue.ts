@@ -7,12 +7,13 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Config } from '../config';
 import { sealRow, type Keyring } from '../crypto/keyring';
 import type { Queryable } from '../caselog/db';
-import type { TextKey } from '../conversation/texts';
+import type { OutboundKind, OutboxData, TextKey } from '../caselog/outbox';
 import { redisOptions, type RedisTarget } from './redis';
 
-export const SEAL_AAD_OUTBOUND = 'outbound-job';
+/** Written by the case log (src/caselog/outbox.ts); still named here for callers that import it from here. */
+export { addOutbox } from '../caselog/outbox';
 
-export type OutboundKind = 'welcome' | 'ack' | 'help' | 'lang' | 'status' | 'stopped' | 'reply' | 'media_missing';
+export const SEAL_AAD_OUTBOUND = 'outbound-job';
 
 export interface OutboundJobPayload {
   readonly outboxId: number;
@@ -60,16 +61,7 @@ export interface OutboxRow {
   pseudonym: string;
   case_id: number | null;
   kind: OutboundKind;
-  data: {
-    key?: TextKey;
-    params?: Record<string, string>;
-    /** An operator's text, kept sealed in case_texts: opened here into the sealed job, never in clear in the outbox. */
-    textId?: string;
-    replyTo?: string | null;
-    addressSealed?: string | null;
-    actor?: string;
-    lang?: string | null;
-  };
+  data: OutboxData;
   address_sealed: string | null;
 }
 
@@ -165,19 +157,4 @@ export class OutboxRelay {
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
-}
-
-/** Inserts outbox rows; returns their ids. */
-export async function addOutbox(
-  tx: Queryable,
-  rows: readonly { channel: string; pseudonym: string; caseId: number | null; kind: OutboundKind; data: OutboxRow['data'] }[],
-): Promise<number[]> {
-  if (!rows.length) return [];
-  const { rows: ids } = await tx.query<{ id: number }>(
-    `INSERT INTO outbox (channel, pseudonym, case_id, kind, data)
-     SELECT channel, pseudonym, case_id, kind, data FROM jsonb_to_recordset($1::jsonb) AS x(channel text, pseudonym text, case_id int, kind text, data jsonb)
-     RETURNING id::int AS id`,
-    [JSON.stringify(rows.map((r) => ({ channel: r.channel, pseudonym: r.pseudonym, case_id: r.caseId, kind: r.kind, data: r.data })))],
-  );
-  return ids.map((r) => r.id);
 }

@@ -9,10 +9,9 @@ import type { Config } from '../../src/config';
 import type { Db } from '../../src/caselog/db';
 import { isoMs } from '../../src/caselog/chain';
 import { logInformant, resolveCase } from '../../src/caselog/events';
+import { addOutbox, type OutboundKind, type TextKey } from '../../src/caselog/outbox';
 import type { Command } from '../../src/conversation/commands';
 import { isLanguage } from '../../src/conversation/language';
-import type { TextKey } from '../../src/conversation/texts';
-import { addOutbox, type OutboundKind } from '../../src/queue/outbound-queue';
 import type { IntakeItem } from './write-batch';
 import { countInWindow } from '../../src/queue/redis';
 
