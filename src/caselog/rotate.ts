@@ -14,10 +14,10 @@
  * It runs while no other process has the case log open (the caller holds the PGlite lock, or the
  * PostgreSQL rotation lock of `open.ts`).
  */
+import { SEAL_AAD_INTAKE } from '../crypto/aad';
 import { Keyring, sealRow, type SealContext } from '../crypto/keyring';
 import { TiphubError } from '../errors';
 import type { Db, Queryable } from './db';
-import { SEAL_AAD_INTAKE } from '../queue/intake-queue';
 import { appendCaseEvent } from './events';
 import { legacyReportHash, reportHash } from './chain';
 import { casePages, contentOfRow, legacyContentOfRow, reportsOfCases } from './read';

@@ -7,6 +7,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { countInWindow, informantCounterKey, redisOptions, type RedisTarget } from './redis';
 import type { Config } from '../config';
+import { SEAL_AAD_INTAKE, SEAL_AAD_INTAKE_CONTEXT } from '../crypto/aad';
 import type { Keyring } from '../crypto/keyring';
 import { InboundMessage, type Origin } from '../contracts/inbound-message';
 import type { InboundSink, SinkResult } from '../contracts/channel-adapter';
@@ -33,8 +34,8 @@ export interface IntakeJobData {
 /** Jobs in the slow lane: BullMQ takes every job without a priority first. */
 export const FLOOD_PRIORITY = 1000;
 
-export const SEAL_AAD_INTAKE = 'intake-job';
-export const SEAL_AAD_INTAKE_CONTEXT = 'intake-job-context';
+/** Defined with the other jobs' contexts (src/crypto/aad.ts); still named here for callers that import them from here. */
+export { SEAL_AAD_INTAKE, SEAL_AAD_INTAKE_CONTEXT };
 
 /** A job's origin: the sealed one when the job has it, else the clear field of older jobs. */
 export function intakeOrigin(keyring: Keyring, data: Pick<IntakeJobData, 'context' | 'origin'>): Origin | null {

@@ -5,6 +5,7 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Config } from '../config';
+import { SEAL_AAD_OUTBOUND } from '../crypto/aad';
 import { sealRow, type Keyring } from '../crypto/keyring';
 import type { Queryable } from '../caselog/db';
 import type { OutboundKind, OutboxData, TextKey } from '../caselog/outbox';
@@ -13,7 +14,8 @@ import { redisOptions, type RedisTarget } from './redis';
 /** Written by the case log (src/caselog/outbox.ts); still named here for callers that import it from here. */
 export { addOutbox } from '../caselog/outbox';
 
-export const SEAL_AAD_OUTBOUND = 'outbound-job';
+/** Defined with the other jobs' contexts (src/crypto/aad.ts); still named here for callers that import it from here. */
+export { SEAL_AAD_OUTBOUND };
 
 export interface OutboundJobPayload {
   readonly outboxId: number;

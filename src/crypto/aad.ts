@@ -1,0 +1,9 @@
+/**
+ * The contexts (AES-GCM additional data) that queue jobs' payloads are sealed under, one per kind
+ * of payload, so a payload sealed for one queue does not open as another's. Kept beside the
+ * keyring, below the queues, so the case log can name them too (a rotation re-seals quarantined
+ * intake jobs) without importing BullMQ.
+ */
+export const SEAL_AAD_INTAKE = 'intake-job';
+export const SEAL_AAD_INTAKE_CONTEXT = 'intake-job-context';
+export const SEAL_AAD_OUTBOUND = 'outbound-job';
