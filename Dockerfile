@@ -5,6 +5,7 @@ ENV PUPPETEER_SKIP_DOWNLOAD=true
 COPY package.json package-lock.json .puppeteerrc.cjs tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY src ./src
+COPY app ./app
 COPY adapters ./adapters
 COPY workers ./workers
 COPY bench ./bench

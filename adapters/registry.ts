@@ -1,16 +1,53 @@
-/** One line per channel: a new channel is one folder and one line here. */
-import type { AdapterFactory } from '../src/contracts/channel-adapter';
-import type { ChannelName } from '../src/contracts/inbound-message';
+/**
+ * The channels: one line each. A new channel is one folder under adapters/ whose index exports a
+ * ChannelModule, and one line here; the core learns its configuration, limits and adapter from
+ * this list, and the channel-name type is derived from it.
+ */
+import type { ChannelAdapter, ChannelModule } from '../src/contracts/channel-adapter';
 import type { Config } from '../src/config';
-import { createSimulatorAdapter } from './simulator';
-import { createTelegramAdapter } from './telegram';
+import { channelPorts, type ChannelDeps } from '../src/channels/ports';
+import { simulator } from './simulator';
+import { telegram } from './telegram';
 
-export const adapters = {
-  simulator: createSimulatorAdapter,
-  telegram: createTelegramAdapter,
-} satisfies Record<ChannelName, AdapterFactory>;
+export const channelModules = [simulator, telegram] as const;
+
+export type ChannelName = (typeof channelModules)[number]['name'];
+type ModuleOf<N extends ChannelName> = Extract<(typeof channelModules)[number], { name: N }>;
+type AdapterOf<N extends ChannelName> = ReturnType<ModuleOf<N>['create']>;
+
+export const channelNames: readonly ChannelName[] = channelModules.map((m) => m.name);
+
+export function isChannelName(v: string): v is ChannelName {
+  return (channelNames as readonly string[]).includes(v);
+}
+
+export function channelModule<N extends ChannelName>(name: N): ModuleOf<N> {
+  return channelModules.find((m) => m.name === name) as ModuleOf<N>;
+}
 
 /** The channels configured to run: the simulator always, the others when their credentials are set. */
 export function enabledChannels(cfg: Readonly<Config>): ChannelName[] {
-  return cfg.telegram ? ['simulator', 'telegram'] : ['simulator'];
+  return channelNames.filter((n) => cfg.channels[n]?.enabled);
 }
+
+/**
+ * A channel's adapter on its ports (src/channels/ports.ts). Its `stop()` also closes what the
+ * ports opened (their Redis connection).
+ */
+export function createChannel<N extends ChannelName>(name: N, deps: ChannelDeps): AdapterOf<N> {
+  const made = channelPorts(name, deps);
+  const adapter = (channelModule(name) as ChannelModule).create(made.ports) as ChannelAdapter;
+  const stop = adapter.stop.bind(adapter);
+  return Object.assign(adapter, {
+    async stop() {
+      try {
+        await stop();
+      } finally {
+        await made.close();
+      }
+    },
+  }) as AdapterOf<N>;
+}
+
+export type { SimulatorAdapter, DeliveredMessage, SimulatorSettings } from './simulator';
+export type { TelegramAdapter } from './telegram';

@@ -31,7 +31,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../app/config';
 import { createLogger } from '../src/log';
 import { openCaseLogHere } from '../src/caselog/open';
 import type { Db, Queryable } from '../src/caselog/db';

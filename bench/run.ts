@@ -36,10 +36,10 @@ import * as path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { loadConfig, type Config } from '../src/config';
+import { loadConfig, type Config } from '../app/config';
 import { Keyring } from '../src/crypto/keyring';
 import { createLogger } from '../src/log';
-import { adapters } from '../adapters/registry';
+import { channelModule } from '../adapters/registry';
 import { isRejected, type InboundMessage } from '../src/contracts/inbound-message';
 import { createIntakeQueue, createIntakeSink, sealForIntake } from '../src/queue/intake-queue';
 import { connectRedis, deleteKeysWithPrefix, redisOptions } from '../src/queue/redis';
@@ -243,7 +243,7 @@ async function main() {
   const { env, cfg } = base;
   const log = createLogger('warn');
   const keyring = base.keyring;
-  const sim = adapters.simulator({ keyring, log, account: 'simulator', cfg, redis: REDIS_URL });
+  const sim = channelModule('simulator');
   const toMessage = (l: Line, k: Keyring = keyring): InboundMessage => {
     const m = sim.normalize({ line: l, baseDir: tmp }, { account: 'simulator', receivedAt: new Date(), messageId: (p) => k.messageId('simulator', p) });
     if (isRejected(m)) throw new Error(m.reason);

@@ -23,7 +23,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../app/config';
 import { Keyring, sealRow } from '../src/crypto/keyring';
 import { eventHash, reportHash, sealedDigest, type ReportContent } from '../src/caselog/chain';
 import { REF_ALPHABET } from '../src/caselog/refs';

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../app/config';
 import { createLogger } from '../src/log';
 import { openCaseLogAccess } from '../src/hub/access';
 import type { Db } from '../src/caselog/db';

@@ -5,7 +5,7 @@
  * mode also the grouping step's round trips and time (see probe.ts) with every progress message.
  */
 import { Worker } from 'bullmq';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../app/config';
 import { createLogger } from '../src/log';
 import { openCaseLogHere } from '../src/caselog/open';
 import { startIntakeWorker } from '../workers/intake/worker';

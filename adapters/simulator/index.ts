@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AdapterDeps, ChannelAdapter, InboundSink, NormalizeContext, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
+import { z } from 'zod';
+import type { AdapterPorts, ChannelAdapter, ChannelModule, InboundSink, NormalizeContext, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
 import { describeIssues, InboundMessage, type Rejected } from '../../src/contracts/inbound-message';
 import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
 import { normalizeSimulator, type SimulatorPayload } from './normalize';
@@ -34,19 +35,25 @@ export interface SimulatorAdapter extends ChannelAdapter<SimulatorPayload> {
   readonly quarantined: number;
 }
 
-export function createSimulatorAdapter(deps: AdapterDeps): SimulatorAdapter {
+export const SimulatorSettings = z
+  .object({ account: z.string().min(1).max(64).default('simulator') })
+  .strict()
+  .prefault({});
+export type SimulatorSettings = z.infer<typeof SimulatorSettings>;
+
+export function createSimulatorAdapter(ports: AdapterPorts<SimulatorSettings, null>): SimulatorAdapter {
   const sessions = new Map<string, ChatSession>();
+  const account = ports.settings.account;
   let sink: InboundSink | null = null;
   let stopping = false;
   let quarantined = 0;
   const quarantine = async (payload: SimulatorPayload, code: string, reason: string) => {
-    await deps.quarantine?.({ channel: 'simulator', source: 'chat', code, reason, payloadSealed: deps.keyring.seal(payload.line ?? null, 'quarantine') });
+    await ports.quarantine({ source: 'chat', code, reason, payload: payload.line ?? null });
     quarantined++;
-    deps.log.warn({ channel: 'simulator', code, kept: !!deps.quarantine }, 'message quarantined');
   };
   const handleInbound = async (payload: SimulatorPayload): Promise<void> => {
     if (!sink) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', 'the simulator adapter is not started');
-    const m = normalizeSimulator(payload, { account: deps.account, receivedAt: new Date(), messageId: (parts) => deps.keyring.messageId('simulator', parts) });
+    const m = normalizeSimulator(payload, { account, receivedAt: new Date(), messageId: ports.messageId });
     if ('rejected' in m) return quarantine(payload, 'TIPHUB_MESSAGE_INVALID', m.reason);
     const checked = InboundMessage.safeParse(m);
     if (!checked.success) return quarantine(payload, 'TIPHUB_MESSAGE_INVALID', describeIssues(checked.error));
@@ -67,7 +74,8 @@ export function createSimulatorAdapter(deps: AdapterDeps): SimulatorAdapter {
     async start(s) {
       sink = s;
       stopping = false;
-      deps.log.info({ channel: 'simulator', account: deps.account }, 'adapter started');
+      ports.log.info({ channel: 'simulator', account }, 'adapter started');
+      ports.events.state({ state: 'connected', mode: 'local' });
     },
     connect(address, session) {
       sessions.set(address, session);
@@ -91,7 +99,24 @@ export function createSimulatorAdapter(deps: AdapterDeps): SimulatorAdapter {
     async stop() {
       stopping = true;
       sink = null;
+      ports.events.state({ state: 'stopped', mode: 'local' });
     },
   };
   return adapter;
 }
+
+/** The local channel (ingest files, `tiphub chat`, tests): always on, no credentials. */
+export const simulator: { normalize(raw: unknown, ctx: NormalizeContext): InboundMessage | Rejected } & ChannelModule<'simulator', SimulatorSettings, null, SimulatorAdapter> = {
+  name: 'simulator',
+  alwaysOn: true,
+  config: {
+    section: SimulatorSettings,
+    env: [],
+    disabledNote: '(always on)',
+    resolve: (_env, settings) => ({ settings, credentials: null }),
+    redact: () => ({}),
+  },
+  limits: { mediaMaxBytes: () => 16 * 1024 * 1024, textLength: 65_536, sendPerSecond: 50 },
+  normalize: (raw, ctx) => normalizeSimulator(raw as SimulatorPayload, ctx),
+  create: createSimulatorAdapter,
+};

@@ -10,13 +10,12 @@
 import { Readable } from 'node:stream';
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { AdapterDeps, ChannelAdapter, InboundSink, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
+import type { AdapterPorts, ChannelAdapter, ChannelModule, InboundSink, LeasePort, OutboundMessage, SendResult } from '../../src/contracts/channel-adapter';
 import { describeIssues, InboundMessage, isIgnored, isRejected } from '../../src/contracts/inbound-message';
 import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
-import { Lease } from '../../src/queue/lease';
-import { connectRedis } from '../../src/queue/redis';
 import { normalizeTelegram } from './normalize';
 import { buildWebhookApp } from './webhook';
+import { telegramConfig, type TelegramCredentials, type TelegramSettings } from './config';
 import type { FastifyInstance } from 'fastify';
 
 export { normalizeTelegram } from './normalize';
@@ -88,37 +87,32 @@ function chunks(text: string, size: number): string[] {
   return out.length ? out : [''];
 }
 
-export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
-  const tg = deps.cfg.telegram;
+export function createTelegramAdapter(ports: AdapterPorts<TelegramSettings, TelegramCredentials>): TelegramAdapter {
+  const tg = ports.credentials;
   if (!tg) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the Telegram channel needs TIPHUB_TELEGRAM_TOKEN');
-  const log = deps.log;
+  const settings = ports.settings;
+  const log = ports.log;
   const botId = tg.token.split(':')[0]!;
   // A call that hangs must not hold the hub (grammY waits 500 s by default).
-  const api = new Api(tg.token, { ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), timeoutSeconds: deps.cfg.channels.telegram.pollTimeoutSeconds + 15 });
+  const api = new Api(tg.token, { ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), timeoutSeconds: settings.pollTimeoutSeconds + 15 });
   const ignored = new Map<string, number>();
   let sink: InboundSink | null = null;
   let running = false;
   let abort: AbortController | null = null;
   let loop: Promise<void> | null = null;
   let offset: number | undefined;
-  let lease: Lease | null = null;
+  let lease: LeasePort | null = null;
   let webhook: FastifyInstance | null = null;
-  let counters: ReturnType<typeof connectRedis> | null = null;
   let stopping = false;
   let quarantined = 0;
 
-  const ctx = () => ({ account: botId, receivedAt: new Date(), messageId: (p: readonly (string | number)[]) => deps.keyring.messageId('telegram', p) });
+  const ctx = () => ({ account: botId, receivedAt: new Date(), messageId: ports.messageId });
 
   /** Keeps one update that cannot become a report; resolves once it is stored (the offset may then pass it). */
   const quarantine = async (update: unknown, code: string, reason: string): Promise<void> => {
     const id = typeof (update as { update_id?: unknown })?.update_id === 'number' ? (update as { update_id: number }).update_id : 'unknown';
-    if (deps.quarantine) {
-      await deps.quarantine({ channel: 'telegram', source: `update ${id}`, code, reason, payloadSealed: deps.keyring.seal(update ?? null, 'quarantine') });
-    }
+    await ports.quarantine({ source: `update ${id}`, code, reason, payload: update });
     quarantined++;
-    // Counted where operators can see it, by code only: `HGETALL <prefix>:quarantined:telegram`.
-    await counters?.hincrby(`${deps.cfg.queue.prefix}:quarantined:telegram`, code, 1).catch(() => undefined);
-    log.warn({ channel: 'telegram', updateId: id, code, kept: !!deps.quarantine }, 'update quarantined');
   };
 
   const handleUpdate = async (update: unknown): Promise<void> => {
@@ -126,8 +120,7 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
     if (isIgnored(n)) {
       const kind = n.reason.startsWith('update kind ') ? n.reason.slice(12) : n.reason.replace(/ .*/, '');
       ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
-      // Counted where operators can see it (no id in the key): `HGETALL <prefix>:ignored:telegram`.
-      await counters?.hincrby(`${deps.cfg.queue.prefix}:ignored:telegram`, kind, 1).catch(() => undefined);
+      await ports.countIgnored(kind);
       log.debug({ channel: 'telegram', reason: n.reason }, 'update ignored');
       return;
     }
@@ -159,19 +152,23 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       const asked = Date.now();
       try {
         abort = new AbortController();
-        updates = await api.getUpdates({ offset, timeout: deps.cfg.channels.telegram.pollTimeoutSeconds, allowed_updates: [...ALLOWED_UPDATES] }, abort.signal as Parameters<Api['getUpdates']>[1]);
+        updates = await api.getUpdates({ offset, timeout: settings.pollTimeoutSeconds, allowed_updates: [...ALLOWED_UPDATES] }, abort.signal as Parameters<Api['getUpdates']>[1]);
       } catch (err) {
         if (!running) break;
         if (err instanceof GrammyError && err.error_code === 401) {
           log.error({ channel: 'telegram', code: 401 }, 'Telegram rejected the bot token; polling stopped');
+          ports.events.state({ state: 'disconnected', detail: 'token rejected', mode: 'polling' });
           running = false;
           break;
         }
         // 409 (a webhook is set, or another poller) and network faults: wait and try again.
-        log.warn({ channel: 'telegram', code: err instanceof GrammyError ? err.error_code : 'network' }, 'getUpdates failed; retrying');
+        const code = err instanceof GrammyError ? err.error_code : 'network';
+        log.warn({ channel: 'telegram', code }, 'getUpdates failed; retrying');
+        ports.events.state({ state: 'disconnected', detail: code === 409 ? 'another receiver or a webhook (409)' : code === 'network' ? 'Telegram not reachable' : `getUpdates answered ${code}`, mode: 'polling' });
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
+      ports.events.state({ state: 'connected', mode: 'polling' });
       // A server that answers at once instead of long polling (a test server, a proxy) is not hammered.
       if (!updates.length && Date.now() - asked < 100) await new Promise((r) => setTimeout(r, 250));
       for (const u of updates) {
@@ -224,18 +221,19 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
         throw new TiphubError('TIPHUB_SEND_FAILED', 'Telegram could not be reached to check the bot (getMe)');
       }
       await registerCommands();
-      counters = deps.redis ? connectRedis(deps.redis) : null;
       if (tg.webhookUrl) {
-        const listen = deps.cfg.channels.telegram.webhookListen;
+        const listen = settings.webhookListen;
         webhook = await buildWebhookApp({ path: listen.path, secret: tg.webhookSecret!, handleUpdate, handleUnparsable });
         await webhook.listen({ host: listen.host, port: listen.port });
         await api.setWebhook(tg.webhookUrl, { secret_token: tg.webhookSecret!, allowed_updates: [...ALLOWED_UPDATES] });
         log.info({ channel: 'telegram', listen: `${listen.host}:${listen.port}${listen.path}` }, 'webhook set');
+        ports.events.state({ state: 'connected', mode: 'webhook' });
         return;
       }
       await api.deleteWebhook().catch(() => undefined);
       running = true;
-      if (counters) lease = new Lease(counters, `${deps.cfg.queue.prefix}:lease:telegram:${botId}`, deps.cfg.channels.telegram.leaseMs, () => log.warn({ channel: 'telegram' }, 'polling lease lost'));
+      ports.events.state({ state: 'connecting', mode: 'polling' });
+      lease = ports.lease(botId, settings.leaseMs, () => log.warn({ channel: 'telegram' }, 'polling lease lost'));
       // However the loop ends (401, a bug), the lease goes with it, so another process can take over.
       loop = poll()
         .catch((err) => log.error({ err, channel: 'telegram' }, 'polling stopped'))
@@ -287,8 +285,17 @@ export function createTelegramAdapter(deps: AdapterDeps): TelegramAdapter {
       // Confirm what was handled (and nothing else) before letting go.
       if (offset !== undefined) await api.getUpdates({ offset, timeout: 0, limit: 1 }).catch(() => undefined);
       await lease?.release();
-      counters?.disconnect();
+      ports.events.state({ state: 'stopped', mode: tg.webhookUrl ? 'webhook' : 'polling' });
       sink = null;
     },
   };
 }
+
+/** The channel as the registry lists it: configuration, limits, normalization, the adapter. */
+export const telegram: ChannelModule<'telegram', TelegramSettings, TelegramCredentials, TelegramAdapter> = {
+  name: 'telegram',
+  config: telegramConfig,
+  limits: { mediaMaxBytes: (s) => s.mediaMaxBytes, textLength: TELEGRAM_TEXT_LIMIT, sendPerSecond: 25 },
+  normalize: normalizeTelegram,
+  create: createTelegramAdapter,
+};

@@ -10,7 +10,7 @@ import { QueueEvents, type Job } from 'bullmq';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { adapters } from '../../adapters/registry';
+import { channelModule, type SimulatorSettings } from '../../adapters/registry';
 import { describeIssues, InboundMessage, isRejected, type Rejected } from '../contracts/inbound-message';
 import type { NormalizeContext } from '../contracts/channel-adapter';
 import { isTiphubError, TiphubError } from '../errors';
@@ -76,7 +76,8 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
       cleanup.push(() => worker!.close());
     }
 
-    const adapter = adapters.simulator({ keyring: access.keyring, log, account: cfg.channels.simulator.account, cfg, redis: target });
+    const simulator = channelModule('simulator');
+    const account = (cfg.channels.simulator!.settings as SimulatorSettings).account;
     const store = new MediaStore(path.join(cfg.dataDir, 'media'));
     const messageId = (parts: readonly (string | number)[]) => access.keyring.messageId('simulator', parts);
     const startedAt = Date.now();
@@ -136,9 +137,9 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
       const accepted: { line: number; message: InboundMessage }[] = [];
       for (const { line, text } of batch) {
         const r = parseIngestLine(text, line, {
-          normalize: adapter.normalize,
+          normalize: simulator.normalize,
           baseDir,
-          account: cfg.channels.simulator.account,
+          account,
           receivedAt: new Date(),
           messageId,
           now: Date.now(),

@@ -1,7 +1,7 @@
 /** The `tiphub` program: one subcommand per role. */
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { describeConfig, loadConfig, type Config } from '../config';
+import { describeConfig, loadConfig, type Config } from '../../app/config';
 import { describeForeignError, isTiphubError, TiphubError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { openCaseLogAccess } from '../hub/access';
@@ -9,14 +9,14 @@ import { startHub } from '../hub/hub';
 import { formatVerify } from '../caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
+import { channelStatus, formatStatus } from './status';
 import { runKeysRotate } from './keys';
 import { serveDashboard } from '../dashboard/serve';
 import { openOperatorService, registerOperatorCommands } from './operator';
 import { formatPurgePlan } from '../caselog/purge';
 import { loadTexts } from '../conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
-import { enabledChannels } from '../../adapters/registry';
-import type { ChannelName } from '../contracts/inbound-message';
+import { channelNames, enabledChannels, isChannelName } from '../../adapters/registry';
 import * as os from 'node:os';
 import { OutboxRelay } from '../queue/outbound-queue';
 import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
@@ -132,14 +132,14 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('adapter')
     .description('run one channel\'s adapter (receiving, and sending its outbound queue) without the workers')
-    .argument('<channel>', 'telegram')
+    .argument('<channel>', channelNames.filter((n) => n !== 'simulator').join(' | '))
     .action(async (channel: string) => {
       const { cfg, log } = context(program);
-      if (!enabledChannels(cfg).includes(channel as ChannelName)) {
+      if (!isChannelName(channel) || !enabledChannels(cfg).includes(channel)) {
         throw new TiphubError('TIPHUB_ADAPTER_UNKNOWN', `channel ${JSON.stringify(channel).slice(0, 30)} is not built or not configured (enabled: ${enabledChannels(cfg).join(', ')})`);
       }
-      const hub = await startHub(cfg, log, { workers: false, channels: [channel as ChannelName] });
-      if (!hub.adapters.has(channel as ChannelName)) {
+      const hub = await startHub(cfg, log, { workers: false, channels: [channel] });
+      if (!hub.adapters.has(channel)) {
         await hub.stop();
         throw new TiphubError('TIPHUB_CONFIG_INVALID', `the ${channel} adapter did not start (see the log above)`);
       }
@@ -177,6 +177,17 @@ export async function main(argv: string[]): Promise<number> {
       const access = await openCaseLogAccess(cfg, log, { role: 'migrate' });
       await access.close();
       process.stdout.write(access.local ? 'migrate: the case log is up to date\n' : 'migrate: the running hub already migrated the case log\n');
+    });
+
+  program
+    .command('status')
+    .description('each channel: enabled, receiving or not, since when, the last message (no identifiers)')
+    .option('--json', 'print JSON for scripts')
+    .action(async (o: { json?: boolean }) => {
+      const { cfg } = context(program);
+      const report = await channelStatus(cfg, channelNames, enabledChannels(cfg));
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
+      if (report.channels.some((c) => c.needsPerson)) exitCode = 1;
     });
 
   const config = program.command('config').description('configuration');

@@ -9,6 +9,8 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { packageRoot } from '../package-root';
 import { TiphubError } from '../errors';
+import type { ChannelModule } from '../contracts/channel-adapter';
+import { ListenEnv } from '../contracts/listen';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -86,8 +88,9 @@ const FileSchema = z
         perRecipientPerMinute: z.number().int().min(1).default(10),
         /** Per-channel queue limiter. */
         limits: z
+          // Default per channel: its module's send rate (filled in by loadConfig).
           .record(z.string(), z.object({ max: z.number().int().min(1), durationMs: z.number().int().min(1) }).strict())
-          .default({ simulator: { max: 50, durationMs: 1000 }, telegram: { max: 25, durationMs: 1000 } }),
+          .default({}),
       })
       .strict()
       .prefault({}),
@@ -143,48 +146,18 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
-    channels: z
-      .object({
-        simulator: z.object({ account: z.string().min(1).max(64).default('simulator') }).strict().prefault({}),
-        telegram: z
-          .object({
-            /** Bots may download 20 MB at most; ours stops lower by default. */
-            mediaMaxBytes: z.number().int().min(1).max(20 * 1024 * 1024).default(10 * 1024 * 1024),
-            pollTimeoutSeconds: z.number().int().min(0).max(50).default(25),
-            /** Only one long-polling receiver per bot: the lease in Redis, renewed at a third of this. */
-            leaseMs: z.number().int().min(1000).default(30_000),
-            /** Where the webhook route listens (behind your reverse proxy). */
-            webhookListen: z
-              .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65535).default(8443), path: z.string().startsWith('/').default('/telegram/webhook') })
-              .strict()
-              .prefault({}),
-          })
-          .strict()
-          .prefault({}),
-      })
-      .strict()
-      .prefault({}),
+    /** Each channel's own section (`channels.<name>`), validated by its module (adapters/<name>/). */
+    channels: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
 
-const KNOWN_ENV = [
-  'TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL',
-  'TIPHUB_TELEGRAM_TOKEN', 'TIPHUB_TELEGRAM_API_ROOT', 'TIPHUB_TELEGRAM_WEBHOOK_URL', 'TIPHUB_TELEGRAM_WEBHOOK_SECRET',
-  'TIPHUB_DASHBOARD_LISTEN', 'TIPHUB_TELEGRAM_WEBHOOK_LISTEN',
-] as const;
+/** The core's variables; each channel adds its own (its module's config.env). */
+export const CORE_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL', 'TIPHUB_DASHBOARD_LISTEN'] as const;
 
 const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
 
-/** `host:port` (IPv6 in brackets: `[::1]:8080`), as every TIPHUB_<NAME>_LISTEN takes it. */
-const Listen = z
-  .string()
-  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/, 'must be host:port, e.g. 127.0.0.1:8080 or [::1]:8080')
-  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'the port must be 1 to 65535')
-  .transform((v) => ({ host: v.slice(0, v.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1'), port: Number(v.slice(v.lastIndexOf(':') + 1)) }));
-
 const EnvSchema = z.object({
-  TIPHUB_DASHBOARD_LISTEN: Listen.optional(),
-  TIPHUB_TELEGRAM_WEBHOOK_LISTEN: Listen.optional(),
+  TIPHUB_DASHBOARD_LISTEN: ListenEnv.optional(),
   TIPHUB_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
@@ -199,32 +172,25 @@ const EnvSchema = z.object({
   TIPHUB_DATA_DIR: z.string().min(1).optional(),
   TIPHUB_LOG_LEVEL: LogLevel.optional(),
   TIPHUB_CONFIG: z.string().min(1).optional(),
-  TIPHUB_TELEGRAM_TOKEN: z
-    .string()
-    .regex(/^\d{5,16}:[A-Za-z0-9_-]{30,64}$/, 'not a bot token: BotFather gives one like 123456789:AAH-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx (digits, a colon, then letters)')
-    .optional(),
-  TIPHUB_TELEGRAM_API_ROOT: z.string().regex(/^https?:\/\//, 'must be an http(s) URL of a Bot API server').optional(),
-  TIPHUB_TELEGRAM_WEBHOOK_URL: z.string().regex(/^https:\/\//, 'Telegram only calls https:// webhooks').optional(),
-  // Anyone who knows it can post forged updates to the webhook: long enough not to be guessed.
-  TIPHUB_TELEGRAM_WEBHOOK_SECRET: z
-    .string()
-    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
-    .regex(/^[A-Za-z0-9_-]{1,256}$/, '32 to 256 characters of A-Z a-z 0-9 _ -')
-    .optional(),
 });
 
 export type FileConfig = z.infer<typeof FileSchema>;
 
-export interface TelegramEnv {
-  readonly token: string;
-  readonly apiRoot: string | null;
-  readonly webhookUrl: string | null;
-  readonly webhookSecret: string | null;
+/** One channel as configured: its section (with the environment's overrides) and credentials. */
+export interface ChannelConfig {
+  /** Its credentials are set (or it is always on): `tiphub start` runs it. */
+  readonly enabled: boolean;
+  readonly settings: unknown;
+  /** Null when not enabled. */
+  readonly credentials: unknown;
 }
 
-export interface Config extends FileConfig {
-  /** Set when TIPHUB_TELEGRAM_TOKEN is: the channel is enabled. */
-  readonly telegram: TelegramEnv | null;
+/** What the configuration needs of a channel's module (adapters/registry.ts lists them). */
+export type ChannelConfigSource = Pick<ChannelModule, 'name' | 'config' | 'limits' | 'alwaysOn'>;
+
+export interface Config extends Omit<FileConfig, 'channels'> {
+  /** Every registered channel, enabled or not, by name. */
+  readonly channels: Readonly<Record<string, ChannelConfig>>;
   readonly secret: string | null;
   readonly redisUrl: string | null;
   readonly databaseUrl: string | null;
@@ -243,6 +209,8 @@ export interface LoadOptions {
   cwd?: string;
   /** Values that replace the file's (tests, benchmarks). Validated like the file. */
   overrides?: Record<string, unknown>;
+  /** The channels' parts (adapters/registry.ts): without them no channel section or variable is known. */
+  channels?: readonly ChannelConfigSource[];
 }
 
 function deepFreeze<T>(value: T): T {
@@ -280,13 +248,15 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const cwd = opts.cwd ?? process.cwd();
   const problems: string[] = [];
 
+  const channels = opts.channels ?? [];
+  const KNOWN_ENV = [...CORE_ENV, ...channels.flatMap((c) => c.config.env)];
   const envIn: Record<string, string | undefined> = {};
   for (const k of Object.keys(env)) {
-    if (k.startsWith('TIPHUB_') && !(KNOWN_ENV as readonly string[]).includes(k) && !k.startsWith('TIPHUB_TEST_')) {
+    if (k.startsWith('TIPHUB_') && !KNOWN_ENV.includes(k) && !k.startsWith('TIPHUB_TEST_')) {
       problems.push(`environment: ${k}: unknown variable (known: ${KNOWN_ENV.join(', ')})`);
     }
   }
-  for (const k of [...KNOWN_ENV, 'REDIS_URL', 'DATABASE_URL']) if (env[k] !== undefined && env[k] !== '') envIn[k] = env[k];
+  for (const k of [...CORE_ENV, 'REDIS_URL', 'DATABASE_URL']) if (env[k] !== undefined && env[k] !== '') envIn[k] = env[k];
   const envParsed = EnvSchema.safeParse(envIn);
   if (!envParsed.success) problems.push(...issueLines(envParsed.error.issues, () => 'environment: '));
 
@@ -325,11 +295,24 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const fileParsed = FileSchema.safeParse(merged);
   if (!fileParsed.success) problems.push(...issueLines(fileParsed.error.issues, locate));
 
-  if (envParsed.success && !!envParsed.data.TIPHUB_TELEGRAM_WEBHOOK_URL !== !!envParsed.data.TIPHUB_TELEGRAM_WEBHOOK_SECRET) {
-    problems.push('environment: TIPHUB_TELEGRAM_WEBHOOK_URL and TIPHUB_TELEGRAM_WEBHOOK_SECRET go together (webhook mode needs both)');
+  // Each channel's section and variables, by its own module.
+  const channelConfigs: Record<string, ChannelConfig> = {};
+  const sections = (merged.channels ?? {}) as Record<string, unknown>;
+  const names = channels.map((c) => c.name);
+  if (sections && typeof sections === 'object' && !Array.isArray(sections)) {
+    for (const k of Object.keys(sections)) if (!names.includes(k)) problems.push(`${locate(['channels', k])}channels.${k}: unknown channel (known: ${names.join(', ') || 'none'})`);
   }
-  if (envParsed.success && envParsed.data.TIPHUB_TELEGRAM_WEBHOOK_URL && !envParsed.data.TIPHUB_TELEGRAM_TOKEN) {
-    problems.push('environment: TIPHUB_TELEGRAM_WEBHOOK_URL is set but TIPHUB_TELEGRAM_TOKEN is not');
+  for (const c of channels) {
+    const section = c.config.section.safeParse(sections?.[c.name] ?? {});
+    if (!section.success) {
+      problems.push(...issueLines(section.error.issues.map((i) => ({ ...i, path: ['channels', c.name, ...i.path] })), locate));
+      continue;
+    }
+    const own: Record<string, string> = {};
+    for (const k of c.config.env) if (env[k] !== undefined && env[k] !== '') own[k] = env[k]!;
+    const r = c.config.resolve(own, section.data);
+    if ('problems' in r) problems.push(...r.problems);
+    else channelConfigs[c.name] = { enabled: !!c.alwaysOn || r.credentials !== null, settings: r.settings, credentials: r.credentials };
   }
   if (envParsed.success && envParsed.data.TIPHUB_MIGRATE_DATABASE_URL && !envParsed.data.DATABASE_URL) {
     problems.push('environment: TIPHUB_MIGRATE_DATABASE_URL is set but DATABASE_URL is not (the embedded case log has no roles)');
@@ -351,18 +334,11 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
         ? path.resolve(configFile ? path.dirname(configFile) : cwd, f.dashboard.cannedReplies)
         : path.join(packageRoot(), 'config', 'replies.yaml'),
     },
-    channels: {
-      ...f.channels,
-      telegram: { ...f.channels.telegram, webhookListen: { ...f.channels.telegram.webhookListen, ...(e.TIPHUB_TELEGRAM_WEBHOOK_LISTEN ?? {}) } },
+    channels: channelConfigs,
+    outbound: {
+      ...f.outbound,
+      limits: { ...Object.fromEntries(channels.map((c) => [c.name, { max: c.limits.sendPerSecond, durationMs: 1000 }])), ...f.outbound.limits },
     },
-    telegram: e.TIPHUB_TELEGRAM_TOKEN
-      ? {
-          token: e.TIPHUB_TELEGRAM_TOKEN,
-          apiRoot: e.TIPHUB_TELEGRAM_API_ROOT ?? null,
-          webhookUrl: e.TIPHUB_TELEGRAM_WEBHOOK_URL ?? null,
-          webhookSecret: e.TIPHUB_TELEGRAM_WEBHOOK_SECRET ?? null,
-        }
-      : null,
     secret: e.TIPHUB_SECRET ?? null,
     redisUrl: e.REDIS_URL ?? null,
     databaseUrl: e.DATABASE_URL ?? null,
@@ -378,14 +354,19 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
 }
 
 /** A description of the configuration with secrets masked, for `tiphub config check`. */
-export function describeConfig(cfg: Readonly<Config>): Record<string, unknown> {
+export function describeConfig(cfg: Readonly<Config>, channels: readonly ChannelConfigSource[] = []): Record<string, unknown> {
   const mask = (url: string | null) => (url ? url.replace(/\/\/([^@/]*)@/, '//***@') : null);
+  const described = Object.fromEntries(
+    channels.map((c) => {
+      const got = cfg.channels[c.name];
+      const credentials = got?.credentials ? c.config.redact(got.credentials) : got?.enabled ? null : c.config.disabledNote;
+      return [c.name, { settings: got?.settings ?? null, credentials }];
+    }),
+  );
   return {
     ...cfg,
+    channels: described,
     secret: cfg.secret ? '(set from TIPHUB_SECRET)' : '(key file in the data directory)',
-    telegram: cfg.telegram
-      ? { ...cfg.telegram, token: `${cfg.telegram.token.split(':')[0]}:***`, webhookSecret: cfg.telegram.webhookSecret ? '***' : null, mode: cfg.telegram.webhookUrl ? 'webhook' : 'polling' }
-      : '(disabled: TIPHUB_TELEGRAM_TOKEN not set)',
     redisUrl: mask(cfg.redisUrl),
     databaseUrl: mask(cfg.databaseUrl),
     migrateDatabaseUrl: mask(cfg.migrateDatabaseUrl),

@@ -1,9 +1,13 @@
-import type { ChannelName, Ignored, InboundMessage, Origin, Rejected } from './inbound-message';
-import type { Keyring } from '../crypto/keyring';
-import type { Logger } from '../log';
-import type { Config } from '../config';
-import type { RedisTarget } from '../queue/redis';
-import type { QuarantineEntry } from '../caselog/quarantine';
+/**
+ * The channel contract: what a channel is to the core (src/, workers/), which knows channels only
+ * through it. A channel is one folder under adapters/ whose index exports one ChannelModule, and
+ * one line in adapters/registry.ts. This file stands on the ground floor: it imports nothing of
+ * the project but the message contract, so an adapter needs nothing from the core but these
+ * types, and gets everything it uses (ids, sealing, quarantine, leases, counters, its state, the
+ * log) as ports from the composition root.
+ */
+import type { ZodType } from 'zod';
+import type { Ignored, InboundMessage, Origin, Rejected } from './inbound-message';
 
 export interface NormalizeContext {
   /** Which bot or number received the payload. */
@@ -34,7 +38,7 @@ export interface SendResult {
 }
 
 export interface ChannelAdapter<Raw = unknown> {
-  readonly channel: ChannelName;
+  readonly channel: string;
   /** Pure: the same payload and context give the same result. */
   normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
   /** Receives (polling, webhook, websocket, browser session) and calls `sink` for each message. */
@@ -60,16 +64,103 @@ export interface ChannelAdapter<Raw = unknown> {
   openMedia?(ref: string, maxBytes: number): Promise<NodeJS.ReadableStream>;
 }
 
-export interface AdapterDeps {
-  readonly keyring: Keyring;
-  readonly log: Logger;
-  /** Which bot or number this adapter receives for (set by the adapter when it learns it). */
-  readonly account: string;
-  readonly cfg: Readonly<Config>;
-  /** For leases (one receiver at a time) and counters. */
-  readonly redis: RedisTarget | null;
-  /** Keeps a payload that could not be normalized, with its reason. */
-  readonly quarantine?: (entry: QuarantineEntry) => Promise<void>;
+// --- Ports: what the composition root hands an adapter --------------------------------------------
+
+/** Log lines carry fields without identifiers (no address, user id, platform id or text). */
+export interface LogPort {
+  debug(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
 }
 
-export type AdapterFactory = (deps: AdapterDeps) => ChannelAdapter;
+/** One receiver at a time (long polling, a browser session, a websocket per number). */
+export interface LeasePort {
+  readonly held: boolean;
+  tryAcquire(): Promise<boolean>;
+  /** Waits until the lease is ours, or `stopped()` says to give up. */
+  acquire(stopped: () => boolean): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/** What a channel says of itself for `tiphub status`, metrics and the dashboard: never an identifier. */
+export interface ChannelState {
+  readonly state: 'connected' | 'connecting' | 'needs-login' | 'needs-captcha' | 'disconnected' | 'stopped';
+  /** A short reason in words of a fixed list (e.g. "token rejected"), never the platform's own text. */
+  readonly detail?: string | null;
+  /** The receive mode (polling, webhook, websocket, web session). */
+  readonly mode?: string | null;
+}
+
+export interface ChannelEvents {
+  /** The adapter's state changed; the core keeps it (in Redis) with the time it changed. */
+  state(s: ChannelState): void;
+}
+
+/** A payload kept instead of enqueued: sealed by the core, stored with its reason, counted. */
+export interface QuarantineRequest {
+  /** Where it came from (`update 123`, `chat`): never the sender. */
+  readonly source: string;
+  readonly code: string;
+  /** What is wrong, quoting nothing of the payload. */
+  readonly reason: string;
+  readonly payload: unknown;
+}
+
+export interface AdapterPorts<Settings = unknown, Credentials = unknown> {
+  /** The channel's YAML section (`channels.<name>`), validated, with the environment's overrides. */
+  readonly settings: Settings;
+  /** What its environment variables gave; set whenever the adapter is created (the channel is enabled). */
+  readonly credentials: Credentials;
+  /** The data directory (a session kept on disk, e.g. a WhatsApp Web login). */
+  readonly dataDir: string;
+  readonly log: LogPort;
+  /** The foundation's keyed hash of the platform's identifying parts, for this channel. */
+  messageId(parts: readonly (string | number)[]): string;
+  /** Keeps a payload that cannot become a report; resolves once it is stored. */
+  quarantine(q: QuarantineRequest): Promise<void>;
+  /** Counts what was not a tip (group messages, service messages…), by a kind of a fixed list. */
+  countIgnored(kind: string): Promise<void>;
+  /** A lease of this channel's, named e.g. by bot id (never by a token); null without Redis. */
+  lease(name: string, ttlMs: number, onLost?: () => void): LeasePort | null;
+  readonly events: ChannelEvents;
+}
+
+// --- The module: one per channel folder ------------------------------------------------------------
+
+export interface ChannelConfigPart<Settings = unknown, Credentials = unknown> {
+  /** The YAML section `channels.<name>`, with its defaults (an empty section is valid). */
+  readonly section: ZodType<Settings>;
+  /** The environment variables it reads (all `TIPHUB_<NAME>_…`). */
+  readonly env: readonly string[];
+  /**
+   * From its environment variables (those set, non-empty) and its section: the settings with any
+   * override from the environment (e.g. a listen address), the credentials (null: the channel is
+   * not enabled), or every problem, each naming the variable.
+   */
+  resolve(env: Readonly<Record<string, string>>, settings: Settings): { settings: Settings; credentials: Credentials | null } | { problems: string[] };
+  /** The credentials as `tiphub config check` may show them: secrets masked. */
+  redact(credentials: Credentials): Record<string, unknown>;
+  /** Said by `tiphub config check` when the channel is not enabled (which variable enables it). */
+  readonly disabledNote: string;
+}
+
+export interface ChannelLimits<Settings = unknown> {
+  /** The largest media file it fetches. */
+  mediaMaxBytes(settings: Settings): number;
+  /** The longest text one message may carry (longer replies are split or refused by the adapter). */
+  readonly textLength: number;
+  /** Messages a second the platform allows a sender (the default outbound limiter). */
+  readonly sendPerSecond: number;
+}
+
+export interface ChannelModule<Name extends string = string, Settings = unknown, Credentials = unknown, Adapter extends ChannelAdapter = ChannelAdapter> {
+  readonly name: Name;
+  readonly config: ChannelConfigPart<Settings, Credentials>;
+  readonly limits: ChannelLimits<Settings>;
+  /** Pure, on recorded payloads: the same as the adapter's. */
+  normalize(raw: unknown, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
+  /** Always enabled, whatever the environment (the simulator). */
+  readonly alwaysOn?: boolean;
+  create(ports: AdapterPorts<Settings, Credentials>): Adapter;
+}

@@ -8,11 +8,10 @@ import { operatorOps } from './operator-ops';
 import { serveDashboard } from '../dashboard/serve';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { adapters, enabledChannels } from '../../adapters/registry';
+import { channelModule, createChannel, enabledChannels, type ChannelName, type SimulatorAdapter } from '../../adapters/registry';
 import { addQuarantine, purgeQuarantine } from '../caselog/quarantine';
-import type { SimulatorAdapter } from '../../adapters/simulator';
-import type { ChannelAdapter } from '../contracts/channel-adapter';
-import type { ChannelName } from '../contracts/inbound-message';
+import type { ChannelAdapter, InboundSink } from '../contracts/channel-adapter';
+import { noteChannelMessage } from '../channels/state';
 import { loadTexts } from '../conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
 import { createIntakeQueue, createIntakeSink, intakeJobId } from '../queue/intake-queue';
@@ -85,20 +84,31 @@ export async function startHub(
       flood: cfg.conversation.enabled ? { counters, perMinute: cfg.conversation.floodPerMinute, prefix: cfg.queue.prefix } : undefined,
     });
     const running = new Map<ChannelName, ChannelAdapter>();
+    // The sink each channel gets: the shared one, and the time of its last message for `tiphub status` (once a second at most).
+    const noting = (channel: ChannelName): InboundSink => {
+      let noted = 0;
+      return async (m, meta) => {
+        const done = await sink(m, meta);
+        if (Date.now() - noted >= 1000) {
+          noted = Date.now();
+          void noteChannelMessage(counters, cfg.queue.prefix, channel).catch(() => undefined);
+        }
+        return done;
+      };
+    };
     const mediaRelay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
     stack.push(() => mediaRelay.close());
     if (opts.adapters !== false) {
       for (const channel of enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c))) {
-        const adapter: ChannelAdapter = adapters[channel]({
+        const adapter: ChannelAdapter = createChannel(channel, {
           keyring: caselog.keyring,
           log: log.child({ channel }),
-          account: cfg.channels.simulator.account,
           cfg,
           redis: redis.target,
           quarantine: (entry) => addQuarantine(caselog.db, [entry]),
         });
         try {
-          await adapter.start(sink);
+          await adapter.start(noting(channel));
         } catch (err) {
           // One channel that cannot start (a rejected token) does not stop the others.
           log.error({ err, channel }, 'channel not started');
@@ -113,7 +123,7 @@ export async function startHub(
           const media = startMediaWorker({
             cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, log,
             relay: cfg.conversation.enabled ? mediaRelay : null,
-            maxBytes: channel === 'telegram' ? cfg.channels.telegram.mediaMaxBytes : cfg.media.maxBytes,
+            maxBytes: (channelModule(channel).limits.mediaMaxBytes as (s: unknown) => number)(cfg.channels[channel]!.settings),
           });
           stack.push(() => media.close());
         }

@@ -76,6 +76,17 @@ export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { d
   throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', `redis-server did not start (see ${path.join(dir, 'redis.log')}); ${HOW}`);
 }
 
+/**
+ * The Redis a running hub uses, found the way provideRedis finds it but never started: REDIS_URL,
+ * 127.0.0.1:6379, or a private one's socket under the data directory. Null when none answers.
+ */
+export async function findRedis(cfg: Readonly<Config>): Promise<RedisTarget | null> {
+  if (cfg.redisUrl) return (await redisAnswers(cfg.redisUrl, 3000)) ? cfg.redisUrl : null;
+  if (await redisAnswers(DEFAULT_REDIS)) return DEFAULT_REDIS;
+  const socket = path.join(cfg.dataDir, 'redis', 'redis.sock');
+  return fs.existsSync(socket) && (await redisAnswers(socket)) ? socket : null;
+}
+
 /** A new password and the config file that sets it, both 0600 (created so: no window open to others). */
 function writePrivateConfig(dir: string, socket: string): string {
   const password = randomBytes(32).toString('hex');

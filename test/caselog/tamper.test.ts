@@ -11,7 +11,7 @@ import { verifyCaseLog, type VerifyKind } from '../../src/caselog/verify';
 import { anchorHeads } from '../../src/caselog/anchor';
 import { canonicalJson, isoMs, sha256Hex } from '../../src/caselog/chain';
 import { openCaseLogHere } from '../../src/caselog/open';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../app/config';
 import type { Queryable } from '../../src/caselog/db';
 
 const kinds = async (h: Harness): Promise<VerifyKind[]> => [...new Set((await verifyCaseLog(h.db)).problems.map((p) => p.kind))].sort();

@@ -13,7 +13,7 @@ import { tmpDir } from '../helpers/env';
 import { buildApp } from '../../src/dashboard/app';
 import { cannedText, loadCannedReplies, suggestedLanguage, type CannedReplies } from '../../src/dashboard/canned';
 import { serveDashboard } from '../../src/dashboard/serve';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../app/config';
 import { packageRoot } from '../../src/package-root';
 import { addOperator, changePassword, confirmTotpEnrolment, startTotpEnrolment, type OperatorRole } from '../../src/operators/accounts';
 import { createSession } from '../../src/operators/sessions';

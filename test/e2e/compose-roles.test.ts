@@ -13,7 +13,7 @@ import { Client } from 'pg';
 import { parse } from 'yaml';
 import { TEST_DATABASE_URL, capturingLogger, newSecret, tmpDir } from '../helpers/env';
 import { openCaseLogHere, type OpenCaseLog } from '../../src/caselog/open';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../app/config';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
 import { capturingLogger, tmpDir } from '../helpers/env';
-import { describeConfig, loadConfig } from '../../src/config';
+import { describeConfig, loadConfig } from '../../app/config';
 import { isTiphubError } from '../../src/errors';
 import { provideRedis } from '../../src/hub/redis-provision';
 import { connectRedis, redisAnswers, redisOptions } from '../../src/queue/redis';

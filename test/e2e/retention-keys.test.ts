@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { capturingLogger, newSecret, setup, tmpDir, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../app/config';
 import { openCaseLogAccess } from '../../src/hub/access';
 import { appendCaseEvent } from '../../src/caselog/events';
 

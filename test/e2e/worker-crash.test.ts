@@ -1,7 +1,7 @@
 import { BACKENDS, setup, waitFor, capturingLogger, type TestSetup } from '../helpers/env';
 import { startCli } from '../helpers/cli';
 import { openCaseLogAccess } from '../../src/hub/access';
-import { adapters } from '../../adapters/registry';
+import { channelModule } from '../../adapters/registry';
 import { createIntakeQueue, createIntakeSink, type IntakeQueue } from '../../src/queue/intake-queue';
 import { isRejected } from '../../src/contracts/inbound-message';
 import { verifyCaseLog } from '../../src/caselog/verify';
@@ -26,7 +26,7 @@ describe.each(BACKENDS)('a worker killed with SIGKILL mid-batch, on %s', (backen
     const opened = await openCaseLogAccess(s.cfg, log, { role: 'test' });
     const keyring = opened.keyring;
     await opened.close();
-    const sim = adapters.simulator({ keyring, log, account: 'simulator', cfg: s.cfg, redis: s.env.REDIS_URL! });
+    const sim = channelModule('simulator');
     const sink = createIntakeSink(queue, keyring, log);
     const ids: string[] = [];
     const base = Date.parse('2026-06-10T00:00:00Z');

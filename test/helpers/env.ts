@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../app/config';
 import { createLogger, type Logger } from '../../src/log';
 import { deleteKeysWithPrefix } from '../../src/queue/redis';
 
@@ -143,4 +143,15 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * A configuration with one channel enabled on these credentials (what its environment variables
+ * would give), its settings as configured, changed by `settings`: for tests that build an adapter
+ * against a stand-in of the platform.
+ */
+export function withChannel(cfg: Readonly<Config>, channel: string, credentials: unknown, settings: Record<string, unknown> = {}): Readonly<Config> {
+  const c = cfg.channels[channel];
+  if (!c) throw new Error(`no channel ${channel} in this configuration`);
+  return { ...cfg, channels: { ...cfg.channels, [channel]: { enabled: true, settings: { ...(c.settings as object), ...settings }, credentials } } };
 }

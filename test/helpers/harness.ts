@@ -1,6 +1,6 @@
 import { exportCaseLog, type ExportedCase } from '../../src/caselog/export';
 /** An in-process pipeline on one back end: simulator adapter → sealed job → intake worker → case log. */
-import { adapters } from '../../adapters/registry';
+import { createChannel } from '../../adapters/registry';
 import { isRejected, type InboundMessage } from '../../src/contracts/inbound-message';
 import { openCaseLogAccess } from '../../src/hub/access';
 import { createIntakeQueue, createIntakeSink } from '../../src/queue/intake-queue';
@@ -22,7 +22,7 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
   const counters = connectRedis(TEST_REDIS_URL);
   const sink = createIntakeSink(queue, caselog.keyring, log, { flood: { counters, perMinute: s.cfg.conversation.floodPerMinute, prefix: s.cfg.queue.prefix } });
   let worker: RunningIntakeWorker | null = null;
-  const adapter = adapters.simulator({ keyring: caselog.keyring, log, account: 'simulator', cfg: s.cfg, redis: TEST_REDIS_URL }) as SimulatorAdapter;
+  const adapter: SimulatorAdapter = createChannel('simulator', { keyring: caselog.keyring, log, cfg: s.cfg, redis: TEST_REDIS_URL });
   await adapter.start(sink);
   let outbound: { close(): Promise<void> } | null = null;
   const outboundQueue = createOutboundQueue(TEST_REDIS_URL, s.cfg, 'simulator');

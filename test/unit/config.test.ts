@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeConfig, loadConfig } from '../../src/config';
+import { describeConfig, loadConfig } from '../../app/config';
 import { tmpDir } from '../helpers/env';
 
 test('defaults apply and the result is frozen', () => {
@@ -101,7 +101,7 @@ describe('TIPHUB_TELEGRAM_WEBHOOK_SECRET', () => {
     expect(() => loadConfig({ env: env('a'.repeat(31)), cwd: tmpDir() })).toThrow(/TIPHUB_TELEGRAM_WEBHOOK_SECRET: must be at least 32 characters/);
   });
   test('32 characters of the allowed alphabet are taken; other characters are not', () => {
-    expect(loadConfig({ env: env('A1_-'.repeat(8)), cwd: tmpDir() }).telegram?.webhookSecret).toBe('A1_-'.repeat(8));
+    expect((loadConfig({ env: env('A1_-'.repeat(8)), cwd: tmpDir() }).channels.telegram?.credentials as { webhookSecret: string } | null)?.webhookSecret).toBe('A1_-'.repeat(8));
     expect(() => loadConfig({ env: env('a'.repeat(31) + '!'), cwd: tmpDir() })).toThrow(/TIPHUB_TELEGRAM_WEBHOOK_SECRET: 32 to 256 characters/);
   });
 });
@@ -117,7 +117,7 @@ describe('listeners: a YAML {host, port}, and TIPHUB_<NAME>_LISTEN=host:port ove
 
   test("Telegram's webhook takes the same shape and keeps its path", () => {
     const cfg = loadConfig({ env: { TIPHUB_TELEGRAM_WEBHOOK_LISTEN: '10.0.0.5:8443' }, cwd: tmpDir() });
-    expect(cfg.channels.telegram.webhookListen).toEqual({ host: '10.0.0.5', port: 8443, path: '/telegram/webhook' });
+    expect((cfg.channels.telegram!.settings as { webhookListen: unknown }).webhookListen).toEqual({ host: '10.0.0.5', port: 8443, path: '/telegram/webhook' });
   });
 
   test('a malformed value names the variable', () => {

@@ -2,11 +2,13 @@
  * Every TIPHUB_* code the sources raise or answer with is listed in src/errors.ts (and so, by
  * small-parts.test.ts, documented in docs/errors.md): the dashboard's refusals included. A
  * quoted TIPHUB_* name in src/, workers/ or adapters/ is a code unless it is one of the
- * environment variables the configuration knows (src/config/index.ts KNOWN_ENV) or a prefix.
+ * environment variables the configuration knows (the core's CORE_ENV and each channel module's) or a prefix.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorCodes } from '../../src/errors';
+import { CORE_ENV } from '../../src/config';
+import { channelModules } from '../../adapters/registry';
 
 const ROOT = path.join(__dirname, '../..');
 
@@ -20,11 +22,9 @@ function sources(dir: string): string[] {
   return out;
 }
 
+/** The variables the configuration knows: the core's and each registered channel's. */
 function knownEnv(): Set<string> {
-  const config = fs.readFileSync(path.join(ROOT, 'src/config/index.ts'), 'utf8');
-  const list = /const KNOWN_ENV = \[([^\]]*)\]/.exec(config)?.[1];
-  if (!list) throw new Error('KNOWN_ENV not found in src/config/index.ts');
-  return new Set([...list.matchAll(/'(TIPHUB_[A-Z0-9_]+)'/g)].map((m) => m[1]!));
+  return new Set<string>([...CORE_ENV, ...channelModules.flatMap((m) => m.config.env)]);
 }
 
 test('every code used in the sources is listed in src/errors.ts', () => {

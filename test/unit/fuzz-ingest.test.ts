@@ -7,11 +7,12 @@
  * path as a report.
  */
 import fc from 'fast-check';
-import { createSimulatorAdapter, normalizeSimulator, type SimulatorPayload } from '../../adapters/simulator';
+import { createChannel } from '../../adapters/registry';
+import { normalizeSimulator, type SimulatorPayload } from '../../adapters/simulator';
 import { parseIngestLine, type IngestLineContext, type IngestLineResult } from '../../src/cli/ingest';
 import { capturingLogger } from '../helpers/env';
 import { Keyring } from '../../src/crypto/keyring';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../app/config';
 import { InboundMessage, isRejected } from '../../src/contracts/inbound-message';
 import { sealForIntake } from '../../src/queue/intake-queue';
 import type { ChannelAdapter } from '../../src/contracts/channel-adapter';
@@ -153,7 +154,7 @@ describe('fuzzing the ingest parser', () => {
   const quarantined: QuarantineEntry[] = [];
   const enqueued: InboundMessage[] = [];
   // Typed by the contract: the receive path every channel has.
-  const simulator: ChannelAdapter<SimulatorPayload> = createSimulatorAdapter({ keyring, log, account: 'simulator', cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
+  const simulator: ChannelAdapter<SimulatorPayload> = createChannel('simulator', { keyring, log, cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
   beforeAll(() =>
     simulator.start(async (m) => {
       enqueued.push(m);

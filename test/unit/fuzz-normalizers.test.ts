@@ -6,11 +6,11 @@
  * one sealed quarantine entry.
  */
 import fc from 'fast-check';
-import { adapters } from '../../adapters/registry';
+import { channelNames, createChannel } from '../../adapters/registry';
 import { BotApiStandin } from '../helpers/bot-api-standin';
-import { capturingLogger } from '../helpers/env';
+import { capturingLogger, withChannel } from '../helpers/env';
 import { Keyring } from '../../src/crypto/keyring';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../app/config';
 import { InboundMessage, isIgnored, isRejected, type ChannelName } from '../../src/contracts/inbound-message';
 import { sealForIntake } from '../../src/queue/intake-queue';
 import type { ChannelAdapter, NormalizeContext } from '../../src/contracts/channel-adapter';
@@ -97,20 +97,20 @@ describe('fuzzing each channel normalizer and receive path', () => {
   beforeAll(async () => {
     await api.start();
     const base = loadConfig({ env: { TIPHUB_SECRET: 'x'.repeat(32) }, cwd: '/tmp' });
-    cfg = { ...base, channels: { ...base.channels, telegram: { ...base.channels.telegram, pollTimeoutSeconds: 1 } }, telegram: { token: api.token, apiRoot: api.apiRoot, webhookUrl: null, webhookSecret: null } } as Readonly<Config>;
+    cfg = withChannel(base, 'telegram', { token: api.token, apiRoot: api.apiRoot, webhookUrl: null, webhookSecret: null }, { pollTimeoutSeconds: 1 });
   });
   afterAll(() => api.stop());
 
   test('every registered channel has a generator and one inbound handler', () => {
-    for (const channel of Object.keys(adapters) as ChannelName[]) expect(generators[channel]).toBeDefined();
+    for (const channel of channelNames) expect(generators[channel]).toBeDefined();
   });
 
-  test.each(Object.keys(adapters) as ChannelName[])('%s: arbitrary payloads never throw nor leak, and end as a report, ignored or quarantined', async (channel) => {
+  test.each(channelNames)('%s: arbitrary payloads never throw nor leak, and end as a report, ignored or quarantined', async (channel) => {
     const { log, lines } = capturingLogger('debug');
     const quarantined: QuarantineEntry[] = [];
     const enqueued: unknown[] = [];
     // Through the contract only: every channel's one inbound handler is `ChannelAdapter.handleInbound`.
-    const adapter: ChannelAdapter = adapters[channel]({ keyring, log, account: 'simulator', cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
+    const adapter: ChannelAdapter = createChannel(channel, { keyring, log, cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
     await adapter.start(async (m, meta) => {
       enqueued.push(sealForIntake(keyring, m, meta?.origin ?? 'live')); // the queue's own check and seal
       return { status: 'enqueued' };

@@ -1,8 +1,9 @@
 /** Golden outputs of the simulator's pure normalize, on the recorded lines in test/fixtures/simulator. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createSimulatorAdapter, normalizeSimulator } from '../../adapters/simulator';
-import { loadConfig } from '../../src/config';
+import { createChannel } from '../../adapters/registry';
+import { normalizeSimulator } from '../../adapters/simulator';
+import { loadConfig } from '../../app/config';
 import { capturingLogger } from '../helpers/env';
 import type { QuarantineEntry } from '../../src/caselog/quarantine';
 import { Keyring } from '../../src/crypto/keyring';
@@ -52,7 +53,7 @@ test('the receive path isolates a bad message (issue 10 item 5): quarantined sea
   const quarantined: QuarantineEntry[] = [];
   const { log, lines } = capturingLogger();
   const cfg = loadConfig({ env: { TIPHUB_SECRET: 'x'.repeat(32) }, cwd: '/tmp' });
-  const adapter = createSimulatorAdapter({ keyring, log, account: 'simulator', cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
+  const adapter = createChannel('simulator', { keyring, log, cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
   const enqueued: InboundMessage[] = [];
   await adapter.start(async (m) => {
     if (m.text === 'poison') throw new Error('cannot seal');

@@ -3,13 +3,13 @@
  * and counted, and the offset passes it only then); a loop that dies releases the polling lease.
  * In process, against the local Bot API stand-in and real Redis.
  */
+import { createChannel } from '../../adapters/registry';
 import { BotApiStandin, textUpdate } from '../helpers/bot-api-standin';
-import { capturingLogger, setup, TEST_REDIS_URL, waitFor, type TestSetup } from '../helpers/env';
-import { createTelegramAdapter, type TelegramAdapter } from '../../adapters/telegram';
+import { capturingLogger, setup, TEST_REDIS_URL, waitFor, withChannel, type TestSetup } from '../helpers/env';
+import { type TelegramAdapter } from '../../adapters/telegram';
 import { Keyring } from '../../src/crypto/keyring';
 import { createIntakeQueue, createIntakeSink, type IntakeQueue } from '../../src/queue/intake-queue';
 import { connectRedis } from '../../src/queue/redis';
-import type { Config } from '../../src/config';
 import type { InboundSink } from '../../src/contracts/channel-adapter';
 import type { QuarantineEntry } from '../../src/caselog/quarantine';
 
@@ -24,8 +24,8 @@ describe('telegram receive loop', () => {
   const quarantined: QuarantineEntry[] = [];
 
   const make = () => {
-    const cfg = { ...s.cfg, telegram: { token: api.token, apiRoot: api.apiRoot, webhookUrl: null, webhookSecret: null } } as unknown as Readonly<Config>;
-    return createTelegramAdapter({ keyring, log, account: 'x', cfg, redis: TEST_REDIS_URL, quarantine: async (e) => void quarantined.push(e) });
+    const cfg = withChannel(s.cfg, 'telegram', { token: api.token, apiRoot: api.apiRoot, webhookUrl: null, webhookSecret: null });
+    return createChannel('telegram', { keyring, log, cfg, redis: TEST_REDIS_URL, quarantine: async (e) => void quarantined.push(e) });
   };
 
   beforeEach(async () => {
@@ -79,8 +79,16 @@ describe('telegram receive loop', () => {
     await adapter.start(createIntakeSink(queue, keyring, log));
     const key = `${s.prefix}:lease:telegram:${api.botId}`;
     await waitFor(async () => (await redis.exists(key)) === 1, 10_000);
+    // Its state for `tiphub status`: receiving, by polling; words and times only.
+    const state = `${s.prefix}:channel:telegram`;
+    await waitFor(async () => (await redis.hget(state, 'state')) === 'connected', 10_000);
+    expect(await redis.hget(state, 'mode')).toBe('polling');
     Object.assign(api, { token: `${api.botId}:AArevokedrevokedrevokedrevokedrevoked0` }); // every call now answers 401
     await waitFor(async () => (await redis.exists(key)) === 0, 5_000);
     expect(lines.join('\n')).toMatch(/polling stopped/);
+    const after = await redis.hgetall(state);
+    expect(after).toMatchObject({ state: 'disconnected', detail: 'token rejected', mode: 'polling' });
+    expect(Number(after.since)).toBeGreaterThan(Date.now() - 10_000);
+    expect(JSON.stringify(after)).not.toContain(api.token.split(':')[1]!);
   });
 });

@@ -1,8 +1,9 @@
 /** The Telegram adapter against the local Bot API stand-in: sending, error mapping, commands, a rejected token. */
+import { createChannel } from '../../adapters/registry';
 import { BotApiStandin } from '../helpers/bot-api-standin';
 import { capturingLogger, setup, TEST_REDIS_URL, type TestSetup } from '../helpers/env';
-import { createTelegramAdapter, COMMAND_MENUS, TELEGRAM_TEXT_LIMIT } from '../../adapters/telegram';
-import { loadConfig } from '../../src/config';
+import { COMMAND_MENUS, TELEGRAM_TEXT_LIMIT } from '../../adapters/telegram';
+import { loadConfig } from '../../app/config';
 import { Keyring } from '../../src/crypto/keyring';
 
 describe('telegram send', () => {
@@ -21,7 +22,7 @@ describe('telegram send', () => {
   const adapter = (token = api.token) => {
     const cfg = loadConfig({ env: { ...s.env, TIPHUB_TELEGRAM_TOKEN: token, TIPHUB_TELEGRAM_API_ROOT: api.apiRoot }, cwd: s.dataDir });
     const { log, lines } = capturingLogger();
-    return { a: createTelegramAdapter({ keyring: new Keyring(s.env.TIPHUB_SECRET!), log, account: 'x', cfg, redis: TEST_REDIS_URL }), lines };
+    return { a: createChannel('telegram', { keyring: new Keyring(s.env.TIPHUB_SECRET!), log, cfg, redis: TEST_REDIS_URL }), lines };
   };
 
   test('text with reply_parameters; long texts split at 4096; 429 gives retry-after; 403 and unknown chats are permanent', async () => {
