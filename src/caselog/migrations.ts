@@ -3,7 +3,7 @@
  * edited. Tables are created unqualified, in the connection's schema (tests isolate by schema).
  */
 import type { Db, Queryable } from './db';
-import type { Keyring } from '../crypto/keyring';
+import { sealRow, type Keyring } from '../crypto/keyring';
 import { rechainCaseLog } from './rechain';
 import { appendCaseEvent } from './events';
 import { TiphubError } from '../errors';
@@ -453,7 +453,76 @@ CREATE INDEX cases_by_language ON cases (language) WHERE merged_into IS NULL;
       await tx.query(`CREATE INDEX reports_folded_trgm ON reports USING gin (text_folded "${schema.replace(/"/g, '""')}".gin_trgm_ops)`);
     },
   },
+  {
+    id: 10,
+    name: 'media references kept with their media',
+    sql: `
+-- The platform's reference of each media (what the channel fetches it by), sealed to its row
+-- (sealRow.mediaRef): the media step reads it here, so nothing in the core reads a channel's raw payload.
+ALTER TABLE report_media ADD COLUMN ref_sealed text;
+`,
+    run: async (tx, ctx) => sealPendingTelegramRefs(tx, await ctx.keyring(tx)),
+  },
 ];
+
+/**
+ * What migration 10 found in the logs written before it (data-shape knowledge, frozen with the
+ * migration, not an import of the adapter): the only channel with a media step was Telegram, and
+ * the reference of its media (`file_id`) was in the report's sealed raw payload, one per media in
+ * this order (adapters/telegram/normalize.ts, `media` and `mediaOfRaw`, as they were then).
+ */
+function telegramFileIdsOfRaw(raw: unknown): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const m = isObj(raw) ? (raw.message ?? raw.edited_message) : null;
+  if (!isObj(m)) return [];
+  const ids: string[] = [];
+  const add = (f: unknown) => {
+    if (isObj(f) && typeof f.file_id === 'string' && f.file_id) ids.push(f.file_id);
+  };
+  // Photo sizes come smallest first: the largest was the one fetched.
+  if (Array.isArray(m.photo) && m.photo.length) add(m.photo[m.photo.length - 1]);
+  for (const k of ['video', 'video_note', 'animation', 'voice', 'audio'] as const) add(m[k]);
+  if (!m.animation) add(m.document); // an animation also carries a document
+  add(m.sticker);
+  return ids;
+}
+
+/**
+ * Migration 10: the reference of each media still `pending` (the only ones the media step will
+ * fetch again; stored and missing media never need it), sealed from the raw payload, a page at a
+ * time. A row whose raw payload does not open or names no file at its index keeps none, and stays
+ * pending as before (the sweeper could not re-read it either).
+ */
+async function sealPendingTelegramRefs(tx: Queryable, keys: Keyring): Promise<void> {
+  let after: { report: string; idx: number } | null = null;
+  for (;;) {
+    const { rows } = await tx.query<{ report_id: string; idx: number; raw: string }>(
+      `SELECT rm.report_id, rm.idx, r.raw_sealed AS raw FROM report_media rm JOIN reports r ON r.id = rm.report_id
+        WHERE rm.state = 'pending' AND rm.ref_sealed IS NULL AND r.channel = 'telegram' ${after ? 'AND (rm.report_id, rm.idx) > ($1, $2)' : ''}
+        ORDER BY rm.report_id, rm.idx LIMIT 500`,
+      after ? [after.report, after.idx] : [],
+    );
+    if (!rows.length) return;
+    const sealed = rows.flatMap((r) => {
+      let ref: string | undefined;
+      try {
+        ref = telegramFileIdsOfRaw(keys.unseal(r.raw, sealRow.raw(r.report_id)))[r.idx];
+      } catch {
+        return []; // altered, or not ours: left as it was
+      }
+      return ref ? [{ report_id: r.report_id, idx: r.idx, ref_sealed: keys.seal(ref, sealRow.mediaRef(r.report_id, r.idx)) }] : [];
+    });
+    if (sealed.length) {
+      await tx.query(
+        `UPDATE report_media rm SET ref_sealed = x.ref_sealed FROM jsonb_to_recordset($1::jsonb) AS x(report_id text, idx int, ref_sealed text)
+          WHERE rm.report_id = x.report_id AND rm.idx = x.idx`,
+        [JSON.stringify(sealed)],
+      );
+    }
+    const last: { report_id: string; idx: number } = rows[rows.length - 1]!;
+    after = { report: last.report_id, idx: last.idx };
+  }
+}
 
 /** The schema pg_trgm is installed in (its operator class is named with it), if it is. */
 async function trgmSchema(tx: Queryable): Promise<string | undefined> {

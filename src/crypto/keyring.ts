@@ -280,6 +280,8 @@ export const sealRow = {
   address: (pseudonym: string): SealRow => ({ table: 'informants', column: 'address_sealed', id: pseudonym }),
   raw: (reportId: string): SealRow => ({ table: 'reports', column: 'raw_sealed', id: reportId }),
   contact: (reportId: string): SealRow => ({ table: 'reports', column: 'contact_sealed', id: reportId }),
+  /** A media's platform reference: its row is (report id, index), named `<report id>:<index>`. */
+  mediaRef: (reportId: string, idx: number): SealRow => ({ table: 'report_media', column: 'ref_sealed', id: `${reportId}:${idx}` }),
   text: (textId: string): SealRow => ({ table: 'case_texts', column: 'text_sealed', id: textId }),
   totp: (operator: string): SealRow => ({ table: 'operators', column: 'totp_sealed', id: operator }),
 } as const;

@@ -19,13 +19,7 @@ import { OutboxRelay } from '../../src/queue/outbound-queue';
 import { parseCommand } from '../../src/conversation/commands';
 import { detectLanguage, isLanguage } from '../../src/conversation/language';
 import { handleCommand, statusAllowed } from './commands';
-import { createMediaQueue, enqueueMedia } from '../media/worker';
-import { mediaOfRaw } from '../../adapters/telegram/normalize';
-
-/** The platform's media reference, from a report's unsealed raw payload. */
-function mediaRefFromRaw(raw: unknown, channel: string, idx: number): string | null {
-  return channel === 'telegram' ? (mediaOfRaw(raw)[idx]?.ref ?? null) : null;
-}
+import { createMediaQueue, enqueueMedia, type MediaQueue } from '../../src/queue/media-queue';
 import * as path from 'node:path';
 import { Batcher } from './batcher';
 import { MediaStore } from '../../src/media/store';
@@ -116,6 +110,8 @@ export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: I
     // A third party's card is report content, sealed; the sender's own card is only the fact.
     contactSealed:
       message.contact && !message.contact.self ? keyring.seal({ name: message.contact.name, phone: message.contact.phone }, sealRow.contact(message.id)) : null,
+    // What the media step fetches each file by, kept with the media (no channel's raw payload is read again).
+    mediaRefsSealed: message.media.map((md, idx) => keyring.seal(md.ref, sealRow.mediaRef(message.id, idx))),
     fingerprint: features.fingerprint,
     features,
     flooded: data.flood === true,
@@ -150,7 +146,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     });
   };
   // Media the platform holds go to their channel's media step once the reports are committed.
-  const mediaQueues = new Map<string, ReturnType<typeof createMediaQueue>>();
+  const mediaQueues = new Map<string, MediaQueue>();
   const queueMedia = async (items: { channel: string; reportId: string; idx: number; ref: string }[]) => {
     for (const channel of new Set(items.map((i) => i.channel))) {
       let q = mediaQueues.get(channel);
@@ -179,16 +175,22 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
         .catch((err) => log.warn({ err }, 'image matching failed'));
     }
   };
+  // Pending media whose job was lost: queued again with the reference the case log keeps. One
+  // without any (written before migration 10 by a channel it could not read), or whose reference
+  // does not open, stays pending.
   const sweepMedia = async () => {
-    const { rows } = await caselog.db.query<{ channel: string; report_id: string; idx: number; raw: string }>(
-      `SELECT r.channel, rm.report_id, rm.idx, r.raw_sealed AS raw FROM report_media rm JOIN reports r ON r.id = rm.report_id
-        WHERE rm.state = 'pending' AND r.created_at < now() - interval '2 minutes' LIMIT 200`,
+    const { rows } = await caselog.db.query<{ channel: string; report_id: string; idx: number; ref_sealed: string }>(
+      `SELECT r.channel, rm.report_id, rm.idx, rm.ref_sealed FROM report_media rm JOIN reports r ON r.id = rm.report_id
+        WHERE rm.state = 'pending' AND rm.ref_sealed IS NOT NULL AND r.created_at < now() - interval '2 minutes' LIMIT 200`,
     );
-    // The platform reference is in the sealed message only: re-read it from the raw payload.
     const items = rows.flatMap((r) => {
-      const ref = mediaRefFromRaw(caselog.keyring.unseal(r.raw, sealRow.raw(r.report_id)), r.channel, r.idx);
-      return ref ? [{ channel: r.channel, reportId: r.report_id, idx: r.idx, ref }] : [];
+      try {
+        return [{ channel: r.channel, reportId: r.report_id, idx: r.idx, ref: caselog.keyring.unseal<string>(r.ref_sealed, sealRow.mediaRef(r.report_id, r.idx)) }];
+      } catch {
+        return [];
+      }
     });
+    if (items.length < rows.length) log.warn({ unreadable: rows.length - items.length }, 'pending media whose reference does not open: left pending');
     await queueMedia(items);
   };
   const sweeper = converse

@@ -22,6 +22,8 @@ export interface IntakeItem {
   readonly rawSealed: string;
   /** A shared contact card's details, sealed (a third party's); null for none or the sender's own. */
   readonly contactSealed?: string | null;
+  /** Each media's platform reference (`media[i].ref`), sealed to its report_media row; none: no reference kept. */
+  readonly mediaRefsSealed?: readonly string[];
   readonly fingerprint: string | null;
   /** Language, tags, places, entities, priority, signatures: see src/grouping/features.ts. */
   readonly features?: ReportFeatures;
@@ -325,6 +327,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       declared_mime: md.mime,
       declared_size: md.size,
       filename: md.filename,
+      ref_sealed: it.mediaRefsSealed?.[idx] ?? null,
       sha256: md.sha256,
       mime: md.sniffedMime ?? md.mime,
       size: md.storedSize,
@@ -429,10 +432,10 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
        SELECT DISTINCT ON (sha256) sha256, mime, size FROM jsonb_to_recordset($2::jsonb) AS x(sha256 text, mime text, size bigint)
        ON CONFLICT (sha256) DO NOTHING RETURNING 1),
      rm AS (
-       INSERT INTO report_media (report_id, idx, kind, declared_mime, declared_size, filename, sha256, state)
-       SELECT report_id, idx, kind, declared_mime, declared_size, filename, sha256, state
+       INSERT INTO report_media (report_id, idx, kind, declared_mime, declared_size, filename, ref_sealed, sha256, state)
+       SELECT report_id, idx, kind, declared_mime, declared_size, filename, ref_sealed, sha256, state
          FROM jsonb_to_recordset($3::jsonb) AS x(report_id text, idx int, kind text, declared_mime text, declared_size bigint,
-              filename text, sha256 text, state text)
+              filename text, ref_sealed text, sha256 text, state text)
        RETURNING 1),
      ci AS (
        INSERT INTO case_informants (case_id, pseudonym, channel)

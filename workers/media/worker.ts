@@ -1,68 +1,31 @@
 /**
  * workers/media: the media step every channel reuses, on `media-<channel>`, run where the channel's
- * credentials are (beside its adapter). A report is committed first with its media `pending`; this
- * step streams each file into the content-addressed store (size cap, sha256 while streaming, MIME
+ * credentials are (beside its adapter). A report is committed first with its media `pending` and
+ * their platform references sealed beside them (`report_media.ref_sealed`); this step fetches each
+ * file by that reference into the content-addressed store (size cap, sha256 while streaming, MIME
  * sniffed) and marks it `stored`, or `missing` with the reason, and then tells the informant. An
  * exact copy (same sha256) of media in another case moves a report that is alone in its case
  * there (an event in both chains); otherwise the match is recorded as an event.
  */
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '../../src/config';
 import type { Db } from '../../src/caselog/db';
 import { appendCaseEvent } from '../../src/caselog/events';
 import { matchStoredMedia } from '../../src/caselog/media-match';
 import { perceptualHash } from '../../src/media/phash';
-import type { Keyring } from '../../src/crypto/keyring';
+import { sealRow, type Keyring } from '../../src/crypto/keyring';
 import type { ChannelAdapter } from '../../src/contracts/channel-adapter';
 import { isTiphubError, TiphubError } from '../../src/errors';
 import type { Logger } from '../../src/log';
 import { MediaStore } from '../../src/media/store';
 import { addOutbox, type OutboxRelay } from '../../src/queue/outbound-queue';
 import { redisOptions, type RedisTarget } from '../../src/queue/redis';
+import { mediaQueueName, SEAL_AAD_MEDIA, type MediaJobData, type MediaJobPayload } from '../../src/queue/media-queue';
 
-export const SEAL_AAD_MEDIA = 'media-job';
-
-export interface MediaJobPayload {
-  readonly reportId: string;
-  readonly idx: number;
-  readonly ref: string;
-}
-
-export function mediaQueueName(channel: string): string {
-  return `media-${channel}`;
-}
-
-export function createMediaQueue(redis: RedisTarget, cfg: Pick<Config, 'queue'>, channel: string) {
-  return new Queue<{ v: 1; sealed: string }>(mediaQueueName(channel), {
-    connection: redisOptions(redis),
-    prefix: cfg.queue.prefix,
-    defaultJobOptions: {
-      attempts: 6,
-      backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: { age: cfg.queue.keepCompleted.ageSeconds, count: cfg.queue.keepCompleted.count },
-      removeOnFail: { age: cfg.queue.keepFailed.ageSeconds, count: cfg.queue.keepFailed.count },
-    },
-  });
-}
-
-/** Queues the pending media of these reports (job ids make a second call harmless). */
-export async function enqueueMedia(
-  queue: ReturnType<typeof createMediaQueue>,
-  keyring: Keyring,
-  instance: string,
-  items: readonly { reportId: string; idx: number; ref: string }[],
-): Promise<void> {
-  if (!items.length) return;
-  await queue.addBulk(
-    items.map((it) => ({
-      name: 'media',
-      data: { v: 1 as const, sealed: keyring.seal({ reportId: it.reportId, idx: it.idx, ref: it.ref } satisfies MediaJobPayload, SEAL_AAD_MEDIA) },
-      opts: { jobId: `md-${instance}-${it.reportId}-${it.idx}` },
-    })),
-  );
-}
+// Their home is src/queue/media-queue.ts; re-exported while callers still import them from here.
+export { createMediaQueue, enqueueMedia, mediaQueueName, SEAL_AAD_MEDIA, type MediaJobPayload } from '../../src/queue/media-queue';
 
 export interface MediaWorkerOptions {
   readonly cfg: Readonly<Config>;
@@ -100,12 +63,35 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
     if (opts.relay && ids.length) await opts.relay.relay(db, ids).catch(() => undefined);
   };
 
-  const processor = async (job: Job<{ v: 1; sealed: string }>) => {
+  /** The media's row while it is pending; null once stored or missing (a job queued twice), or purged. */
+  const pendingRow = async (p: MediaJobPayload) => {
+    const { rows } = await db.query<{ state: string; ref_sealed: string | null }>('SELECT state, ref_sealed FROM report_media WHERE report_id = $1 AND idx = $2', [p.reportId, p.idx]);
+    return rows[0]?.state === 'pending' ? rows[0] : null;
+  };
+
+  /** The reference the case log keeps; the job's own where the row has none or it does not open (see MediaJobPayload). */
+  const refOf = (row: { ref_sealed: string | null }, p: MediaJobPayload): string | undefined => {
+    if (row.ref_sealed) {
+      try {
+        return keyring.unseal<string>(row.ref_sealed, sealRow.mediaRef(p.reportId, p.idx));
+      } catch {
+        // sealed with a key a rotation retired: the job's copy, if it has one
+      }
+    }
+    return p.ref;
+  };
+
+  const processor = async (job: Job<MediaJobData>) => {
     const p = keyring.unseal<MediaJobPayload>(job.data.sealed, SEAL_AAD_MEDIA);
+    // Outside the try: the case log not answering is a retry, never a missing file.
+    const row = await pendingRow(p);
+    if (!row) return { stored: false };
     let stored;
     try {
+      const ref = refOf(row, p);
+      if (!ref) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'the case log keeps no reference for this media');
       if (!adapter.openMedia) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', `the ${channel} channel cannot fetch media`);
-      const stream = await adapter.openMedia(p.ref, opts.maxBytes);
+      const stream = await adapter.openMedia(ref, opts.maxBytes);
       stored = await store.put(Readable.from(stream as AsyncIterable<Buffer>), opts.maxBytes);
     } catch (err) {
       const final = !(isTiphubError(err) && err.retryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
