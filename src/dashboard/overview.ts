@@ -9,6 +9,7 @@ import { isoMs } from '../caselog/chain';
 import { connectRedis, type RedisTarget } from '../queue/redis';
 import { INTAKE_QUEUE } from '../queue/intake-queue';
 import { outboundQueueName } from '../queue/outbound-queue';
+import { mediaQueueName } from '../queue/media-queue';
 import { firstWordsOf } from './case-list';
 
 export const HOURS = 48;
@@ -186,9 +187,8 @@ export function queueDepthReader(redis: RedisTarget, prefix: string, names: read
 }
 
 /**
- * The queues an overview shows: intake, and each channel's outbound and media queue (their names
- * as src/queue/outbound-queue.ts and workers/media/worker.ts give them; src/ may not import workers/).
+ * The queues an overview shows: intake, and each channel's outbound and media queue.
  */
 export function overviewQueueNames(channels: readonly string[]): string[] {
-  return [INTAKE_QUEUE, ...channels.flatMap((c) => [outboundQueueName(c), `media-${c}`])];
+  return [INTAKE_QUEUE, ...channels.flatMap((c) => [outboundQueueName(c), mediaQueueName(c)])];
 }
