@@ -17,6 +17,36 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment in src/config only: configuration is validated once, at start.' }],
     },
   },
+  // The house rules of ../shared/DESIGN.md on imports: a channel is one folder under adapters/,
+  // which the core (src/, workers/) reaches only through the contract, and the composition root
+  // (app/: the CLI, the hub and the composed configuration) only through adapters/registry.ts.
+  {
+    files: ['src/**', 'workers/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/adapters/**', '**/adapters'], message: 'The core knows channels through src/contracts only: no import of an adapter or of the registry.' }] }],
+    },
+  },
+  {
+    files: ['app/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/adapters/**', '!**/adapters/registry'], message: 'The composition root reaches a channel through adapters/registry.ts only.' }] }],
+    },
+  },
+  {
+    files: ['src/contracts/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../**'], message: 'src/contracts stands on the ground floor: it imports nothing of the project above it.' }] }],
+    },
+  },
+  {
+    files: ['adapters/*/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+(src/(?!contracts/|errors$)|workers/|app/)', message: 'An adapter gets ports (src/contracts), never the core\'s queues, Redis, keyring, config or case log.' }] },
+      ],
+    },
+  },
   {
     // The one place the environment is read; tests and benchmarks set up child processes' environments.
     files: ['src/config/**', 'test/**', 'bench/**'],

@@ -6,7 +6,7 @@
 import { parseOptions } from '@node-rs/argon2';
 import { BACKENDS } from '../helpers/env';
 import { harness, type Harness } from '../helpers/harness';
-import { LocalCaseLogService } from '../../src/hub/service';
+import { LocalCaseLogService } from '../../app/hub/service';
 import { formatVerify } from '../../src/caselog/verify';
 import {
   addOperator,
@@ -23,7 +23,7 @@ import {
 import { listOperatorAudit, verifyOperatorAudit } from '../../src/operators/audit';
 import { hashPassword } from '../../src/operators/password';
 import { totpCode, totpStep } from '../../src/operators/totp';
-import { operatorOps } from '../../src/hub/operator-ops';
+import { operatorOps } from '../../app/hub/operator-ops';
 import { createSession, csrfMatches, listSessions, revokeSession, sessionOf, SESSION_IDLE_MS } from '../../src/operators/sessions';
 
 const ACTOR = { actor: 'local:tester' };

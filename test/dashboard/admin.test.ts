@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/dashboard/app';
-import { openCaseLogAccess, type CaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess, type CaseLogAccess } from '../../app/hub/access';
 import type { Db } from '../../src/caselog/db';
 import { addOperator, changePassword, confirmTotpEnrolment, disableOperator, setOperatorRole, startTotpEnrolment, type OperatorRole } from '../../src/operators/accounts';
 import { listOperatorAudit, verifyOperatorAudit } from '../../src/operators/audit';

@@ -12,7 +12,7 @@ import { buildApp } from '../../src/dashboard/app';
 import type { Db } from '../../src/caselog/db';
 import { stringsFor } from '../../src/dashboard/i18n';
 import { adminEn } from '../../src/dashboard/i18n/admin';
-import { openCaseLogAccess, type CaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess, type CaseLogAccess } from '../../app/hub/access';
 import { addOperator, changePassword, confirmTotpEnrolment, startTotpEnrolment } from '../../src/operators/accounts';
 import { listOperatorAudit } from '../../src/operators/audit';
 import { totpCode } from '../../src/operators/totp';

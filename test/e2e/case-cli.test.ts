@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { capturingLogger, setup, type Backend, type TestSetup } from '../helpers/env';
 import { BIN, runCli, startCli, type Background, type CliResult } from '../helpers/cli';
-import { openCaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess } from '../../app/hub/access';
 import type { Queryable } from '../../src/caselog/db';
 import { sealRow, type Keyring } from '../../src/crypto/keyring';
 import type { CaseView } from '../../src/caselog/actions';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setup, TEST_REDIS_URL, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
-import { callHub, callHubWith, controlDir, controlSocketPath, controlTokenPath, type HubHello } from '../../src/hub/control';
+import { callHub, callHubWith, controlDir, controlSocketPath, controlTokenPath, type HubHello } from '../../app/hub/control';
 
 // The test Redis has no password; its `default` user accepts any with AUTH, so a URL can carry one.
 const PASSWORD = 'MARKERPASSWORD0fRedis';

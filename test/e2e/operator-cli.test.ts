@@ -5,7 +5,7 @@
  */
 import { capturingLogger, setup, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
-import { openCaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess } from '../../app/hub/access';
 import { verifyPassword } from '../../src/operators/accounts';
 import { verifyOperatorAudit } from '../../src/operators/audit';
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { capturingLogger, setup, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
-import { openCaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess } from '../../app/hub/access';
 
 const PHONE = '+9647700QMARK42';
 const NAME = 'QNAMEMARKER';

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { capturingLogger, tmpDir } from '../helpers/env';
 import { describeConfig, loadConfig } from '../../app/config';
 import { isTiphubError } from '../../src/errors';
-import { provideRedis } from '../../src/hub/redis-provision';
+import { provideRedis } from '../../app/hub/redis-provision';
 import { connectRedis, redisAnswers, redisOptions } from '../../src/queue/redis';
 
 const run = promisify(execFile);

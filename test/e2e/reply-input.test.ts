@@ -8,11 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { capturingLogger, setup, tmpDir, type TestSetup } from '../helpers/env';
 import { BIN, runCli, type CliResult } from '../helpers/cli';
-import { openCaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess } from '../../app/hub/access';
 import type { Db } from '../../src/caselog/db';
 import type { Keyring } from '../../src/crypto/keyring';
 import { sealRow } from '../../src/crypto/keyring';
-import { readFromEditor, readMessageText, stripTemplate } from '../../src/cli/text-input';
+import { readFromEditor, readMessageText, stripTemplate } from '../../app/cli/text-input';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { capturingLogger, newSecret, setup, tmpDir, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
 import { loadConfig } from '../../app/config';
-import { openCaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess } from '../../app/hub/access';
 import { appendCaseEvent } from '../../src/caselog/events';
 
 describe('retention and key rotation from the command line (embedded case log)', () => {

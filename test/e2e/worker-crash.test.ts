@@ -1,6 +1,6 @@
 import { BACKENDS, setup, waitFor, capturingLogger, type TestSetup } from '../helpers/env';
 import { startCli } from '../helpers/cli';
-import { openCaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess } from '../../app/hub/access';
 import { channelModule } from '../../adapters/registry';
 import { createIntakeQueue, createIntakeSink, type IntakeQueue } from '../../src/queue/intake-queue';
 import { isRejected } from '../../src/contracts/inbound-message';

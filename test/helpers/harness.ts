@@ -2,7 +2,7 @@ import { exportCaseLog, type ExportedCase } from '../../src/caselog/export';
 /** An in-process pipeline on one back end: simulator adapter → sealed job → intake worker → case log. */
 import { createChannel } from '../../adapters/registry';
 import { isRejected, type InboundMessage } from '../../src/contracts/inbound-message';
-import { openCaseLogAccess } from '../../src/hub/access';
+import { openCaseLogAccess } from '../../app/hub/access';
 import { createIntakeQueue, createIntakeSink } from '../../src/queue/intake-queue';
 import { startIntakeWorker, type RunningIntakeWorker } from '../../workers/intake/worker';
 import { capturingLogger, setup, TEST_REDIS_URL, waitFor, type Backend } from './env';

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { createChannel } from '../../adapters/registry';
 import { normalizeSimulator, type SimulatorPayload } from '../../adapters/simulator';
-import { parseIngestLine, type IngestLineContext, type IngestLineResult } from '../../src/cli/ingest';
+import { parseIngestLine, type IngestLineContext, type IngestLineResult } from '../../app/cli/ingest';
 import { capturingLogger } from '../helpers/env';
 import { Keyring } from '../../src/crypto/keyring';
 import { loadConfig } from '../../app/config';

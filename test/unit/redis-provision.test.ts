@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { provideRedis } from '../../src/hub/redis-provision';
+import { provideRedis } from '../../app/hub/redis-provision';
 import { redisAnswers, redisPasswordFile } from '../../src/queue/redis';
 import { capturingLogger, setup, type TestSetup } from '../helpers/env';
 

@@ -11,10 +11,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Config } from '../config';
-import { TiphubError } from '../errors';
-import type { Logger } from '../log';
-import { redisAnswers, redisPasswordFile, type RedisTarget } from '../queue/redis';
+import type { Config } from '../../src/config';
+import { TiphubError } from '../../src/errors';
+import type { Logger } from '../../src/log';
+import { redisAnswers, redisPasswordFile, type RedisTarget } from '../../src/queue/redis';
 
 export const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 

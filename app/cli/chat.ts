@@ -4,7 +4,7 @@
  */
 import * as os from 'node:os';
 import { createInterface } from 'node:readline';
-import type { Config } from '../config';
+import type { Config } from '../../src/config';
 import { openHubStream } from '../hub/control';
 
 export async function runChat(cfg: Readonly<Config>, opts: { as?: string; name?: string }, io: { input: NodeJS.ReadableStream; out: NodeJS.WritableStream }): Promise<number> {

@@ -8,19 +8,19 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { QueueEvents, type Job } from 'bullmq';
 import { SingleBar, Presets } from 'cli-progress';
-import type { Config } from '../config';
-import type { Logger } from '../log';
+import type { Config } from '../../src/config';
+import type { Logger } from '../../src/log';
 import { channelModule, type SimulatorSettings } from '../../adapters/registry';
-import { describeIssues, InboundMessage, isRejected, type Rejected } from '../contracts/inbound-message';
-import type { NormalizeContext } from '../contracts/channel-adapter';
-import { isTiphubError, TiphubError } from '../errors';
-import { MediaStore } from '../media/store';
-import { createIntakeQueue, intakeJobId, sealForIntake, type IntakeJobData } from '../queue/intake-queue';
-import { redisOptions } from '../queue/redis';
+import { describeIssues, InboundMessage, isRejected, type Rejected } from '../../src/contracts/inbound-message';
+import type { NormalizeContext } from '../../src/contracts/channel-adapter';
+import { isTiphubError, TiphubError } from '../../src/errors';
+import { MediaStore } from '../../src/media/store';
+import { createIntakeQueue, intakeJobId, sealForIntake, type IntakeJobData } from '../../src/queue/intake-queue';
+import { redisOptions } from '../../src/queue/redis';
 import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
 import { openCaseLogAccess } from '../hub/access';
 import { startIntakeWorker, type IntakeJobResult, type RunningIntakeWorker } from '../../workers/intake/worker';
-import type { QuarantineEntry } from '../caselog/quarantine';
+import type { QuarantineEntry } from '../../src/caselog/quarantine';
 
 export interface IngestSummary {
   lines: number;

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TiphubError } from '../errors';
+import { TiphubError } from '../../src/errors';
 
 /** Far above any platform's message limit (Telegram: 4096 characters), far below harm. */
 export const MESSAGE_MAX_BYTES = 64 * 1024;

@@ -5,9 +5,9 @@
  * status 1 when an enabled channel needs a person (disconnected, logged out, a captcha, or not
  * running). The operations issue adds the queues, the case log and the rest to this screen.
  */
-import type { Config } from '../config';
-import { readChannelStates, type ChannelStatus } from '../channels/state';
-import { connectRedis } from '../queue/redis';
+import type { Config } from '../../src/config';
+import { readChannelStates, type ChannelStatus } from '../../src/channels/state';
+import { connectRedis } from '../../src/queue/redis';
 import { findRedis } from '../hub/redis-provision';
 
 export interface StatusReport {

@@ -3,8 +3,8 @@
  * opened in this process; `RemoteCaseLogService` sends the same operations to the running hub
  * over its control socket (the embedded case log is single-process).
  */
-import type { Db } from '../caselog/db';
-import { exportCaseLog, type ExportFormat, type ExportSummary } from '../caselog/export';
+import type { Db } from '../../src/caselog/db';
+import { exportCaseLog, type ExportFormat, type ExportSummary } from '../../src/caselog/export';
 import {
   addQuarantine,
   listQuarantine,
@@ -13,18 +13,18 @@ import {
   type QuarantineDetail,
   type QuarantineEntry,
   type QuarantineListing,
-} from '../caselog/quarantine';
-import type { Keyring } from '../crypto/keyring';
-import { TiphubError } from '../errors';
-import { verifyCaseLog, type VerifyResult } from '../caselog/verify';
-import { verifyOperatorAudit } from '../operators/audit';
-import { readKeyCheck } from '../caselog/open';
-import { queueReply, setBlocked, type ReplyRequest, type ReplyResult } from '../conversation/operator';
-import type { OutboxRelay } from '../queue/outbound-queue';
-import { mergeCases, splitReport } from '../caselog/corrections';
-import { planPurge, purgeCases, type PurgePlan, type PurgeSummary } from '../caselog/purge';
-import { MediaStore } from '../media/store';
-import { addNote, assign, editTags, resolveActor, setPriority, setStatus, showCase, type CaseView, type StatusChange, type TagChange } from '../caselog/actions';
+} from '../../src/caselog/quarantine';
+import type { Keyring } from '../../src/crypto/keyring';
+import { TiphubError } from '../../src/errors';
+import { verifyCaseLog, type VerifyResult } from '../../src/caselog/verify';
+import { verifyOperatorAudit } from '../../src/operators/audit';
+import { readKeyCheck } from '../../src/caselog/open';
+import { queueReply, setBlocked, type ReplyRequest, type ReplyResult } from '../../src/conversation/operator';
+import type { OutboxRelay } from '../../src/queue/outbound-queue';
+import { mergeCases, splitReport } from '../../src/caselog/corrections';
+import { planPurge, purgeCases, type PurgePlan, type PurgeSummary } from '../../src/caselog/purge';
+import { MediaStore } from '../../src/media/store';
+import { addNote, assign, editTags, resolveActor, setPriority, setStatus, showCase, type CaseView, type StatusChange, type TagChange } from '../../src/caselog/actions';
 
 /** What the operator actions on a case answer (issue 11, item 1). */
 export interface AssignChange {

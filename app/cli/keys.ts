@@ -7,12 +7,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Config } from '../config';
-import { isTiphubError, TiphubError } from '../errors';
-import type { Logger } from '../log';
+import type { Config } from '../../src/config';
+import { isTiphubError, TiphubError } from '../../src/errors';
+import type { Logger } from '../../src/log';
 import { openCaseLogAccess } from '../hub/access';
-import { rotateKeys, type RotationProgress } from '../caselog/rotate';
-import { keyFilePath, nextKeyFilePath, readSecretFile, writeNewSecretFile } from '../crypto/secret-file';
+import { rotateKeys, type RotationProgress } from '../../src/caselog/rotate';
+import { keyFilePath, nextKeyFilePath, readSecretFile, writeNewSecretFile } from '../../src/crypto/secret-file';
 
 export interface RotateIo {
   readonly out: NodeJS.WritableStream;

@@ -5,18 +5,18 @@
  */
 import * as path from 'node:path';
 import { operatorOps } from './operator-ops';
-import { serveDashboard } from '../dashboard/serve';
-import type { Config } from '../config';
-import type { Logger } from '../log';
+import { serveDashboard } from '../../src/dashboard/serve';
+import type { Config } from '../../src/config';
+import type { Logger } from '../../src/log';
 import { channelModule, createChannel, enabledChannels, type ChannelName, type SimulatorAdapter } from '../../adapters/registry';
-import { addQuarantine, purgeQuarantine } from '../caselog/quarantine';
-import type { ChannelAdapter, InboundSink } from '../contracts/channel-adapter';
-import { noteChannelMessage } from '../channels/state';
-import { loadTexts } from '../conversation/texts';
+import { addQuarantine, purgeQuarantine } from '../../src/caselog/quarantine';
+import type { ChannelAdapter, InboundSink } from '../../src/contracts/channel-adapter';
+import { noteChannelMessage } from '../../src/channels/state';
+import { loadTexts } from '../../src/conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
-import { createIntakeQueue, createIntakeSink, intakeJobId } from '../queue/intake-queue';
-import { OutboxRelay } from '../queue/outbound-queue';
-import { connectRedis } from '../queue/redis';
+import { createIntakeQueue, createIntakeSink, intakeJobId } from '../../src/queue/intake-queue';
+import { OutboxRelay } from '../../src/queue/outbound-queue';
+import { connectRedis } from '../../src/queue/redis';
 import { startIntakeWorker } from '../../workers/intake/worker';
 import { startOutboundWorker } from '../../workers/outbound/worker';
 import { startMediaWorker } from '../../workers/media/worker';
@@ -51,6 +51,10 @@ export async function startHub(
     const caselog = access.local!;
     const redis = await provideRedis(cfg, log);
     stack.push(() => redis.stop());
+    // One outbox relay for the whole process (intake, media steps, operator actions, dashboard);
+    // closed after everything that uses it has stopped.
+    const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
+    stack.push(() => relay.close());
 
     if (opts.workers !== false) {
       const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log });
@@ -96,8 +100,6 @@ export async function startHub(
         return done;
       };
     };
-    const mediaRelay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
-    stack.push(() => mediaRelay.close());
     if (opts.adapters !== false) {
       for (const channel of enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c))) {
         const adapter: ChannelAdapter = createChannel(channel, {
@@ -122,7 +124,7 @@ export async function startHub(
         if (adapter.openMedia) {
           const media = startMediaWorker({
             cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, log,
-            relay: cfg.conversation.enabled ? mediaRelay : null,
+            relay: cfg.conversation.enabled ? relay : null,
             maxBytes: (channelModule(channel).limits.mediaMaxBytes as (s: unknown) => number)(cfg.channels[channel]!.settings),
           });
           stack.push(() => media.close());
@@ -134,8 +136,6 @@ export async function startHub(
       }
     }
 
-    const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
-    stack.push(() => relay.close());
     const service = new LocalCaseLogService(caselog.db, relay, caselog.keyring, {
       mediaRoot: path.join(cfg.dataDir, 'media'),
       // A purged report's intake job record (kept a while after completion) goes too.

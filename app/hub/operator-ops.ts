@@ -2,14 +2,14 @@
  * Operator accounts through the running hub (the embedded case log is single-process): the hub's
  * handlers, and the client the command line uses when the hub holds the case log.
  */
-import type { Db } from '../caselog/db';
-import { checkOperatorRole, type NewCredentials, type OperatorListing, type OperatorRole } from '../operators/accounts';
-import { LocalOperatorService, type OperatorService } from '../operators/service';
+import type { Db } from '../../src/caselog/db';
+import { checkOperatorRole, type NewCredentials, type OperatorListing, type OperatorRole } from '../../src/operators/accounts';
+import { LocalOperatorService, type OperatorService } from '../../src/operators/service';
 import { callHub, type OpHandler } from './control';
 
 const optionalRole = (r: unknown): OperatorRole | undefined => (r === undefined || r === null ? undefined : checkOperatorRole(r));
 
-/** Merged into the hub's operations (src/hub/hub.ts). */
+/** Merged into the hub's operations (app/hub/hub.ts). */
 export function operatorOps(db: Db): Record<string, OpHandler> {
   const s = new LocalOperatorService(db);
   return {

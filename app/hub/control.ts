@@ -14,15 +14,15 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { errorCodes, isTiphubError, TiphubError, type ErrorCode } from '../errors';
-import type { Logger } from '../log';
-import type { ExportFormat } from '../caselog/export';
-import type { PurgePlan, PurgeSummary } from '../caselog/purge';
-import type { QuarantineDetail, QuarantineEntry, QuarantineListing } from '../caselog/quarantine';
+import { errorCodes, isTiphubError, TiphubError, type ErrorCode } from '../../src/errors';
+import type { Logger } from '../../src/log';
+import type { ExportFormat } from '../../src/caselog/export';
+import type { PurgePlan, PurgeSummary } from '../../src/caselog/purge';
+import type { QuarantineDetail, QuarantineEntry, QuarantineListing } from '../../src/caselog/quarantine';
 import type { AssignChange, CaseLogService, PriorityChange } from './service';
-import type { CaseView, StatusChange, TagChange } from '../caselog/actions';
-import type { VerifyResult } from '../caselog/verify';
-import type { ReplyRequest, ReplyResult } from '../conversation/operator';
+import type { CaseView, StatusChange, TagChange } from '../../src/caselog/actions';
+import type { VerifyResult } from '../../src/caselog/verify';
+import type { ReplyRequest, ReplyResult } from '../../src/conversation/operator';
 
 export function controlDir(dataDir: string): string {
   return path.join(dataDir, 'control');

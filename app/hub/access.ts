@@ -3,12 +3,12 @@
  * lock when no hub holds it; else through the running hub's control socket.
  */
 import * as path from 'node:path';
-import type { Config } from '../config';
-import type { Keyring } from '../crypto/keyring';
-import { TiphubError } from '../errors';
-import type { Logger } from '../log';
-import { isHeld, tryLock, type LockInfo } from '../caselog/lock';
-import { keyringFor, openCaseLogHere, type OpenCaseLog } from '../caselog/open';
+import type { Config } from '../../src/config';
+import type { Keyring } from '../../src/crypto/keyring';
+import { TiphubError } from '../../src/errors';
+import type { Logger } from '../../src/log';
+import { isHeld, tryLock, type LockInfo } from '../../src/caselog/lock';
+import { keyringFor, openCaseLogHere, type OpenCaseLog } from '../../src/caselog/open';
 import { callHub, RemoteCaseLogService, type HubHello } from './control';
 import { LocalCaseLogService, type CaseLogService } from './service';
 

@@ -1,30 +1,30 @@
 /** The `tiphub` program: one subcommand per role. */
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { describeConfig, loadConfig, type Config } from '../../app/config';
-import { describeForeignError, isTiphubError, TiphubError } from '../errors';
-import { createLogger, type Logger } from '../log';
+import { describeConfig, loadConfig, type Config } from '../config';
+import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
+import { createLogger, type Logger } from '../../src/log';
 import { openCaseLogAccess } from '../hub/access';
 import { startHub } from '../hub/hub';
-import { formatVerify } from '../caselog/verify';
+import { formatVerify } from '../../src/caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
 import { channelStatus, formatStatus } from './status';
 import { runKeysRotate } from './keys';
-import { serveDashboard } from '../dashboard/serve';
+import { serveDashboard } from '../../src/dashboard/serve';
 import { openOperatorService, registerOperatorCommands } from './operator';
-import { formatPurgePlan } from '../caselog/purge';
-import { loadTexts } from '../conversation/texts';
+import { formatPurgePlan } from '../../src/caselog/purge';
+import { loadTexts } from '../../src/conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
 import { channelNames, enabledChannels, isChannelName } from '../../adapters/registry';
 import * as os from 'node:os';
-import { OutboxRelay } from '../queue/outbound-queue';
+import { OutboxRelay } from '../../src/queue/outbound-queue';
 import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
 import { LocalCaseLogService, type CaseLogService } from '../hub/service';
 import { editorFromEnvironment, MESSAGE_MAX_BYTES, readMessageText } from './text-input';
-import { formatQuarantineDetail, formatQuarantineList } from '../caselog/quarantine';
-import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../caselog/actions';
-import { PRIORITIES } from '../tagging/vocabulary';
+import { formatQuarantineDetail, formatQuarantineList } from '../../src/caselog/quarantine';
+import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../../src/caselog/actions';
+import { PRIORITIES } from '../../src/tagging/vocabulary';
 
 interface Ctx {
   cfg: Readonly<Config>;

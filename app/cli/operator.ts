@@ -5,12 +5,12 @@
  */
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import type { Config } from '../config';
-import type { Logger } from '../log';
+import type { Config } from '../../src/config';
+import type { Logger } from '../../src/log';
 import { openCaseLogAccess } from '../hub/access';
 import { RemoteOperatorService } from '../hub/operator-ops';
-import { checkOperatorRole, OPERATOR_ROLES, type NewCredentials, type OperatorListing, type OperatorRole } from '../operators/accounts';
-import { LocalOperatorService, type OperatorService } from '../operators/service';
+import { checkOperatorRole, OPERATOR_ROLES, type NewCredentials, type OperatorListing, type OperatorRole } from '../../src/operators/accounts';
+import { LocalOperatorService, type OperatorService } from '../../src/operators/service';
 
 export interface OperatorAccess {
   readonly ops: OperatorService;
