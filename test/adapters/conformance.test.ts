@@ -1,0 +1,291 @@
+/**
+ * Issue 12: the adapter conformance suite. Every channel of adapters/registry.ts runs the same
+ * checks of the channel contract (src/contracts/channel-adapter.ts), fed by its kit
+ * (test/adapters/kits/<channel>.ts): golden normalizations of test/fixtures/<channel>/, stable
+ * keyed ids, no identifier in raw / id / nativeId, a bad payload quarantined sealed (and the next
+ * good one enqueued once), media opened within the cap, send errors classified, and coverage by
+ * the fuzz test (test/unit/fuzz-normalizers.test.ts). The adapters are made as the core makes
+ * them (`createChannel`, on their ports), against real Redis under this test's prefix and the
+ * channel's stand-in of its platform; no log line may carry an identifier of the fixtures.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { channelModule, channelNames, createChannel } from '../../adapters/registry';
+import type { Config } from '../../app/config';
+import { capturingLogger, dumpPrefix, setup, TEST_REDIS_URL, type TestSetup } from '../helpers/env';
+import { kits } from './kits';
+import { GOLDEN_RECEIVED_AT, GOLDEN_SECRET, type ChannelKit, type Fixture, type Platform } from './kits/kit';
+import type { QuarantineEntry } from '../../src/caselog/quarantine';
+import type { ChannelAdapter, ChannelModule, NormalizeContext } from '../../src/contracts/channel-adapter';
+import { InboundMessage, isIgnored, isRejected, MessageId, type Ignored, type Rejected } from '../../src/contracts/inbound-message';
+import { Keyring } from '../../src/crypto/keyring';
+import { errorCodes, isTiphubError } from '../../src/errors';
+import { createIntakeQueue, createIntakeSink, intakeJobId, SEAL_AAD_INTAKE, type IntakeQueue } from '../../src/queue/intake-queue';
+import { connectRedis } from '../../src/queue/redis';
+
+const FUZZ_TEST = path.join(__dirname, '../unit/fuzz-normalizers.test.ts');
+const goldenKeyring = new Keyring(GOLDEN_SECRET);
+const otherKeyring = new Keyring('another-secret-0123456789abcdef012345678');
+
+const contextOf = (kit: ChannelKit, receivedAt = GOLDEN_RECEIVED_AT, keyring = goldenKeyring): NormalizeContext => ({
+  account: kit.account,
+  receivedAt,
+  messageId: (parts) => keyring.messageId(kit.channel, parts),
+});
+
+const messageOf = (out: InboundMessage | Rejected | Ignored): InboundMessage | null => (isIgnored(out) || isRejected(out) ? null : out);
+
+/** Fails naming each identifier found in `text` (and where), not just "expected false". */
+function expectAbsent(where: string, text: string, identifiers: readonly string[]): void {
+  expect(identifiers.filter((id) => text.includes(id)).map((id) => `${where}: ${id}`)).toEqual([]);
+}
+
+/**
+ * What a quarantine reason would quote of a payload: its string and number values (short ones,
+ * and lower-case words that may be a kind of a fixed list such as `private`, aside).
+ */
+function quotable(payload: unknown): string[] {
+  if (typeof payload === 'string') return payload.length >= 4 && !/^[a-z_]+$/.test(payload) ? [payload] : [];
+  if (typeof payload === 'number') return String(payload).length >= 4 ? [String(payload)] : [];
+  if (payload && typeof payload === 'object') return Object.values(payload).flatMap(quotable);
+  return [];
+}
+
+async function jobsIn(queue: IntakeQueue): Promise<number> {
+  return Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+test('every registered channel has a conformance kit, and every kit is of a registered channel', () => {
+  expect(Object.keys(kits).sort()).toEqual([...channelNames].sort());
+  for (const [name, kit] of Object.entries(kits)) expect(kit.channel).toBe(name);
+});
+
+describe.each(channelNames)('channel %s conforms to the channel contract', (channel) => {
+  const kit = (kits as Partial<Record<string, ChannelKit>>)[channel];
+  if (!kit) {
+    test('has a kit in test/adapters/kits/index.ts', () => {
+      throw new Error(`the registered channel ${channel} has no conformance kit: add test/adapters/kits/${channel}.ts and its line in kits/index.ts`);
+    });
+    return;
+  }
+  const module = channelModule(channel) as ChannelModule;
+  const normalize = (f: Pick<Fixture, 'payload'>, ctx = contextOf(kit)) => module.normalize(structuredClone(f.payload), ctx);
+  const accepted = () =>
+    kit
+      .recorded()
+      .fixtures.map((f) => ({ f, m: messageOf(normalize(f)) }))
+      .filter((x): x is { f: Fixture; m: InboundMessage } => x.m !== null);
+
+  let s: TestSetup;
+  let platform: Platform;
+  let cfg: Readonly<Config>;
+  let keyring: Keyring;
+  beforeAll(async () => {
+    s = await setup('pglite');
+    keyring = new Keyring(s.env.TIPHUB_SECRET!);
+    platform = await kit.platform();
+    cfg = platform.configure(s.cfg);
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    await s?.cleanup();
+  });
+
+  /** The adapter as the core makes it: through the registry, on its ports, Redis under this test's prefix. */
+  const make = () => {
+    const { log, lines } = capturingLogger('debug');
+    const quarantined: QuarantineEntry[] = [];
+    const adapter: ChannelAdapter = createChannel(channel, { keyring, log, cfg, redis: TEST_REDIS_URL, quarantine: async (e) => void quarantined.push(e) });
+    return { adapter, log, lines, quarantined };
+  };
+
+  test('1. golden normalizations: every recorded payload gives its golden output, the adapter the same', async () => {
+    const { fixtures, golden } = kit.recorded();
+    expect(fixtures.length).toBeGreaterThan(0);
+    // A golden for every fixture and a fixture for every golden.
+    expect(fixtures.map((f) => f.name).sort()).toEqual(Object.keys(golden).sort());
+    const { adapter } = make();
+    try {
+      for (const f of fixtures) {
+        const out = normalize(f);
+        expect({ [f.name]: out }).toEqual({ [f.name]: golden[f.name] });
+        expect({ [f.name]: adapter.normalize(structuredClone(f.payload), contextOf(kit)) }).toEqual({ [f.name]: out });
+        const m = messageOf(out);
+        if (!m) continue;
+        expect({ [f.name]: InboundMessage.safeParse(m).success }).toEqual({ [f.name]: true });
+        expect({ channel: m.channel, account: m.account }).toEqual({ channel, account: kit.account });
+      }
+    } finally {
+      await adapter.stop();
+    }
+    expect(accepted().length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('2. idempotent ids: the same payload gives the same id and nativeId whenever it is received; others other ids; ids are keyed', () => {
+    const messages = accepted();
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    const later = new Date(GOLDEN_RECEIVED_AT.getTime() + 3_600_000);
+    for (const { f, m } of messages) {
+      expect({ [f.name]: MessageId.safeParse(m.id).success }).toEqual({ [f.name]: true });
+      if (m.editOf !== null) expect(MessageId.safeParse(m.editOf).success).toBe(true);
+      const again = messageOf(normalize(f, contextOf(kit, later)))!;
+      expect(again.receivedAt).toBe(later.toISOString());
+      expect({ [f.name]: { id: again.id, nativeId: again.nativeId } }).toEqual({ [f.name]: { id: m.id, nativeId: m.nativeId } });
+      // A keyed hash: another secret gives another id (the platform's own id stays what it is).
+      const keyedOtherwise = messageOf(normalize(f, contextOf(kit, GOLDEN_RECEIVED_AT, otherKeyring)))!;
+      expect(keyedOtherwise.id).not.toBe(m.id);
+      expect(keyedOtherwise.nativeId).toBe(m.nativeId);
+    }
+    const ids = messages.map(({ m }) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test("3. no identifier in raw, id or nativeId (the sender's address only in sender); none in a reason", () => {
+    const { fixtures } = kit.recorded();
+    expect(fixtures.some((f) => f.identifiers.length > 0)).toBe(true);
+    for (const f of fixtures) {
+      // The kit's list is of what the payload really holds.
+      const payload = JSON.stringify(f.payload);
+      expect(f.identifiers.filter((id) => !payload.includes(id)).map((id) => `${f.name} does not hold ${id}`)).toEqual([]);
+      const out = normalize(f);
+      const m = messageOf(out);
+      if (!m) {
+        // An ignored or rejected payload is counted and logged by its reason: words of a fixed list.
+        expectAbsent(`${f.name}: reason`, JSON.stringify(out), f.identifiers);
+        continue;
+      }
+      expect({ [f.name]: f.identifiers.includes(m.sender.address) }).toEqual({ [f.name]: true });
+      expectAbsent(`${f.name}: raw`, JSON.stringify(m.raw), f.identifiers);
+      expectAbsent(`${f.name}: id`, JSON.stringify([m.id, m.editOf]), f.identifiers);
+      expectAbsent(`${f.name}: nativeId`, m.nativeId, f.identifiers);
+    }
+  });
+
+  test('4. bad payload → quarantine: sealed, counted, a reason quoting nothing of it, nothing enqueued; the next good payload is enqueued, once', async () => {
+    expect(kit.bad.length).toBeGreaterThan(0);
+    const queue = createIntakeQueue(TEST_REDIS_URL, cfg);
+    const redis = connectRedis(TEST_REDIS_URL);
+    const { adapter, log, lines, quarantined } = make();
+    try {
+      await adapter.start(createIntakeSink(queue, keyring, log));
+      for (const [i, bad] of kit.bad.entries()) {
+        await adapter.handleInbound(structuredClone(bad.payload));
+        expect({ [bad.name]: quarantined.length }).toEqual({ [bad.name]: i + 1 });
+        const q = quarantined[i]!;
+        expect(q.channel).toBe(channel);
+        expect(Object.keys(errorCodes)).toContain(q.code);
+        expect(keyring.unseal(q.payloadSealed!, 'quarantine')).toEqual(bad.kept);
+        // Bound to its context: it does not open as another kind of sealed value.
+        expect(() => keyring.unseal(q.payloadSealed!, SEAL_AAD_INTAKE)).toThrow();
+        expectAbsent(`${bad.name}: reason`, q.reason, [...bad.identifiers, ...quotable(bad.payload)]);
+        expectAbsent(`${bad.name}: source`, q.source, bad.identifiers);
+        expectAbsent(`${bad.name}: sealed`, q.payloadSealed!, bad.identifiers);
+        expect(await jobsIn(queue)).toBe(0);
+      }
+      // Counted by code, for operators: `HGETALL <prefix>:quarantined:<channel>`.
+      const byCode: Record<string, string> = {};
+      for (const q of quarantined) byCode[q.code] = String(Number(byCode[q.code] ?? 0) + 1);
+      expect(await redis.hgetall(`${s.prefix}:quarantined:${channel}`)).toEqual(byCode);
+
+      // The good payload, then the same again (a redelivery): one job, under the id its message has.
+      await adapter.handleInbound(structuredClone(kit.good.payload));
+      await adapter.handleInbound(structuredClone(kit.good.payload));
+      expect(quarantined).toHaveLength(kit.bad.length);
+      const expected = messageOf(module.normalize(structuredClone(kit.good.payload), { account: kit.account, receivedAt: new Date(), messageId: (p) => keyring.messageId(channel, p) }))!;
+      expect(expected).not.toBeNull();
+      const jobs = await queue.getJobs();
+      expect(jobs.map((j) => j.id)).toEqual([intakeJobId(expected.id)]);
+      const sealed = keyring.unseal<InboundMessage>(jobs[0]!.data.sealed, SEAL_AAD_INTAKE);
+      expect(sealed).toMatchObject({ id: expected.id, nativeId: expected.nativeId, sender: expected.sender, text: expected.text, raw: expected.raw });
+
+      // Nothing identifying in a Redis dump nor in a log line.
+      const everyone = [...kit.bad.flatMap((b) => b.identifiers), ...kit.good.identifiers];
+      expect(everyone.length).toBeGreaterThan(0);
+      expectAbsent('redis', await dumpPrefix(s.prefix), everyone);
+      expectAbsent('log', lines.join(''), everyone);
+      expect(lines.join('')).toMatch(/payload quarantined/);
+    } finally {
+      await adapter.stop();
+      await queue.close();
+      redis.disconnect();
+    }
+  });
+
+  const mediaTitle = kit.remoteMedia
+    ? '5. media within the cap: a file at the cap streams whole, one a byte over is refused (TIPHUB_MEDIA_TOO_LARGE)'
+    : `5. media within the cap: no remote media (${kit.noRemoteMediaBecause}), so the adapter has no openMedia`;
+  test(mediaTitle, async () => {
+    const { adapter } = make();
+    try {
+      if (!kit.remoteMedia) {
+        expect(adapter.openMedia).toBeUndefined();
+        expect(platform.putMedia).toBeUndefined();
+        return;
+      }
+      expect(typeof adapter.openMedia).toBe('function');
+      expect(typeof platform.putMedia).toBe('function');
+      const cap = module.limits.mediaMaxBytes(cfg.channels[channel]!.settings);
+      expect(cap).toBeGreaterThan(0);
+      const whole = randomBytes(cap);
+      const got = await readAll(await adapter.openMedia!(platform.putMedia!(whole), cap));
+      expect(got.length).toBe(cap);
+      expect(got.equals(whole)).toBe(true);
+      const over = platform.putMedia!(randomBytes(cap + 1));
+      const refused = await adapter.openMedia!(over, cap).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isTiphubError(refused, 'TIPHUB_MEDIA_TOO_LARGE')).toBe(true);
+      expect(refused).toMatchObject({ retryable: false });
+    } finally {
+      await adapter.stop();
+    }
+  });
+
+  test('6. send: a reachable address gets the text; each refusal of the platform is a TiphubError that says whether a retry helps', async () => {
+    const { adapter, lines } = make();
+    try {
+      const to = platform.reachable(adapter);
+      const text = 'conformance: how many cars were there?';
+      const sent = await adapter.send(to.address, { text });
+      expect(sent.nativeId).toMatch(/\S/);
+      expect(to.delivered()).toContain(text);
+
+      expect(platform.refusals.length).toBeGreaterThan(0);
+      const addresses = [to.address];
+      for (const refusal of platform.refusals) {
+        const address = refusal.arrange(adapter);
+        addresses.push(address);
+        const err = await adapter.send(address, { text: 'a' }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect({ [refusal.what]: isTiphubError(err) }).toEqual({ [refusal.what]: true });
+        if (!isTiphubError(err)) continue;
+        expect({ [refusal.what]: { code: err.code, retryable: err.retryable, retryAfterMs: err.retryAfterMs } }).toEqual({ [refusal.what]: refusal.expected });
+        expectAbsent(`${refusal.what}: message`, err.message, addresses);
+      }
+      expectAbsent('log', lines.join(''), addresses);
+    } finally {
+      await adapter.stop();
+    }
+  });
+
+  test('7. fuzzed: test/unit/fuzz-normalizers.test.ts runs over every registered channel and has a payload generator for this one', () => {
+    // The generators stay in that file (moving them here would change it); this checks it covers the registry.
+    const src = fs.readFileSync(FUZZ_TEST, 'utf8');
+    expect(src).toMatch(/import \{[^}]*\bchannelNames\b[^}]*\} from '\.\.\/\.\.\/adapters\/registry'/);
+    expect(src).toContain('test.each(channelNames)');
+    const generators = src.match(/const generators: Record<ChannelName, .*?> = \{([^}]*)\}/);
+    expect(generators).not.toBeNull();
+    const keys = [...generators![1]!.matchAll(/(\w+)\s*:/g)].map((k) => k[1]);
+    expect(keys).toContain(channel);
+  });
+});
