@@ -57,7 +57,7 @@ export async function startHub(
     stack.push(() => relay.close());
 
     if (opts.workers !== false) {
-      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log });
+      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log, relay });
       stack.push(() => worker.close());
     }
 

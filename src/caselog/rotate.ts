@@ -38,6 +38,13 @@ const TARGETS: readonly Target[] = [
   { table: 'reports', column: 'raw_sealed', key: 'id', contexts: (id) => [sealRow.raw(id)] },
   { table: 'reports', column: 'contact_sealed', key: 'id', contexts: (id) => [sealRow.contact(id)] },
   { table: 'case_texts', column: 'text_sealed', key: 'id', contexts: (id) => [sealRow.text(id)] },
+  // Two key columns, as one text (a report id has no colon): the media step's reference (migration 10).
+  {
+    table: 'report_media',
+    column: 'ref_sealed',
+    key: `(report_id || ':' || idx)`,
+    contexts: (id) => [sealRow.mediaRef(id.slice(0, id.lastIndexOf(':')), Number(id.slice(id.lastIndexOf(':') + 1)))],
+  },
   // An operator's second factor (src/operators/totp.ts seals it to its row).
   { table: 'operators', column: 'totp_sealed', key: 'name', contexts: (id) => [sealRow.totp(id)] },
   // A quarantined intake job keeps the job's own sealed payload (see workers/intake/worker.ts).

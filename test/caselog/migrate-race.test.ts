@@ -10,7 +10,7 @@ test('concurrent first starts on one new schema: migrations applied once, nobody
   try {
     const cfg = { secret: newSecret(), dataDir: tmpDir() };
     const applied = await Promise.all(dbs.map((d) => migrate(d, { keyring: (tx) => resolveKeyring(tx, cfg) })));
-    expect(applied.flat().sort()).toEqual(migrations.map((m) => m.id));
+    expect(applied.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.id));
     const { rows } = await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
     expect(rows[0]!.n).toBe(migrations.length);
   } finally {

@@ -3,6 +3,8 @@
  * the key set under a new secret, keeps pseudonyms and chains as they were, and can stop anywhere
  * and be resumed.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BACKENDS, capturingLogger, newSecret } from '../helpers/env';
 import { harness, type Harness } from '../helpers/harness';
 import { rotateKeys, rotationInProgress } from '../../src/caselog/rotate';
@@ -24,6 +26,7 @@ const SEALED = [
   ['reports', 'raw_sealed'],
   ['case_texts', 'text_sealed'],
   ['quarantine', 'payload_sealed'],
+  ['report_media', 'ref_sealed'],
 ] as const;
 
 describe.each(BACKENDS)('key rotation on %s', (backend) => {
@@ -34,9 +37,13 @@ describe.each(BACKENDS)('key rotation on %s', (backend) => {
     for (const [i, text] of ['Armed men at the checkpoint near the old bridge tonight', 'The water station in the east district is closed', 'Flour prices doubled at the stadium market'].entries()) {
       await h.sink(h.message({ id: `r${i}`, from: `+96477010000${i}`, text }));
     }
+    // A photo: its media row keeps the reference sealed (report_media.ref_sealed).
+    fs.writeFileSync(path.join(h.dataDir, 'photo.png'), Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4f50000000049454e44ae426082', 'hex'));
+    await h.sink(h.message({ id: 'r-photo', from: '+964770100000', text: 'Photo of the checkpoint', media: [{ file: 'photo.png' }] }));
     h.startWorker();
     await h.drained();
     await h.stopWorker();
+    expect(await h.count('SELECT count(*)::int AS n FROM report_media WHERE ref_sealed IS NOT NULL')).toBe(1);
     const { rows } = await h.db.query<{ ref: string }>('SELECT ref FROM cases ORDER BY id LIMIT 1');
     await queueReply(h.db, { ref: rows[0]!.ref, text: 'Which bridge, the old or the new one?', actor: 'op-amina' });
     await addQuarantine(h.db, [
@@ -115,7 +122,7 @@ describe.each(BACKENDS)('key rotation on %s', (backend) => {
     expect(fresh.unseal<{ secret: string }>(op[0]!.totp_sealed, totpRow('amina'))).toMatchObject({ secret: expect.any(String) });
     const v = await verifyCaseLog(withKeys(h.db, fresh));
     expect(v.problems).toEqual([]);
-    expect(v).toMatchObject({ ok: true, reports: 3 });
+    expect(v).toMatchObject({ ok: true, reports: 4 });
 
     // A job sealed before the rotation and still queued opens; a row sealed with the old key does not.
     const job = oldKeys.seal({ queued: true }, SEAL_AAD_INTAKE);

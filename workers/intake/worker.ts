@@ -40,6 +40,8 @@ export interface IntakeWorkerOptions {
   readonly group?: GroupBatch;
   /** Called after each committed batch (benchmarks). */
   readonly onCommitted?: (items: IntakeItem[], results: IntakeResult[]) => void;
+  /** The process's outbox relay (the hub passes its one); without it the worker makes its own. */
+  readonly relay?: OutboxRelay;
   /** How often the holder of the anchor lease anchors the chains' heads (0: never, for benchmarks). */
   readonly anchorEveryMs?: number;
 }
@@ -127,7 +129,8 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   const converse = cfg.conversation.enabled;
   const counters = connectRedis(opts.redis);
   const stopAnchoring = startAnchoring(caselog, counters, cfg.queue.prefix, opts.anchorEveryMs ?? ANCHOR_EVERY_MS, log);
-  const relay = new OutboxRelay(opts.redis, cfg, caselog.keyring, caselog.instance);
+  // The process's one relay when it has one (the hub's); else this worker's own, closed with it.
+  const relay = opts.relay ?? new OutboxRelay(opts.redis, cfg, caselog.keyring, caselog.instance);
   // After commit, the decided messages go to the outbound queues, off the intake path: one relay
   // at a time takes whatever has piled up. A failure here is left to the sweeper.
   const toRelay: number[] = [];
@@ -279,7 +282,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       await batcher.drain();
       await imagesMatching;
       while (relaying) await relaying;
-      await relay.close();
+      if (!opts.relay) await relay.close();
       await Promise.all([...mediaQueues.values()].map((q) => q.close()));
       counters.disconnect();
     },
