@@ -8,7 +8,6 @@ COPY src ./src
 COPY app ./app
 COPY adapters ./adapters
 COPY workers ./workers
-COPY bench ./bench
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim
