@@ -1,4 +1,5 @@
 import type { Keyring } from '../crypto/keyring';
+import { SEAL_AAD_INTAKE, SEAL_AAD_QUARANTINE } from '../crypto/aad';
 import { TiphubError } from '../errors';
 import type { Queryable } from './db';
 
@@ -72,11 +73,11 @@ export interface QuarantineDetail extends QuarantineListing {
 }
 
 /**
- * The contexts quarantined payloads are sealed under: `quarantine` by the adapters and `ingest`;
- * the intake worker keeps a job's own sealed message as it came, sealed for the intake queue
- * (`SEAL_AAD_INTAKE` in src/queue/intake-queue.ts; not imported, to keep BullMQ out of caselog/).
+ * The contexts quarantined payloads are sealed under: SEAL_AAD_QUARANTINE by the adapters' ports
+ * and `ingest`; the intake worker keeps a job's own sealed message as it came, sealed for the
+ * intake queue (SEAL_AAD_INTAKE).
  */
-const QUARANTINE_CONTEXTS = ['quarantine', 'intake-job'] as const;
+const QUARANTINE_CONTEXTS = [SEAL_AAD_QUARANTINE, SEAL_AAD_INTAKE] as const;
 
 /** Words shown in clear: the platforms' own vocabulary, which no informant chooses. */
 const SHOWN_VALUES = new Set([

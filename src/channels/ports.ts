@@ -7,6 +7,7 @@
 import type { AdapterPorts, LeasePort } from '../contracts/channel-adapter';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
+import { SEAL_AAD_QUARANTINE } from '../crypto/aad';
 import type { Logger } from '../log';
 import type { QuarantineEntry } from '../caselog/quarantine';
 import { TiphubError } from '../errors';
@@ -48,7 +49,7 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
     messageId: (parts) => keyring.messageId(channel, parts),
     async quarantine(q) {
       const kept = !!deps.quarantine;
-      await deps.quarantine?.({ channel, source: q.source, code: q.code, reason: q.reason, payloadSealed: keyring.seal(q.payload ?? null, 'quarantine') });
+      await deps.quarantine?.({ channel, source: q.source, code: q.code, reason: q.reason, payloadSealed: keyring.seal(q.payload ?? null, SEAL_AAD_QUARANTINE) });
       // Counted where operators can see it, by code only: `HGETALL <prefix>:quarantined:<channel>`.
       await client()?.hincrby(`${prefix}:quarantined:${channel}`, q.code, 1).catch(() => undefined);
       log.warn({ channel, source: q.source, code: q.code, kept }, 'payload quarantined');

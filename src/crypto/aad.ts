@@ -7,3 +7,6 @@
 export const SEAL_AAD_INTAKE = 'intake-job';
 export const SEAL_AAD_INTAKE_CONTEXT = 'intake-job-context';
 export const SEAL_AAD_OUTBOUND = 'outbound-job';
+export const SEAL_AAD_MEDIA = 'media-job';
+/** A payload an adapter or `ingest` could not turn into a report (the quarantine table). */
+export const SEAL_AAD_QUARANTINE = 'quarantine';

@@ -8,9 +8,10 @@
 import { Queue } from 'bullmq';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
+import { SEAL_AAD_MEDIA } from '../crypto/aad';
 import { redisOptions, type RedisTarget } from './redis';
 
-export const SEAL_AAD_MEDIA = 'media-job';
+export { SEAL_AAD_MEDIA };
 
 /** What a job holds, sealed. */
 export interface MediaJobPayload {
