@@ -3,9 +3,10 @@
  * message id (so a redelivery while the job is stored is ignored by BullMQ; the reports primary
  * key is the lasting guard).
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { countInWindow, informantCounterKey, redisOptions, type RedisTarget } from './redis';
+import { countInWindow, informantCounterKey, type RedisTarget } from './redis';
+import { createQueue, jobOptions } from './factory';
 import type { Config } from '../config';
 import { SEAL_AAD_INTAKE, SEAL_AAD_INTAKE_CONTEXT } from '../crypto/aad';
 import type { Keyring } from '../crypto/keyring';
@@ -51,22 +52,13 @@ export function intakeJobId(messageId: string): string {
 }
 
 export function intakeJobOptions(cfg: Pick<Config, 'queue'>): JobsOptions {
-  return {
-    attempts: cfg.queue.attempts,
-    backoff: { type: 'exponential', delay: cfg.queue.backoffMs },
-    removeOnComplete: { age: cfg.queue.keepCompleted.ageSeconds, count: cfg.queue.keepCompleted.count },
-    removeOnFail: { age: cfg.queue.keepFailed.ageSeconds, count: cfg.queue.keepFailed.count },
-  };
+  return jobOptions(cfg, { attempts: cfg.queue.attempts, backoffMs: cfg.queue.backoffMs });
 }
 
 export type IntakeQueue = ReturnType<typeof createIntakeQueue>;
 
 export function createIntakeQueue(redis: RedisTarget, cfg: Pick<Config, 'queue'>) {
-  return new Queue<IntakeJobData>(INTAKE_QUEUE, {
-    connection: redisOptions(redis),
-    prefix: cfg.queue.prefix,
-    defaultJobOptions: intakeJobOptions(cfg),
-  });
+  return createQueue<IntakeJobData>(INTAKE_QUEUE, redis, cfg, { attempts: cfg.queue.attempts, backoffMs: cfg.queue.backoffMs });
 }
 
 export function sealForIntake(keyring: Keyring, message: InboundMessage, origin: Origin): { name: string; data: IntakeJobData; opts: JobsOptions } {

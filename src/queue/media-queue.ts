@@ -9,7 +9,8 @@ import { Queue } from 'bullmq';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
 import { SEAL_AAD_MEDIA } from '../crypto/aad';
-import { redisOptions, type RedisTarget } from './redis';
+import type { RedisTarget } from './redis';
+import { createQueue } from './factory';
 
 export { SEAL_AAD_MEDIA };
 
@@ -38,16 +39,7 @@ export function mediaQueueName(channel: string): string {
 }
 
 export function createMediaQueue(redis: RedisTarget, cfg: Pick<Config, 'queue'>, channel: string): MediaQueue {
-  return new Queue<MediaJobData>(mediaQueueName(channel), {
-    connection: redisOptions(redis),
-    prefix: cfg.queue.prefix,
-    defaultJobOptions: {
-      attempts: 6,
-      backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: { age: cfg.queue.keepCompleted.ageSeconds, count: cfg.queue.keepCompleted.count },
-      removeOnFail: { age: cfg.queue.keepFailed.ageSeconds, count: cfg.queue.keepFailed.count },
-    },
-  });
+  return createQueue<MediaJobData>(mediaQueueName(channel), redis, cfg, { attempts: 6, backoffMs: 2000 });
 }
 
 /** Queues these pending media (job ids make a second call harmless). */

@@ -9,7 +9,8 @@ import { SEAL_AAD_OUTBOUND } from '../crypto/aad';
 import { sealRow, type Keyring } from '../crypto/keyring';
 import type { Queryable } from '../caselog/db';
 import type { OutboundKind, OutboxData, TextKey } from '../caselog/outbox';
-import { redisOptions, type RedisTarget } from './redis';
+import type { RedisTarget } from './redis';
+import { createQueue } from './factory';
 
 /** Written by the case log (src/caselog/outbox.ts); still named here for callers that import it from here. */
 export { addOutbox } from '../caselog/outbox';
@@ -45,16 +46,7 @@ export function outboundQueueName(channel: string): string {
 export type OutboundQueue = Queue<OutboundJobData>;
 
 export function createOutboundQueue(redis: RedisTarget, cfg: Pick<Config, 'queue' | 'outbound'>, channel: string): OutboundQueue {
-  return new Queue<OutboundJobData>(outboundQueueName(channel), {
-    connection: redisOptions(redis),
-    prefix: cfg.queue.prefix,
-    defaultJobOptions: {
-      attempts: cfg.outbound.attempts,
-      backoff: { type: 'exponential', delay: cfg.outbound.backoffMs },
-      removeOnComplete: { age: cfg.queue.keepCompleted.ageSeconds, count: cfg.queue.keepCompleted.count },
-      removeOnFail: { age: cfg.queue.keepFailed.ageSeconds, count: cfg.queue.keepFailed.count },
-    },
-  }) as OutboundQueue;
+  return createQueue<OutboundJobData>(outboundQueueName(channel), redis, cfg, { attempts: cfg.outbound.attempts, backoffMs: cfg.outbound.backoffMs });
 }
 
 export interface OutboxRow {
