@@ -3,6 +3,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** `x/../y` in an import: refused everywhere the house rules apply, so none can be walked around. */
+const SIDESTEP = { regex: '(^|/)(?!\\.\\.(/|$))[^/]+/\\.\\.(/|$)', message: 'Write the import path without climbing back (`a/../b`): the import rules read it as written.' };
+/** The core (src/, workers/) knows channels through src/contracts only. */
+const NO_ADAPTER = { regex: '^(\\.\\./)+adapters(/|$)', message: 'The core knows channels through src/contracts only: no import of an adapter or of the registry.' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
   js.configs.recommended,
@@ -20,22 +25,25 @@ export default tseslint.config(
   // The house rules of ../shared/DESIGN.md on imports: a channel is one folder under adapters/,
   // which the core (src/, workers/) reaches only through the contract, and the composition root
   // (app/: the CLI, the hub and the composed configuration) only through adapters/registry.ts.
+  // A path that climbs back after going down (`a/../b`) could walk around any of these: refused.
+  { files: ['workers/**'], rules: { 'no-restricted-imports': ['error', { patterns: [SIDESTEP, NO_ADAPTER, { regex: '^(\\.\\./)+app(/|$)', message: 'The workers are below the composition root (app/): they never import it.' }] }] } },
   {
-    files: ['src/**', 'workers/**'],
+    files: ['src/**'],
+    ignores: ['src/contracts/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/adapters/**', '**/adapters'], message: 'The core knows channels through src/contracts only: no import of an adapter or of the registry.' }] }],
+      'no-restricted-imports': ['error', { patterns: [SIDESTEP, NO_ADAPTER, { regex: '^(\\.\\./)+(app|workers)(/|$)', message: 'src/ is the library: it imports neither the composition root (app/) nor the workers.' }] }],
     },
   },
   {
     files: ['app/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/adapters/**', '!**/adapters/registry'], message: 'The composition root reaches a channel through adapters/registry.ts only.' }] }],
+      'no-restricted-imports': ['error', { patterns: [SIDESTEP, { group: ['**/adapters/**', '!**/adapters/registry'], message: 'The composition root reaches a channel through adapters/registry.ts only.' }] }],
     },
   },
   {
     files: ['src/contracts/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../**'], message: 'src/contracts stands on the ground floor: it imports nothing of the project above it.' }] }],
+      'no-restricted-imports': ['error', { patterns: [SIDESTEP, { group: ['../*', '../**'], message: 'src/contracts stands on the ground floor: it imports nothing of the project above it.' }] }],
     },
   },
   {
@@ -43,7 +51,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(\\.\\./)+(src/(?!contracts/|errors$)|workers/|app/)', message: 'An adapter gets ports (src/contracts), never the core\'s queues, Redis, keyring, config or case log.' }] },
+        { patterns: [SIDESTEP, { regex: '^(\\.\\./)+(src/(?!contracts/|errors$)|workers/|app/)', message: 'An adapter gets ports (src/contracts), never the core\'s queues, Redis, keyring, config or case log.' }] },
       ],
     },
   },

@@ -3,7 +3,8 @@
  * ChannelModule, and one line here; the core learns its configuration, limits and adapter from
  * this list, and the channel-name type is derived from it.
  */
-import type { ChannelAdapter, ChannelModule } from '../src/contracts/channel-adapter';
+import type { ChannelAdapter, ChannelModule, InboundSink } from '../src/contracts/channel-adapter';
+import { ChannelName as ChannelNameShape } from '../src/contracts/inbound-message';
 import type { Config } from '../src/config';
 import { channelPorts, type ChannelDeps } from '../src/channels/ports';
 import { simulator } from './simulator';
@@ -37,8 +38,20 @@ export function enabledChannels(cfg: Readonly<Config>): ChannelName[] {
 export function createChannel<N extends ChannelName>(name: N, deps: ChannelDeps): AdapterOf<N> {
   const made = channelPorts(name, deps);
   const adapter = (channelModule(name) as ChannelModule).create(made.ports) as ChannelAdapter;
+  if (adapter.channel !== name) throw new Error(`the ${name} module made an adapter that calls itself ${adapter.channel}`);
+  const start = adapter.start.bind(adapter);
   const stop = adapter.stop.bind(adapter);
   return Object.assign(adapter, {
+    // A start that throws leaves nothing running (the contract); the ports go with it.
+    async start(sink: InboundSink) {
+      try {
+        await start(sink);
+      } catch (err) {
+        made.ports.events.state({ state: 'disconnected', detail: 'not started' });
+        await made.close();
+        throw err;
+      }
+    },
     async stop() {
       try {
         await stop();
@@ -48,6 +61,9 @@ export function createChannel<N extends ChannelName>(name: N, deps: ChannelDeps)
     },
   }) as AdapterOf<N>;
 }
+
+// Each module's name is a channel name the message contract takes (checked once, at load).
+for (const m of channelModules) ChannelNameShape.parse(m.name);
 
 export type { SimulatorAdapter, DeliveredMessage, SimulatorSettings } from './simulator';
 export type { TelegramAdapter } from './telegram';

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ChannelConfigPart } from '../../src/contracts/channel-adapter';
-import { envProblems, ListenEnv } from '../../src/contracts/listen';
+import { envProblems, ListenEnv, maskUserinfo } from '../../src/contracts/listen';
 
 export const TelegramSettings = z
   .object({
@@ -67,5 +67,12 @@ export const telegramConfig: ChannelConfigPart<TelegramSettings, TelegramCredent
         : null,
     };
   },
-  redact: (c) => ({ ...c, token: `${c.token.split(':')[0]}:***`, webhookSecret: c.webhookSecret ? '***' : null, mode: c.webhookUrl ? 'webhook' : 'polling' }),
+  // What `config check` shows, field by field (a field added later is not shown until listed here).
+  redact: (c) => ({
+    token: `${c.token.split(':')[0]}:***`,
+    apiRoot: maskUserinfo(c.apiRoot),
+    webhookUrl: maskUserinfo(c.webhookUrl),
+    webhookSecret: c.webhookSecret ? '***' : null,
+    mode: c.webhookUrl ? 'webhook' : 'polling',
+  }),
 };

@@ -3,6 +3,7 @@
  * exactly like a live message, marked as an import (it records only: nobody is answered). Returns
  * when every accepted line is in the case log.
  */
+import { SEAL_AAD_QUARANTINE } from '../../src/crypto/aad';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -99,7 +100,7 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
         source: `${path.basename(display)}:${e.line}`,
         code: e.code,
         reason: e.reason,
-        payloadSealed: access.keyring.seal({ file: path.basename(display), line: e.line, text: e.payload }, 'quarantine'),
+        payloadSealed: access.keyring.seal({ file: path.basename(display), line: e.line, text: e.payload }, SEAL_AAD_QUARANTINE),
       }));
       await access.service.quarantine(q);
       progress();

@@ -20,12 +20,16 @@ const FINE = new Set(['connected', 'connecting']);
 
 export async function channelStatus(cfg: Readonly<Config>, channels: readonly string[], enabled: readonly string[]): Promise<StatusReport> {
   const target = await findRedis(cfg);
-  const states = target ? await read(target, cfg.queue.prefix, channels) : channels.map((channel) => ({ channel, state: null, detail: null, mode: null, since: null, lastMessageAt: null }));
+  const states: ChannelStatus[] = target
+    ? await read(target, cfg.queue.prefix, channels)
+    : channels.map((channel) => ({ channel, state: null, detail: null, mode: null, since: null, lastMessageAt: null, updatedAt: null, stale: false }));
   return {
     redis: target ? 'answers' : null,
     channels: states.map((s) => {
       const on = enabled.includes(s.channel);
-      return { ...s, enabled: on, needsPerson: on && !FINE.has(s.state ?? '') };
+      // Enabled here, or run by a hub whose environment enables it (this shell's may not): a state that is not fine needs a person.
+      const running = on || (s.state !== null && s.state !== 'stopped' && !s.stale);
+      return { ...s, enabled: on, needsPerson: running && (s.stale || !FINE.has(s.state ?? '')) };
     }),
   };
 }
@@ -55,7 +59,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     rows.push([
       c.channel,
       c.enabled ? 'yes' : 'no',
-      c.state ?? (c.enabled ? 'not running' : '-'),
+      c.stale ? `not running (said ${c.state} ${ageText(c.updatedAt, now)})` : (c.state ?? (c.enabled ? 'not running' : '-')),
       ageText(c.since, now),
       c.mode ?? '-',
       ageText(c.lastMessageAt, now),

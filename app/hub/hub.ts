@@ -112,7 +112,8 @@ export async function startHub(
         try {
           await adapter.start(noting(channel));
         } catch (err) {
-          // One channel that cannot start (a rejected token) does not stop the others.
+          // One channel that cannot start (a rejected token) does not stop the others; its ports
+          // are closed and `tiphub status` says it did not start (adapters/registry.ts).
           log.error({ err, channel }, 'channel not started');
           continue;
         }

@@ -14,7 +14,7 @@
  * It runs while no other process has the case log open (the caller holds the PGlite lock, or the
  * PostgreSQL rotation lock of `open.ts`).
  */
-import { SEAL_AAD_INTAKE } from '../crypto/aad';
+import { SEAL_AAD_INTAKE, SEAL_AAD_QUARANTINE } from '../crypto/aad';
 import { Keyring, sealRow, type SealContext } from '../crypto/keyring';
 import { TiphubError } from '../errors';
 import type { Db, Queryable } from './db';
@@ -25,11 +25,12 @@ import { casePages, contentOfRow, legacyContentOfRow, reportsOfCases } from './r
 interface Target {
   readonly table: string;
   readonly column: string;
-  readonly key: string;
-  /** The contexts a value of this column may be sealed with, tried in order. */
+  /** The row's key: one column, or two (report_media), in the order of its primary key. */
+  readonly key: string | readonly [string, string];
+  /** The contexts a value of this column may be sealed with, tried in order (a two-column key's values joined by ':'). */
   readonly contexts: (id: string) => readonly SealContext[];
-  /** The key column holds numbers (bigserial), not text. */
-  readonly numeric?: boolean;
+  /** The key's columns that hold numbers (bigserial, integer), not text. */
+  readonly numeric?: readonly string[];
 }
 
 /** Every sealed column of the case log. */
@@ -38,17 +39,18 @@ const TARGETS: readonly Target[] = [
   { table: 'reports', column: 'raw_sealed', key: 'id', contexts: (id) => [sealRow.raw(id)] },
   { table: 'reports', column: 'contact_sealed', key: 'id', contexts: (id) => [sealRow.contact(id)] },
   { table: 'case_texts', column: 'text_sealed', key: 'id', contexts: (id) => [sealRow.text(id)] },
-  // Two key columns, as one text (a report id has no colon): the media step's reference (migration 10).
+  // The media step's reference (migration 10), keyed by report and position (a report id has no colon).
   {
     table: 'report_media',
     column: 'ref_sealed',
-    key: `(report_id || ':' || idx)`,
+    key: ['report_id', 'idx'],
+    numeric: ['idx'],
     contexts: (id) => [sealRow.mediaRef(id.slice(0, id.lastIndexOf(':')), Number(id.slice(id.lastIndexOf(':') + 1)))],
   },
   // An operator's second factor (src/operators/totp.ts seals it to its row).
   { table: 'operators', column: 'totp_sealed', key: 'name', contexts: (id) => [sealRow.totp(id)] },
   // A quarantined intake job keeps the job's own sealed payload (see workers/intake/worker.ts).
-  { table: 'quarantine', column: 'payload_sealed', key: 'id', numeric: true, contexts: () => ['quarantine', SEAL_AAD_INTAKE] },
+  { table: 'quarantine', column: 'payload_sealed', key: 'id', numeric: ['id'], contexts: () => [SEAL_AAD_QUARANTINE, SEAL_AAD_INTAKE] },
 ];
 
 export interface RotationProgress {
@@ -158,26 +160,28 @@ export async function rotateKeys(
     resealed[name] = 0;
     unreadable[name] = 0;
     const pending = `${t.column} IS NOT NULL AND ${t.column} NOT LIKE $1`;
-    const param = (id: string) => (t.numeric ? Number(id) : id);
+    // Paged by the primary key, so each page and each update is an index look-up.
+    const keys = typeof t.key === 'string' ? [t.key] : [...t.key];
+    const param = (k: string, v: string) => (t.numeric?.includes(k) ? Number(v) : v);
     const { rows: cnt } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t.table} WHERE ${pending}`, [underNewKey]);
     const total = cnt[0]!.n;
     let done = 0;
-    let after: string | null = null;
+    let after: string[] | null = null;
     opts.onProgress?.({ column: name, done, total });
     for (;;) {
-      const last: string | null = after;
-      const page: { id: string; n: number; bad: number } = await db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ id: string; v: string }>(
-          `SELECT ${t.key}::text AS id, ${t.column} AS v FROM ${t.table}
-            WHERE ${pending} ${last === null ? '' : `AND ${t.key} > $3`}
-            ORDER BY ${t.key} LIMIT $2 FOR UPDATE`,
-          last === null ? [underNewKey, pageSize] : [underNewKey, pageSize, param(last)],
+      const last: string[] | null = after;
+      const page: { key: string[]; n: number; bad: number } = await db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ k: string[]; v: string }>(
+          `SELECT ARRAY[${keys.map((k) => `${k}::text`).join(', ')}] AS k, ${t.column} AS v FROM ${t.table}
+            WHERE ${pending} ${last === null ? '' : `AND (${keys.join(', ')}) > (${keys.map((_, i) => `$${3 + i}`).join(', ')})`}
+            ORDER BY ${keys.join(', ')} LIMIT $2 FOR UPDATE`,
+          last === null ? [underNewKey, pageSize] : [underNewKey, pageSize, ...last.map((v, i) => param(keys[i]!, v))],
         );
         let n = 0;
         let bad = 0;
         for (const r of rows) {
           let value: string | null = null;
-          for (const ctx of t.contexts(r.id)) {
+          for (const ctx of t.contexts(r.k.join(':'))) {
             try {
               value = working.seal(working.unseal(r.v, ctx), ctx);
               break;
@@ -189,16 +193,16 @@ export async function rotateKeys(
             bad++;
             continue;
           }
-          await tx.query(`UPDATE ${t.table} SET ${t.column} = $2 WHERE ${t.key} = $1`, [param(r.id), value]);
+          await tx.query(`UPDATE ${t.table} SET ${t.column} = $1 WHERE ${keys.map((k, i) => `${k} = $${2 + i}`).join(' AND ')}`, [value, ...r.k.map((v, i) => param(keys[i]!, v))]);
           n++;
         }
-        return { id: rows.length ? rows[rows.length - 1]!.id : '', n, bad: rows.length ? bad : -1 };
+        return { key: rows.length ? rows[rows.length - 1]!.k : [], n, bad: rows.length ? bad : -1 };
       });
       if (page.bad === -1) break;
       resealed[name] += page.n;
       unreadable[name] += page.bad;
       done += page.n + page.bad;
-      after = page.id;
+      after = page.key;
       opts.onProgress?.({ column: name, done, total });
     }
   }

@@ -4,7 +4,8 @@
  * in Redis under the queue prefix, and its state for `tiphub status`. One Redis connection per
  * adapter, opened on first use and closed with `close()` after the adapter stopped.
  */
-import type { AdapterPorts, LeasePort } from '../contracts/channel-adapter';
+import { randomUUID } from 'node:crypto';
+import type { AdapterPorts, ChannelState, LeasePort } from '../contracts/channel-adapter';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
 import { SEAL_AAD_QUARANTINE } from '../crypto/aad';
@@ -13,7 +14,7 @@ import type { QuarantineEntry } from '../caselog/quarantine';
 import { TiphubError } from '../errors';
 import { Lease } from '../queue/lease';
 import { connectRedis, type RedisTarget } from '../queue/redis';
-import { writeChannelState } from './state';
+import { STATE_REFRESH_MS, writeChannelState } from './state';
 
 export interface ChannelDeps {
   readonly keyring: Keyring;
@@ -21,8 +22,8 @@ export interface ChannelDeps {
   readonly cfg: Readonly<Config>;
   /** For leases, counters and the channel's state; null: none of them (a test without Redis). */
   readonly redis: RedisTarget | null;
-  /** Keeps a payload that could not be normalized, with its reason. */
-  readonly quarantine?: (entry: QuarantineEntry) => Promise<void>;
+  /** Keeps a payload that could not be normalized, with its reason (required: without it the payload would be passed over). */
+  readonly quarantine: (entry: QuarantineEntry) => Promise<void>;
 }
 
 export interface MadePorts {
@@ -38,8 +39,27 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
   const prefix = cfg.queue.prefix;
   let redis: ReturnType<typeof connectRedis> | null = null;
   const client = () => (deps.redis ? (redis ??= connectRedis(deps.redis)) : null);
+  // This process's name for its writes of the channel's state: another process running the same
+  // channel (a standby waiting for the lease) must not overwrite what the active one says.
+  const owner = randomUUID();
+  let current: ChannelState | null = null;
   let lastSaid = '';
   let lastAt = 0;
+  const write = (s: ChannelState, force: boolean) => {
+    const r = client();
+    const said = `${s.state}\n${s.detail ?? ''}\n${s.mode ?? ''}`;
+    if (!r || (!force && said === lastSaid && Date.now() - lastAt < STATE_REFRESH_MS)) return;
+    void writeChannelState(r, prefix, channel, s, owner).then(
+      () => {
+        lastSaid = said;
+        lastAt = Date.now();
+      },
+      (err: unknown) => log.debug({ channel, err }, 'channel state not written'),
+    );
+  };
+  // Rewritten while the process lives, so that `tiphub status` can tell a state from a dead process's last word.
+  const heartbeat = setInterval(() => current && current.state !== 'stopped' && write(current, true), STATE_REFRESH_MS);
+  heartbeat.unref();
 
   const ports: AdapterPorts = {
     settings: configured.settings,
@@ -48,11 +68,10 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
     log,
     messageId: (parts) => keyring.messageId(channel, parts),
     async quarantine(q) {
-      const kept = !!deps.quarantine;
-      await deps.quarantine?.({ channel, source: q.source, code: q.code, reason: q.reason, payloadSealed: keyring.seal(q.payload ?? null, SEAL_AAD_QUARANTINE) });
+      await deps.quarantine({ channel, source: q.source, code: q.code, reason: q.reason, payloadSealed: keyring.seal(q.payload ?? null, SEAL_AAD_QUARANTINE) });
       // Counted where operators can see it, by code only: `HGETALL <prefix>:quarantined:<channel>`.
       await client()?.hincrby(`${prefix}:quarantined:${channel}`, q.code, 1).catch(() => undefined);
-      log.warn({ channel, source: q.source, code: q.code, kept }, 'payload quarantined');
+      log.warn({ channel, source: q.source, code: q.code }, 'payload quarantined');
     },
     async countIgnored(kind) {
       // No id in the key or the field: `HGETALL <prefix>:ignored:<channel>`.
@@ -63,20 +82,17 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
       return r ? new Lease(r, `${prefix}:lease:${channel}:${name}`, ttlMs, onLost) : null;
     },
     events: {
+      // The same state again (a poll loop reports each round) is written by the heartbeat only.
       state(s) {
-        const r = client();
-        // The same state again is written once a minute at most (a poll loop reports each round).
-        const said = `${s.state}\n${s.detail ?? ''}\n${s.mode ?? ''}`;
-        if (!r || (said === lastSaid && Date.now() - lastAt < 60_000)) return;
-        lastSaid = said;
-        lastAt = Date.now();
-        void writeChannelState(r, prefix, channel, s).catch((err: unknown) => log.debug({ channel, err }, 'channel state not written'));
+        current = s;
+        write(s, false);
       },
     },
   };
   return {
     ports,
     async close() {
+      clearInterval(heartbeat);
       // quit, not disconnect: the adapter's last state ("stopped") is still on its way.
       const r = redis;
       redis = null;

@@ -9,15 +9,26 @@ import type { ChannelState } from '../contracts/channel-adapter';
 
 const key = (prefix: string, channel: string) => `${prefix}:channel:${channel}`;
 
+/** A running process rewrites its channel's state this often; one not rewritten for STALE_MS is gone. */
+export const STATE_REFRESH_MS = 30_000;
+export const STALE_MS = 3 * STATE_REFRESH_MS;
+
 // `since` moves only when the state changes: "disconnected since" survives repeated reports.
+// Another process's "connecting" or "stopped" (a standby waiting for the lease, or leaving) does
+// not replace what a live owner says while it is connected.
 const WRITE = `
-local cur = redis.call('hget', KEYS[1], 'state')
-if cur ~= ARGV[1] then redis.call('hset', KEYS[1], 'since', ARGV[4]) end
-redis.call('hset', KEYS[1], 'state', ARGV[1], 'detail', ARGV[2], 'mode', ARGV[3], 'updatedAt', ARGV[4])
+local h = redis.call('hmget', KEYS[1], 'state', 'owner', 'updatedAt')
+local now = tonumber(ARGV[4])
+if h[2] and h[2] ~= ARGV[5] and h[1] == 'connected' and (ARGV[1] == 'connecting' or ARGV[1] == 'stopped') and now - tonumber(h[3] or '0') < tonumber(ARGV[6]) then
+  return 0
+end
+if h[1] ~= ARGV[1] then redis.call('hset', KEYS[1], 'since', ARGV[4]) end
+redis.call('hset', KEYS[1], 'state', ARGV[1], 'detail', ARGV[2], 'mode', ARGV[3], 'updatedAt', ARGV[4], 'owner', ARGV[5])
 return 1`;
 
-export async function writeChannelState(r: Redis, prefix: string, channel: string, s: ChannelState, now = Date.now()): Promise<void> {
-  await r.eval(WRITE, 1, key(prefix, channel), s.state, s.detail ?? '', s.mode ?? '', String(now));
+/** Writes a channel's state as `owner` (a process's random id, nothing else). Resolves false when a live owner's state was kept. */
+export async function writeChannelState(r: Redis, prefix: string, channel: string, s: ChannelState, owner: string, now = Date.now()): Promise<boolean> {
+  return (await r.eval(WRITE, 1, key(prefix, channel), s.state, s.detail ?? '', s.mode ?? '', String(now), owner, String(STALE_MS))) === 1;
 }
 
 /** A message of this channel was enqueued (kept to the second: one write a second at most). */
@@ -34,21 +45,28 @@ export interface ChannelStatus {
   /** Since when it is in this state (ISO 8601). */
   readonly since: string | null;
   readonly lastMessageAt: string | null;
+  /** When the process running it last wrote its state; older than STALE_MS: that process is gone. */
+  readonly updatedAt: string | null;
+  /** The state is a process's last word, not rewritten for STALE_MS (it crashed, or was killed). */
+  readonly stale: boolean;
 }
 
 const iso = (v: string | undefined) => (v && /^\d+$/.test(v) ? new Date(Number(v)).toISOString() : null);
 
-export async function readChannelStates(r: Redis, prefix: string, channels: readonly string[]): Promise<ChannelStatus[]> {
+export async function readChannelStates(r: Redis, prefix: string, channels: readonly string[], now = Date.now()): Promise<ChannelStatus[]> {
   const out: ChannelStatus[] = [];
   for (const channel of channels) {
     const h = await r.hgetall(key(prefix, channel));
+    const state = (h.state as ChannelState['state'] | undefined) ?? null;
     out.push({
       channel,
-      state: (h.state as ChannelState['state'] | undefined) ?? null,
+      state,
       detail: h.detail || null,
       mode: h.mode || null,
       since: iso(h.since),
       lastMessageAt: iso(h.lastMessageAt),
+      updatedAt: iso(h.updatedAt),
+      stale: state !== null && state !== 'stopped' && now - Number(h.updatedAt ?? 0) > STALE_MS,
     });
   }
   return out;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { packageRoot } from '../package-root';
 import { TiphubError } from '../errors';
 import type { ChannelModule } from '../contracts/channel-adapter';
-import { ListenEnv } from '../contracts/listen';
+import { ListenEnv, maskUserinfo } from '../contracts/listen';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -304,13 +304,15 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   }
   for (const c of channels) {
     const section = c.config.section.safeParse(sections?.[c.name] ?? {});
-    if (!section.success) {
-      problems.push(...issueLines(section.error.issues.map((i) => ({ ...i, path: ['channels', c.name, ...i.path] })), locate));
-      continue;
-    }
+    if (!section.success) problems.push(...issueLines(section.error.issues.map((i) => ({ ...i, path: ['channels', c.name, ...i.path] })), locate));
     const own: Record<string, string> = {};
     for (const k of c.config.env) if (env[k] !== undefined && env[k] !== '') own[k] = env[k]!;
-    const r = c.config.resolve(own, section.data);
+    // Its variables are checked even when its section is wrong (against the defaults): every problem at once.
+    const r = c.config.resolve(own, section.success ? section.data : c.config.section.parse({}));
+    if (!section.success) {
+      if ('problems' in r) problems.push(...r.problems);
+      continue;
+    }
     if ('problems' in r) problems.push(...r.problems);
     else channelConfigs[c.name] = { enabled: !!c.alwaysOn || r.credentials !== null, settings: r.settings, credentials: r.credentials };
   }
@@ -355,7 +357,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
 
 /** A description of the configuration with secrets masked, for `tiphub config check`. */
 export function describeConfig(cfg: Readonly<Config>, channels: readonly ChannelConfigSource[] = []): Record<string, unknown> {
-  const mask = (url: string | null) => (url ? url.replace(/\/\/([^@/]*)@/, '//***@') : null);
+  const mask = maskUserinfo;
   const described = Object.fromEntries(
     channels.map((c) => {
       const got = cfg.channels[c.name];

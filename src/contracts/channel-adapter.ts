@@ -41,7 +41,10 @@ export interface ChannelAdapter<Raw = unknown> {
   readonly channel: string;
   /** Pure: the same payload and context give the same result. */
   normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
-  /** Receives (polling, webhook, websocket, browser session) and calls `sink` for each message. */
+  /**
+   * Receives (polling, webhook, websocket, browser session) and calls `sink` for each message.
+   * One that throws leaves nothing running (no loop, listener, lease or browser).
+   */
   start(sink: InboundSink): Promise<void>;
   /**
    * The receive path for one raw platform payload, the only one every transport calls (so a
@@ -139,7 +142,10 @@ export interface ChannelConfigPart<Settings = unknown, Credentials = unknown> {
    * not enabled), or every problem, each naming the variable.
    */
   resolve(env: Readonly<Record<string, string>>, settings: Settings): { settings: Settings; credentials: Credentials | null } | { problems: string[] };
-  /** The credentials as `tiphub config check` may show them: secrets masked. */
+  /**
+   * The credentials as `tiphub config check` may show them: the fields it lists, each masked as
+   * needed (an allow-list: a credential added later stays hidden until it is listed here).
+   */
   redact(credentials: Credentials): Record<string, unknown>;
   /** Said by `tiphub config check` when the channel is not enabled (which variable enables it). */
   readonly disabledNote: string;

@@ -12,6 +12,11 @@ export const ListenEnv = z
   .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) >= 1 && Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'the port must be 1 to 65535')
   .transform((v) => ({ host: v.slice(0, v.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1'), port: Number(v.slice(v.lastIndexOf(':') + 1)) }));
 
+/** A URL with any `user:password@` masked, for `tiphub config check`. */
+export function maskUserinfo(url: string | null): string | null {
+  return url ? url.replace(/\/\/([^@/]*)@/, '//***@') : null;
+}
+
 /** A zod error as lines naming the variable: `environment: NAME: what is wrong`. */
 export function envProblems(error: z.ZodError): string[] {
   return error.issues.map((i) => `environment: ${i.path.map(String).join('.')}${i.path.length ? ': ' : ''}${i.message}`);

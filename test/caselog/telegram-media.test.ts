@@ -3,6 +3,7 @@
  * content-addressed, a file over the cap and a download that fails are recorded missing and the
  * informant is told, and a forwarded copy of a stored photo joins the case of the first one.
  */
+import { addQuarantine } from '../../src/caselog/quarantine';
 import { createChannel } from '../../adapters/registry';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -54,7 +55,7 @@ describe('telegram media step', () => {
     api.files.set('PHOTO1', JPEG);
     api.files.set('BIG1', Buffer.alloc(5000, 1));
     const cfg = loadConfig({ env: { ...h.env, TIPHUB_TELEGRAM_TOKEN: api.token, TIPHUB_TELEGRAM_API_ROOT: api.apiRoot }, cwd: h.dataDir });
-    const tg = createChannel('telegram', { keyring: h.keyring, log: h.log, cfg, redis: TEST_REDIS_URL });
+    const tg = createChannel('telegram', { keyring: h.keyring, log: h.log, cfg, redis: TEST_REDIS_URL, quarantine: (e) => addQuarantine(h.db, [e]) });
     const relay = new OutboxRelay(TEST_REDIS_URL, cfg, h.keyring, h.caselog.instance);
     const media = startMediaWorker({ cfg, redis: TEST_REDIS_URL, db: h.db, keyring: h.keyring, adapter: tg, relay, maxBytes: 1000, log: h.log });
     const out = startOutboundWorker({ cfg, redis: TEST_REDIS_URL, db: h.db, keyring: h.keyring, adapter: tg, texts: loadTexts(), log: h.log });

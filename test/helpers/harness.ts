@@ -1,3 +1,4 @@
+import { addQuarantine } from '../../src/caselog/quarantine';
 import { exportCaseLog, type ExportedCase } from '../../src/caselog/export';
 /** An in-process pipeline on one back end: simulator adapter → sealed job → intake worker → case log. */
 import { createChannel } from '../../adapters/registry';
@@ -22,7 +23,7 @@ export async function harness(backend: Backend, overrides: Record<string, unknow
   const counters = connectRedis(TEST_REDIS_URL);
   const sink = createIntakeSink(queue, caselog.keyring, log, { flood: { counters, perMinute: s.cfg.conversation.floodPerMinute, prefix: s.cfg.queue.prefix } });
   let worker: RunningIntakeWorker | null = null;
-  const adapter: SimulatorAdapter = createChannel('simulator', { keyring: caselog.keyring, log, cfg: s.cfg, redis: TEST_REDIS_URL });
+  const adapter: SimulatorAdapter = createChannel('simulator', { keyring: caselog.keyring, log, cfg: s.cfg, redis: TEST_REDIS_URL, quarantine: (e) => addQuarantine(caselog.db, [e]) });
   await adapter.start(sink);
   let outbound: { close(): Promise<void> } | null = null;
   const outboundQueue = createOutboundQueue(TEST_REDIS_URL, s.cfg, 'simulator');

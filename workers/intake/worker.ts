@@ -13,6 +13,7 @@ import { reportFeatures } from '../../src/grouping/features';
 import { groupReports, type GroupBatch } from '../../src/grouping/group';
 import { loadTaggingRules, type TaggingRules } from '../../src/tagging/load';
 import type { Logger } from '../../src/log';
+import { SEAL_AAD_QUARANTINE } from '../../src/crypto/aad';
 import { INTAKE_QUEUE, SEAL_AAD_INTAKE, type IntakeJobData } from '../../src/queue/intake-queue';
 import { connectRedis, redisOptions, type RedisTarget } from '../../src/queue/redis';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
@@ -223,7 +224,7 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
   });
 
   const quarantine = async (job: Job<IntakeJobData>, err: TiphubError) => {
-    const sealed = typeof job.data?.sealed === 'string' ? job.data.sealed : caselog.keyring.seal(job.data ?? null, 'quarantine');
+    const sealed = typeof job.data?.sealed === 'string' ? job.data.sealed : caselog.keyring.seal(job.data ?? null, SEAL_AAD_QUARANTINE);
     await addQuarantine(caselog.db, [{ channel: 'unknown', source: `intake job ${job.id}`, code: err.code, reason: err.message, payloadSealed: sealed }]);
     log.warn({ jobId: job.id, code: err.code }, 'message quarantined');
     throw new UnrecoverableError(`${err.code}: ${err.message}`);
