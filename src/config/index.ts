@@ -314,7 +314,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
       continue;
     }
     if ('problems' in r) problems.push(...r.problems);
-    else channelConfigs[c.name] = { enabled: !!c.alwaysOn || r.credentials !== null, settings: r.settings, credentials: r.credentials };
+    else channelConfigs[c.name] = { enabled: !!c.alwaysOn || (r.enabled ?? r.credentials !== null), settings: r.settings, credentials: r.credentials };
   }
   if (envParsed.success && envParsed.data.TIPHUB_MIGRATE_DATABASE_URL && !envParsed.data.DATABASE_URL) {
     problems.push('environment: TIPHUB_MIGRATE_DATABASE_URL is set but DATABASE_URL is not (the embedded case log has no roles)');

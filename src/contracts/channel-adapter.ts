@@ -113,7 +113,7 @@ export interface QuarantineRequest {
 export interface AdapterPorts<Settings = unknown, Credentials = unknown> {
   /** The channel's YAML section (`channels.<name>`), validated, with the environment's overrides. */
   readonly settings: Settings;
-  /** What its environment variables gave; set whenever the adapter is created (the channel is enabled). */
+  /** What its environment variables gave: set when they enable the channel (null only where `resolve` enabled it without any). */
   readonly credentials: Credentials;
   /** The data directory (a session kept on disk, e.g. a WhatsApp Web login). */
   readonly dataDir: string;
@@ -138,10 +138,14 @@ export interface ChannelConfigPart<Settings = unknown, Credentials = unknown> {
   readonly env: readonly string[];
   /**
    * From its environment variables (those set, non-empty) and its section: the settings with any
-   * override from the environment (e.g. a listen address), the credentials (null: the channel is
-   * not enabled), or every problem, each naming the variable.
+   * override from the environment (e.g. a listen address), the credentials, and whether the
+   * channel is enabled (default: credentials not null; a channel whose login lives on disk, such
+   * as a WhatsApp Web session, says so itself); or every problem, each naming the variable.
    */
-  resolve(env: Readonly<Record<string, string>>, settings: Settings): { settings: Settings; credentials: Credentials | null } | { problems: string[] };
+  resolve(
+    env: Readonly<Record<string, string>>,
+    settings: Settings,
+  ): { settings: Settings; credentials: Credentials | null; enabled?: boolean } | { problems: string[] };
   /**
    * The credentials as `tiphub config check` may show them: the fields it lists, each masked as
    * needed (an allow-list: a credential added later stays hidden until it is listed here).
