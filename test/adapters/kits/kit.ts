@@ -33,8 +33,8 @@ export interface Recorded {
   readonly golden: Readonly<Record<string, unknown>>;
 }
 
-/** A payload that must end in quarantine, and what the quarantine keeps of it (sealed). */
-export interface BadPayload extends Fixture {
+/** A payload, and what the quarantine keeps of it (sealed) when it ends there: all of it, or the part the adapter keeps. */
+export interface KeptPayload extends Fixture {
   readonly kept: unknown;
 }
 
@@ -65,9 +65,12 @@ interface KitBase {
   readonly account: string;
   recorded(): Recorded;
   /** Payloads the receive path must quarantine, not enqueue nor throw. */
-  readonly bad: readonly BadPayload[];
-  /** A payload that must be enqueued (after the bad ones, and again: one job). */
-  readonly good: Fixture;
+  readonly bad: readonly KeptPayload[];
+  /**
+   * A payload that must be enqueued (after the bad ones, and again: one job); quarantined, with
+   * what `kept` says, when the sink refuses it.
+   */
+  readonly good: KeptPayload;
   platform(): Promise<Platform>;
 }
 

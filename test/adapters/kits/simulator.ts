@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SimulatorAdapter } from '../../../adapters/registry';
 import type { ChannelAdapter } from '../../../src/contracts/channel-adapter';
-import type { BadPayload, ChannelKit, Fixture, Recorded } from './kit';
+import type { ChannelKit, Fixture, KeptPayload, Recorded } from './kit';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/simulator');
 /** What the golden outputs were recorded with (test/unit/simulator-normalize.test.ts). */
@@ -53,7 +53,7 @@ const lineWithId = (id: string): Fixture => {
   return found;
 };
 /** The simulator quarantines the line, not the wrapper with the ingest folder. */
-const bad = (id: string): BadPayload => {
+const kept = (id: string): KeptPayload => {
   const f = lineWithId(id);
   return { ...f, kept: (f.payload as { line: unknown }).line };
 };
@@ -65,8 +65,8 @@ export const simulatorKit: ChannelKit = {
   account: 'simulator',
   recorded,
   // No content at all; an unknown field (a phone number).
-  bad: [bad('s-bad-1'), bad('s-bad-4')],
-  good: lineWithId('s-ar-1'),
+  bad: [kept('s-bad-1'), kept('s-bad-4')],
+  good: kept('s-ar-1'),
   remoteMedia: false,
   noRemoteMediaBecause: 'its media arrive stored: an ingest file names files on this machine',
   async platform() {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BotApiStandin } from '../../helpers/bot-api-standin';
 import { withChannel } from '../../helpers/env';
-import type { BadPayload, ChannelKit, Fixture, Recorded } from './kit';
+import type { ChannelKit, Fixture, KeptPayload, Recorded } from './kit';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/telegram');
 const GOLDEN = 'normalized.golden.json';
@@ -64,20 +64,24 @@ function recorded(): Recorded {
 }
 
 /** Passes normalize, fails the InboundMessage schema (a latitude out of range), and names Karim. */
-function outOfRangeLocation(): BadPayload {
+function outOfRangeLocation(): KeptPayload {
   const update = structuredClone(read('private-text.json')) as { message: Record<string, unknown> };
   update.message.location = { latitude: 200, longitude: 44.1 };
   return { name: 'private text with latitude 200', payload: update, kept: update, identifiers: KARIM };
 }
 
-const malformed = fixture('malformed');
+/** The adapter quarantines a whole update. */
+const keptWhole = (name: string): KeptPayload => {
+  const f = fixture(name);
+  return { ...f, kept: f.payload };
+};
 
 export const telegramKit: ChannelKit = {
   channel: 'telegram',
   account: '7000000001',
   recorded,
-  bad: [{ ...malformed, kept: malformed.payload }, outOfRangeLocation()],
-  good: fixture('private-text'),
+  bad: [keptWhole('malformed'), outOfRangeLocation()],
+  good: keptWhole('private-text'),
   remoteMedia: true,
   async platform() {
     const api = new BotApiStandin();
