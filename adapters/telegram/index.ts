@@ -116,6 +116,9 @@ export function createTelegramAdapter(ports: AdapterPorts<TelegramSettings, Tele
   };
 
   const handleUpdate = async (update: unknown): Promise<void> => {
+    // Not started, or stopping: nothing is counted, kept or enqueued, and Telegram sends it again.
+    const to = sink;
+    if (!to || stopping) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', 'the Telegram adapter is not started');
     const n = normalizeTelegram(update, ctx());
     if (isIgnored(n)) {
       const kind = n.reason.startsWith('update kind ') ? n.reason.slice(12) : n.reason.replace(/ .*/, '');
@@ -128,9 +131,8 @@ export function createTelegramAdapter(ports: AdapterPorts<TelegramSettings, Tele
     // Checked here too (the sink checks again when sealing): a value out of range is this update's fault, not the loop's.
     const checked = InboundMessage.safeParse(n);
     if (!checked.success) return quarantine(update, 'TIPHUB_MESSAGE_INVALID', describeIssues(checked.error));
-    if (!sink) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', 'the Telegram adapter is not started');
     try {
-      await sink(checked.data, { origin: 'live' });
+      await to(checked.data, { origin: 'live' });
     } catch (err) {
       // While stopping, the sink gives up on Redis: leave the update unconfirmed, Telegram sends it again.
       if (stopping) throw err;
