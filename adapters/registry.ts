@@ -7,6 +7,7 @@ import type { ChannelAdapter, ChannelModule, InboundSink } from '../src/contract
 import { ChannelName as ChannelNameShape } from '../src/contracts/inbound-message';
 import type { Config } from '../src/config';
 import { channelPorts, type ChannelDeps } from '../src/channels/ports';
+import { shapeVocabulary, type ShapeVocabulary } from '../src/caselog/quarantine';
 import { simulator } from './simulator';
 import { telegram } from './telegram';
 
@@ -17,6 +18,9 @@ type ModuleOf<N extends ChannelName> = Extract<(typeof channelModules)[number], 
 type AdapterOf<N extends ChannelName> = ReturnType<ModuleOf<N>['create']>;
 
 export const channelNames: readonly ChannelName[] = channelModules.map((m) => m.name);
+
+/** What `quarantine show` may print by name: the core's words, the channels' names and each platform's own. */
+export const quarantineVocabulary: ShapeVocabulary = shapeVocabulary([{ values: channelNames }, ...channelModules.map((m) => m.vocabulary ?? {})]);
 
 export function isChannelName(v: string): v is ChannelName {
   return (channelNames as readonly string[]).includes(v);

@@ -118,5 +118,7 @@ export const simulator: { normalize(raw: unknown, ctx: NormalizeContext): Inboun
   },
   limits: { mediaMaxBytes: () => 16 * 1024 * 1024, textLength: 65_536, sendPerSecond: 50 },
   normalize: (raw, ctx) => normalizeSimulator(raw as SimulatorPayload, ctx),
+  // An ingest entry ({file, line}) and a simulator line.
+  vocabulary: { fieldNames: ['file line id from name text sentAt location lat lon label media'], values: [] },
   create: createSimulatorAdapter,
 };

@@ -16,6 +16,7 @@ import { describeForeignError, isTiphubError, TiphubError } from '../../src/erro
 import { normalizeTelegram } from './normalize';
 import { buildWebhookApp } from './webhook';
 import { telegramConfig, type TelegramCredentials, type TelegramSettings } from './config';
+import { telegramVocabulary } from './vocabulary';
 import type { FastifyInstance } from 'fastify';
 
 export { normalizeTelegram } from './normalize';
@@ -299,5 +300,6 @@ export const telegram: ChannelModule<'telegram', TelegramSettings, TelegramCrede
   config: telegramConfig,
   limits: { mediaMaxBytes: (s) => s.mediaMaxBytes, textLength: TELEGRAM_TEXT_LIMIT, sendPerSecond: 25 },
   normalize: normalizeTelegram,
+  vocabulary: telegramVocabulary,
   create: createTelegramAdapter,
 };

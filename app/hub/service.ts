@@ -25,6 +25,7 @@ import { mergeCases, splitReport } from '../../src/caselog/corrections';
 import { planPurge, purgeCases, type PurgePlan, type PurgeSummary } from '../../src/caselog/purge';
 import { MediaStore } from '../../src/media/store';
 import { addNote, assign, editTags, resolveActor, setPriority, setStatus, showCase, type CaseView, type StatusChange, type TagChange } from '../../src/caselog/actions';
+import { quarantineVocabulary } from '../../adapters/registry';
 
 /** What the operator actions on a case answer (issue 11, item 1). */
 export interface AssignChange {
@@ -186,7 +187,7 @@ export class LocalCaseLogService implements CaseLogService {
 
   showQuarantine(id: number) {
     if (!this.keyring) throw new TiphubError('TIPHUB_CASELOG_UNAVAILABLE', 'this case log was opened without its keys: a quarantined payload cannot be described');
-    return showQuarantine(this.db, this.keyring, id);
+    return showQuarantine(this.db, this.keyring, id, quarantineVocabulary);
   }
 
   purgeQuarantine(olderThanDays: number) {

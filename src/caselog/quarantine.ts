@@ -79,61 +79,48 @@ export interface QuarantineDetail extends QuarantineListing {
  */
 const QUARANTINE_CONTEXTS = [SEAL_AAD_QUARANTINE, SEAL_AAD_INTAKE] as const;
 
-/** Words shown in clear: the platforms' own vocabulary, which no informant chooses. */
-const SHOWN_VALUES = new Set([
-  // Telegram chat types and message entity types
-  'private', 'group', 'supergroup', 'channel', 'sender',
-  'mention', 'hashtag', 'cashtag', 'bot_command', 'url', 'email', 'phone_number', 'bold', 'italic', 'underline',
-  'strikethrough', 'spoiler', 'blockquote', 'expandable_blockquote', 'code', 'pre', 'text_link', 'text_mention', 'custom_emoji',
-  // Telegram forward origin types, sticker types
-  'user', 'hidden_user', 'chat', 'regular', 'mask',
-  // our channels, origins and media kinds
-  'simulator', 'telegram', 'whatsapp', 'signal', 'live', 'import',
-  'photo', 'video', 'voice', 'audio', 'document', 'animation', 'sticker', 'video_note', 'location', 'contact',
+/**
+ * What `quarantine show` may print by name: keys of a schema and values of a fixed list, which no
+ * informant chooses. A sender can choose the keys of what it sends (an ingest line, a forged
+ * webhook), so any other key is shown by its length only, as `describeIssues` counts unknown
+ * fields rather than quoting them. The core knows its own words (the InboundMessage of an intake
+ * job); each channel's module adds its platform's (adapters/registry.ts composes them).
+ */
+export interface ShapeVocabulary {
+  readonly fieldNames: ReadonlySet<string>;
+  readonly values: ReadonlySet<string>;
+}
+
+const CORE_FIELDS = [
+  // the intake job's InboundMessage
+  'v id channel account nativeId sender address name sentAt receivedAt text media kind ref mime size filename sha256 sniffedMime storedSize',
+  'location lat lon label contact phone self replyTo forwarded edited editOf languageHint groupKey raw origin',
+];
+const CORE_VALUES = [
+  // origins and media kinds
+  'live', 'import', 'photo', 'video', 'voice', 'audio', 'document', 'animation', 'sticker', 'video_note', 'location', 'contact', 'other',
   // MIME types
   'image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'video/mp4', 'video/quicktime', 'video/webm', 'video/3gpp',
   'audio/ogg', 'audio/mpeg', 'audio/mp4', 'audio/wav', 'audio/amr', 'application/pdf', 'text/plain', 'application/octet-stream',
-]);
+];
 
-/**
- * Keys shown by name: the platforms' schema fields and ours. A sender can choose the keys of what
- * it sends (an ingest line, a forged webhook), so any other key is shown by its length only, as
- * `describeIssues` counts unknown fields rather than quoting them.
- */
-const FIELD_NAMES = new Set(
-  [
-    // Telegram Bot API: Update, Message and what a message carries
-    'update_id message edited_message channel_post edited_channel_post business_message edited_business_message callback_query',
-    'inline_query chosen_inline_result shipping_query pre_checkout_query poll poll_answer my_chat_member chat_member chat_join_request',
-    'message_reaction message_reaction_count chat_boost removed_chat_boost business_connection deleted_business_messages',
-    'message_id message_thread_id from sender_chat sender_boost_count sender_business_bot date business_connection_id chat',
-    'forward_origin forward_from forward_from_chat forward_from_message_id forward_signature forward_sender_name forward_date',
-    'is_topic_message is_automatic_forward reply_to_message external_reply quote reply_to_story via_bot edit_date',
-    'has_protected_content is_from_offline media_group_id author_signature text entities link_preview_options effect_id',
-    'animation audio document paid_media photo sticker story video video_note voice caption caption_entities show_caption_above_media',
-    'has_media_spoiler contact dice game venue location new_chat_members left_chat_member new_chat_title new_chat_photo',
-    'delete_chat_photo group_chat_created supergroup_chat_created channel_chat_created message_auto_delete_timer_changed',
-    'migrate_to_chat_id migrate_from_chat_id pinned_message invoice successful_payment users_shared chat_shared connected_website',
-    'write_access_allowed passport_data proximity_alert_triggered reply_markup',
-    // User, Chat, MessageEntity, files, Contact, Location, Venue, MessageOrigin, CallbackQuery, TextQuote
-    'id is_bot first_name last_name username language_code is_premium added_to_attachment_menu type title is_forum',
-    'offset length url user language custom_emoji_id file_id file_unique_id width height file_size file_name mime_type duration',
-    'performer thumbnail is_animated is_video emoji set_name phone_number user_id vcard latitude longitude horizontal_accuracy',
-    'live_period heading proximity_alert_radius address foursquare_id foursquare_type google_place_id google_place_type',
-    'sender_user sender_user_name inline_message_id chat_instance data game_short_name position is_manual',
-    // ingest (its wrapper and a simulator line) and the intake job's InboundMessage
-    'file line name sentAt lat lon label media',
-    'v channel account nativeId sender receivedAt kind ref mime size filename sha256 sniffedMime storedSize phone self raw',
-    'replyTo editOf edited forwarded groupKey languageHint origin',
-  ]
-    .join(' ')
-    .split(' '),
-);
+/** The core's words with the given channels' (field names as space-separated runs, values one each). */
+export function shapeVocabulary(parts: readonly { readonly fieldNames?: readonly string[]; readonly values?: readonly string[] }[]): ShapeVocabulary {
+  const words = (runs: readonly string[]) => runs.join(' ').split(/\s+/).filter(Boolean);
+  return {
+    fieldNames: new Set([...words(CORE_FIELDS), ...parts.flatMap((p) => words(p.fieldNames ?? []))]),
+    values: new Set([...CORE_VALUES, ...parts.flatMap((p) => p.values ?? [])]),
+  };
+}
+
+/** The core's words alone: a channel's payload then shows by shape and lengths only. */
+export const CORE_VOCABULARY = shapeVocabulary([]);
+
 const MAX_DEPTH = 8;
 const MAX_NODES = 400;
 const MAX_ITEMS = 5;
 
-export function payloadShape(value: unknown): PayloadShape {
+export function payloadShape(value: unknown, vocabulary: ShapeVocabulary = CORE_VOCABULARY): PayloadShape {
   let nodes = 0;
   const walk = (v: unknown, depth: number): PayloadShape => {
     if (++nodes > MAX_NODES) return { t: 'elided', why: 'too many fields' };
@@ -144,7 +131,7 @@ export function payloadShape(value: unknown): PayloadShape {
     }
     if (typeof v === 'string') {
       const length = [...v].length;
-      if (SHOWN_VALUES.has(v)) return { t: 'string', length, value: v };
+      if (vocabulary.values.has(v)) return { t: 'string', length, value: v };
       const s = v.trimStart();
       if ((s.startsWith('{') || s.startsWith('[')) && depth < MAX_DEPTH) {
         // An ingest line is kept as the text it was: its shape is what tells why it was refused.
@@ -165,7 +152,7 @@ export function payloadShape(value: unknown): PayloadShape {
       return {
         t: 'object',
         size: entries.length,
-        fields: entries.map(([k, x], i) => [FIELD_NAMES.has(k) ? k : `#${i + 1} (unknown key of ${[...k].length} chars)`, walk(x, depth + 1)] as const),
+        fields: entries.map(([k, x], i) => [vocabulary.fieldNames.has(k) ? k : `#${i + 1} (unknown key of ${[...k].length} chars)`, walk(x, depth + 1)] as const),
       };
     }
     return { t: 'elided', why: typeof v };
@@ -237,7 +224,7 @@ export async function listQuarantine(q: Queryable, opts: { limit?: number } = {}
 }
 
 /** One entry, its payload unsealed only to describe its shape; null when there is no such entry. */
-export async function showQuarantine(q: Queryable, keyring: Keyring, id: number): Promise<QuarantineDetail | null> {
+export async function showQuarantine(q: Queryable, keyring: Keyring, id: number, vocabulary: ShapeVocabulary = CORE_VOCABULARY): Promise<QuarantineDetail | null> {
   if (!Number.isSafeInteger(id) || id < 1) return null;
   const { rows } = await q.query<QuarantineRow & { payload_sealed: string | null }>(`SELECT ${LISTING_COLUMNS}, payload_sealed FROM quarantine WHERE id = $1`, [id]);
   const r = rows[0];
@@ -252,7 +239,7 @@ export async function showQuarantine(q: Queryable, keyring: Keyring, id: number)
     } catch {
       continue;
     }
-    return { ...listing, field, sealedAs: ctx, unsealError: null, shape: payloadShape(payload) };
+    return { ...listing, field, sealedAs: ctx, unsealError: null, shape: payloadShape(payload, vocabulary) };
   }
   return { ...listing, field, sealedAs: null, unsealError: 'the payload could not be opened (another secret, or altered)', shape: null };
 }

@@ -172,5 +172,11 @@ export interface ChannelModule<Name extends string = string, Settings = unknown,
   normalize(raw: unknown, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
   /** Always enabled, whatever the environment (the simulator). */
   readonly alwaysOn?: boolean;
+  /**
+   * The platform's own words that `tiphub quarantine show` may print in a kept payload's shape:
+   * its schema's field names (space-separated runs) and the values of its fixed lists. Never a
+   * word an informant chooses.
+   */
+  readonly vocabulary?: { readonly fieldNames: readonly string[]; readonly values: readonly string[] };
   create(ports: AdapterPorts<Settings, Credentials>): Adapter;
 }

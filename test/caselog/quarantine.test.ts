@@ -5,8 +5,10 @@
  */
 import { BACKENDS } from '../helpers/env';
 import { harness, type Harness } from '../helpers/harness';
+import { quarantineVocabulary } from '../../adapters/registry';
 import {
   addQuarantine,
+  CORE_VOCABULARY,
   countQuarantine,
   formatQuarantineDetail,
   formatQuarantineList,
@@ -78,7 +80,7 @@ describe.each(BACKENDS)('quarantine list, show and purge on %s', (backend) => {
   });
 
   const ids = async () => (await listQuarantine(h.db)).map((r) => r.id).sort((a, b) => a - b);
-  const show = async (i: number): Promise<QuarantineDetail> => (await showQuarantine(h.db, h.keyring, (await ids())[i]!))!;
+  const show = async (i: number): Promise<QuarantineDetail> => (await showQuarantine(h.db, h.keyring, (await ids())[i]!, quarantineVocabulary))!;
 
   test('list: newest first, no payload, the sealed size only', async () => {
     const rows = await listQuarantine(h.db);
@@ -140,11 +142,11 @@ describe.each(BACKENDS)('quarantine list, show and purge on %s', (backend) => {
     // A payload altered in the database (or sealed under another secret) is not opened.
     const id = (await ids())[0]!;
     await h.db.query(`UPDATE quarantine SET payload_sealed = $2 WHERE id = $1`, [id, h.keyring.seal(badUpdate, 'elsewhere')]);
-    const altered = (await showQuarantine(h.db, h.keyring, id))!;
+    const altered = (await showQuarantine(h.db, h.keyring, id, quarantineVocabulary))!;
     expect(altered).toMatchObject({ shape: null, sealedAs: null, unsealError: expect.stringContaining('could not be opened') });
 
-    expect(await showQuarantine(h.db, h.keyring, 999_999)).toBeNull();
-    expect(await showQuarantine(h.db, h.keyring, Number.NaN)).toBeNull();
+    expect(await showQuarantine(h.db, h.keyring, 999_999, quarantineVocabulary)).toBeNull();
+    expect(await showQuarantine(h.db, h.keyring, Number.NaN, quarantineVocabulary)).toBeNull();
   });
 
   test('purge: only entries older than the retention go; the others stay whole and sealed', async () => {
@@ -165,18 +167,30 @@ describe.each(BACKENDS)('quarantine list, show and purge on %s', (backend) => {
 
 describe('the shape of a payload', () => {
   test('only known field names are shown; other keys, which a sender may choose, by their length', () => {
-    const s = JSON.stringify(payloadShape({ [`${NAME} ${LAST}`]: 1, [USER]: 2, message_id: 'x', many: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`user${i}${USER}`, i])) }));
+    const s = JSON.stringify(payloadShape({ [`${NAME} ${LAST}`]: 1, [USER]: 2, message_id: 'x', many: Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`user${i}${USER}`, i])) }, quarantineVocabulary));
     noMarkers(s);
     expect(s).toContain('message_id');
     expect(s).toContain('unknown key of 27 chars');
     expect(s).toContain('unknown key of 13 chars');
   });
 
+  test("the core alone knows no platform's words: a channel's come from its module, through the registry", () => {
+    const update = { update_id: 7, message: { chat: { type: 'private' } } };
+    const bare = JSON.stringify(payloadShape(update, CORE_VOCABULARY));
+    expect(bare).not.toContain('update_id');
+    expect(bare).not.toContain('"private"');
+    const composed = JSON.stringify(payloadShape(update, quarantineVocabulary));
+    expect(composed).toContain('update_id');
+    expect(composed).toContain('"value":"private"');
+    // The core's own contract (an intake job's InboundMessage) is known without any channel.
+    expect(JSON.stringify(payloadShape({ nativeId: 'x', origin: 'live' }, CORE_VOCABULARY))).toContain('"value":"live"');
+  });
+
   test('deep or huge payloads are cut, not walked', () => {
     let deep: unknown = TEXT;
     for (let i = 0; i < 50; i++) deep = { a: deep };
-    expect(JSON.stringify(payloadShape(deep))).toContain('nested too deep');
-    const wide = payloadShape(Array.from({ length: 10_000 }, () => ({ text: TEXT })));
+    expect(JSON.stringify(payloadShape(deep, quarantineVocabulary))).toContain('nested too deep');
+    const wide = payloadShape(Array.from({ length: 10_000 }, () => ({ text: TEXT })), quarantineVocabulary);
     expect(wide).toMatchObject({ t: 'array', length: 10_000 });
     expect(JSON.stringify(wide).length).toBeLessThan(2000);
   });
