@@ -68,6 +68,7 @@ export const telegramConfig: ChannelConfigPart<TelegramSettings, TelegramCredent
     };
   },
   // What `config check` shows, field by field (a field added later is not shown until listed here).
+  listeners: (s, c) => (c.webhookUrl ? [{ name: 'telegram webhook', host: s.webhookListen.host, port: s.webhookListen.port }] : []),
   redact: (c) => ({
     token: `${c.token.split(':')[0]}:***`,
     apiRoot: maskUserinfo(c.apiRoot),

@@ -352,6 +352,23 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
       ? path.resolve(configFile ? path.dirname(configFile) : cwd, fileParsed.data.rules.dir)
       : path.join(packageRoot(), 'config'),
   };
+  // Every listener of one process on its own address (port 0: any free port, never a clash).
+  const listeners = [
+    ...(cfg.dashboard.enabled ? [{ name: 'dashboard', ...cfg.dashboard.listen }] : []),
+    ...channels.flatMap((c) => {
+      const got = cfg.channels[c.name];
+      return got?.enabled && got.credentials !== null && c.config.listeners ? c.config.listeners(got.settings, got.credentials) : [];
+    }),
+  ].filter((l) => l.port !== 0);
+  const taken = new Map<string, string>();
+  const clashes: string[] = [];
+  for (const l of listeners) {
+    const at = `${l.host}:${l.port}`;
+    const before = taken.get(at) ?? taken.get(`0.0.0.0:${l.port}`) ?? (l.host === '0.0.0.0' ? [...taken].find(([k]) => k.endsWith(`:${l.port}`))?.[1] : undefined);
+    if (before) clashes.push(`listeners: ${before} and ${l.name} both listen on port ${l.port} (${at}): give one of them another port`);
+    taken.set(at, l.name);
+  }
+  if (clashes.length) throw new TiphubError('TIPHUB_CONFIG_INVALID', `invalid configuration:\n  ${clashes.join('\n  ')}`);
   return deepFreeze(cfg);
 }
 

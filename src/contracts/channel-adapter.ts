@@ -153,6 +153,8 @@ export interface ChannelConfigPart<Settings = unknown, Credentials = unknown> {
   redact(credentials: Credentials): Record<string, unknown>;
   /** Said by `tiphub config check` when the channel is not enabled (which variable enables it). */
   readonly disabledNote: string;
+  /** The addresses it listens on when enabled so (a webhook), named, for the check that no two listeners of the hub share one. */
+  listeners?(settings: Settings, credentials: Credentials): readonly { readonly name: string; readonly host: string; readonly port: number }[];
 }
 
 export interface ChannelLimits<Settings = unknown> {

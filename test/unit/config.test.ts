@@ -115,6 +115,20 @@ describe('listeners: a YAML {host, port}, and TIPHUB_<NAME>_LISTEN=host:port ove
     expect(loadConfig({ env: { TIPHUB_DASHBOARD_LISTEN: '[::1]:8181' }, cwd: dir }).dashboard.listen).toEqual({ host: '::1', port: 8181 });
   });
 
+  test('two listeners on one address are refused at start, naming both; port 0 and other ports are fine', () => {
+    const webhook = { TIPHUB_TELEGRAM_TOKEN: '123456789:AAHabcdefghijklmnopqrstuvwxyz0123456', TIPHUB_TELEGRAM_WEBHOOK_URL: 'https://tips.example.org/tg', TIPHUB_TELEGRAM_WEBHOOK_SECRET: 'A1_-'.repeat(8) };
+    expect(() => loadConfig({ env: { ...webhook, TIPHUB_DASHBOARD_LISTEN: '127.0.0.1:8443' }, cwd: tmpDir() })).toThrow(
+      /listeners: dashboard and telegram webhook both listen on port 8443 \(127\.0\.0\.1:8443\)/,
+    );
+    expect(() => loadConfig({ env: { ...webhook, TIPHUB_DASHBOARD_LISTEN: '0.0.0.0:8443', TIPHUB_TELEGRAM_WEBHOOK_LISTEN: '10.0.0.5:8443' }, cwd: tmpDir() })).toThrow(/both listen on port 8443/);
+    expect(loadConfig({ env: { ...webhook, TIPHUB_DASHBOARD_LISTEN: '127.0.0.1:8080' }, cwd: tmpDir() }).dashboard.listen.port).toBe(8080);
+    const any = tmpDir();
+    fs.writeFileSync(path.join(any, 'tiphub.yaml'), 'dashboard:\n  listen:\n    port: 0\n');
+    expect(loadConfig({ env: webhook, cwd: any }).dashboard.listen.port).toBe(0);
+    // Polling (no webhook URL): Telegram listens on nothing.
+    expect(loadConfig({ env: { TIPHUB_TELEGRAM_TOKEN: webhook.TIPHUB_TELEGRAM_TOKEN, TIPHUB_DASHBOARD_LISTEN: '127.0.0.1:8443' }, cwd: tmpDir() }).dashboard.listen.port).toBe(8443);
+  });
+
   test("Telegram's webhook takes the same shape and keeps its path", () => {
     const cfg = loadConfig({ env: { TIPHUB_TELEGRAM_WEBHOOK_LISTEN: '10.0.0.5:8443' }, cwd: tmpDir() });
     expect((cfg.channels.telegram!.settings as { webhookListen: unknown }).webhookListen).toEqual({ host: '10.0.0.5', port: 8443, path: '/telegram/webhook' });
