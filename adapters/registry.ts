@@ -10,8 +10,9 @@ import { channelPorts, type ChannelDeps } from '../src/channels/ports';
 import { shapeVocabulary, type ShapeVocabulary } from '../src/caselog/quarantine';
 import { simulator } from './simulator';
 import { telegram } from './telegram';
+import { whatsapp } from './whatsapp';
 
-export const channelModules = [simulator, telegram] as const;
+export const channelModules = [simulator, telegram, whatsapp] as const;
 
 export type ChannelName = (typeof channelModules)[number]['name'];
 type ModuleOf<N extends ChannelName> = Extract<(typeof channelModules)[number], { name: N }>;
@@ -71,3 +72,4 @@ for (const m of channelModules) ChannelNameShape.parse(m.name);
 
 export type { SimulatorAdapter, DeliveredMessage, SimulatorSettings } from './simulator';
 export type { TelegramAdapter } from './telegram';
+export type { WhatsAppAdapter } from './whatsapp';

@@ -5,7 +5,7 @@
  * adapter, opened on first use and closed with `close()` after the adapter stopped.
  */
 import { randomUUID } from 'node:crypto';
-import type { AdapterPorts, ChannelState, LeasePort } from '../contracts/channel-adapter';
+import type { AdapterPorts, ChannelEvent, ChannelState, LeasePort } from '../contracts/channel-adapter';
 import type { Config } from '../config';
 import type { Keyring } from '../crypto/keyring';
 import { SEAL_AAD_QUARANTINE } from '../crypto/aad';
@@ -24,6 +24,12 @@ export interface ChannelDeps {
   readonly redis: RedisTarget | null;
   /** Keeps a payload that could not be normalized, with its reason (required: without it the payload would be passed over). */
   readonly quarantine: (entry: QuarantineEntry) => Promise<void>;
+  /**
+   * Records a channel's event (reaction, retraction, delivery status, a second address) in the
+   * case log (src/caselog/channel-events.ts). Absent: a process without the case log (a test);
+   * the adapter's `record` then rejects and the platform's delivery stays unconfirmed.
+   */
+  readonly record?: (channel: string, e: ChannelEvent) => Promise<void>;
 }
 
 export interface MadePorts {
@@ -86,6 +92,10 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
       state(s) {
         current = s;
         write(s, false);
+      },
+      async record(e) {
+        if (!deps.record) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', `no case log in this process to record a ${e.kind}`);
+        await deps.record(channel, e);
       },
     },
   };

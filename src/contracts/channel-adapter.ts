@@ -7,7 +7,9 @@
  * log) as ports from the composition root.
  */
 import type { ZodType } from 'zod';
-import type { Ignored, InboundMessage, Origin, Rejected } from './inbound-message';
+import type { ChannelEvent, EventOnly, Ignored, InboundMessage, Origin, Rejected } from './inbound-message';
+
+export type { ChannelEvent, EventOnly } from './inbound-message';
 
 export interface NormalizeContext {
   /** Which bot or number received the payload. */
@@ -29,18 +31,24 @@ export type InboundSink = (message: InboundMessage, meta?: { origin?: Origin }) 
 
 export interface OutboundMessage {
   readonly text: string;
-  /** The native id of the informant's message this answers, where the channel can quote. */
+  /**
+   * The platform's id of the informant's message this answers, where the channel can quote: the
+   * report's `platformRef` when it had one (opened from the case log), else its `nativeId`.
+   */
   readonly replyTo?: string | null;
 }
 
 export interface SendResult {
+  /** The sent message's id as the platform's statuses will name it: its keyed hash where the id names the recipient (as InboundMessage.nativeId). */
   readonly nativeId: string;
+  /** The platform's full id where `nativeId` is its hash: sealed by the core (sent_messages.ref_sealed). */
+  readonly platformRef?: string;
 }
 
 export interface ChannelAdapter<Raw = unknown> {
   readonly channel: string;
   /** Pure: the same payload and context give the same result. */
-  normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
+  normalize(raw: Raw, ctx: NormalizeContext): InboundMessage | Rejected | Ignored | EventOnly;
   /**
    * Receives (polling, webhook, websocket, browser session) and calls `sink` for each message.
    * One that throws leaves nothing running (no loop, listener, lease or browser).
@@ -93,11 +101,24 @@ export interface ChannelState {
   readonly detail?: string | null;
   /** The receive mode (polling, webhook, websocket, web session). */
   readonly mode?: string | null;
+  /**
+   * While `needs-login`: the text of the QR code to scan (a WhatsApp Web pairing code, valid a
+   * minute or so), for `tiphub <channel> link` and the dashboard's channels page. A login secret,
+   * not an identifier: kept in Redis with a short life, never logged.
+   */
+  readonly qr?: string | null;
 }
 
 export interface ChannelEvents {
   /** The adapter's state changed; the core keeps it (in Redis) with the time it changed. */
   state(s: ChannelState): void;
+  /**
+   * A fact about a report or a reply (reaction, retraction, delivery status, a second address of
+   * an informant), recorded on its case in the case log, once per id whatever is delivered again.
+   * Resolves once it is recorded, or known to concern nothing of ours (counted); rejects when it
+   * could not be recorded: the adapter then leaves the platform's delivery unconfirmed.
+   */
+  record(e: ChannelEvent): Promise<void>;
 }
 
 /** A payload kept instead of enqueued: sealed by the core, stored with its reason, counted. */
@@ -171,7 +192,7 @@ export interface ChannelModule<Name extends string = string, Settings = unknown,
   readonly config: ChannelConfigPart<Settings, Credentials>;
   readonly limits: ChannelLimits<Settings>;
   /** Pure, on recorded payloads: the same as the adapter's. */
-  normalize(raw: unknown, ctx: NormalizeContext): InboundMessage | Rejected | Ignored;
+  normalize(raw: unknown, ctx: NormalizeContext): InboundMessage | Rejected | Ignored | EventOnly;
   /** Always enabled, whatever the environment (the simulator). */
   readonly alwaysOn?: boolean;
   /**

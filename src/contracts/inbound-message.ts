@@ -40,8 +40,17 @@ export const InboundMessage = z
   .object({
     v: z.literal(1),
     id: MessageId,
-    /** The platform's message id, without the sender's or the chat's id. */
+    /**
+     * The platform's message id, without the sender's or the chat's id; where the platform's own id
+     * names its sender (a WhatsApp wamid), its keyed hash (`messageId`), the full id in `platformRef`.
+     */
     nativeId: z.string().min(1).max(256),
+    /**
+     * The platform's full message id where `nativeId` is only its keyed hash: in clear only in
+     * memory, sealed in the case log (reports.native_sealed), opened by the outbound step to quote
+     * the report in a reply. Absent where `nativeId` is the platform's id.
+     */
+    platformRef: z.string().min(1).max(1024).optional(),
     channel: ChannelName,
     /** Which bot or number received it. */
     account: z.string().min(1).max(128),
@@ -88,12 +97,62 @@ export interface Ignored {
   readonly reason: string;
 }
 
-export function isRejected(v: InboundMessage | Rejected | Ignored): v is Rejected {
+export function isRejected(v: InboundMessage | Rejected | Ignored | EventOnly): v is Rejected {
   return (v as Rejected).rejected === true;
 }
 
-export function isIgnored(v: InboundMessage | Rejected | Ignored): v is Ignored {
+export function isIgnored(v: InboundMessage | Rejected | Ignored | EventOnly): v is Ignored {
   return (v as Ignored).ignored === true;
+}
+
+/**
+ * Not a report but a fact about one, recorded on its case by the core (ports.events.record): a
+ * reaction, a retraction by its sender, a delivery status of one of our replies, a second address
+ * of an informant. Addresses are in clear only in memory (the core keeps their pseudonyms); ids
+ * are keyed hashes, as `nativeId` is.
+ */
+export type ChannelEvent =
+  | {
+      readonly kind: 'reaction';
+      /** Its own keyed id: the same reaction delivered again is recorded once. */
+      readonly id: string;
+      readonly sender: string;
+      /** The `nativeId` of the report reacted to. */
+      readonly target: string;
+      /** The emoji; null: the reaction was taken back. Sealed in the case log. */
+      readonly emoji: string | null;
+      readonly at: string;
+    }
+  | { readonly kind: 'retraction'; readonly id: string; readonly sender: string; readonly target: string; readonly at: string }
+  | {
+      readonly kind: 'delivery';
+      /** The `nativeId` our send returned (SendResult). */
+      readonly sentId: string;
+      readonly status: DeliveryStatus;
+      readonly at: string;
+      /** For `failed`: a code of ours and words of a fixed list (never the platform's own text). */
+      readonly error?: { readonly code: string; readonly reason: string } | null;
+    }
+  | {
+      readonly kind: 'alias';
+      readonly id: string;
+      /** The address the informant was first known by, and the one learned now (a new number, a LID). */
+      readonly from: string;
+      readonly to: string;
+      readonly reason: 'changed-number' | 'changed-user-id' | 'lid-learned';
+      readonly at: string;
+    };
+
+export const DELIVERY_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** What normalize gives for a payload that is an event, not a report. */
+export interface EventOnly {
+  readonly event: ChannelEvent;
+}
+
+export function isEventOnly(v: InboundMessage | Rejected | Ignored | EventOnly): v is EventOnly {
+  return typeof v === 'object' && v !== null && 'event' in v && typeof (v as EventOnly).event === 'object';
 }
 
 /** Where a message came from: a live channel, or an import that must stay silent. */

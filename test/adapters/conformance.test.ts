@@ -21,7 +21,7 @@ import { kits } from './kits';
 import { GOLDEN_RECEIVED_AT, GOLDEN_SECRET, type ChannelKit, type Fixture, type Platform } from './kits/kit';
 import type { QuarantineEntry } from '../../src/caselog/quarantine';
 import type { ChannelAdapter, ChannelModule, InboundSink, NormalizeContext } from '../../src/contracts/channel-adapter';
-import { InboundMessage, isIgnored, isRejected, MessageId, type Ignored, type Rejected } from '../../src/contracts/inbound-message';
+import { InboundMessage, isEventOnly, isIgnored, isRejected, MessageId, type EventOnly, type Ignored, type Rejected } from '../../src/contracts/inbound-message';
 import { SEAL_AAD_QUARANTINE } from '../../src/crypto/aad';
 import { Keyring } from '../../src/crypto/keyring';
 import { errorCodes, isTiphubError, TiphubError } from '../../src/errors';
@@ -38,7 +38,7 @@ const contextOf = (kit: ChannelKit, receivedAt = GOLDEN_RECEIVED_AT, keyring = g
   messageId: (parts) => keyring.messageId(kit.channel, parts),
 });
 
-const messageOf = (out: InboundMessage | Rejected | Ignored): InboundMessage | null => (isIgnored(out) || isRejected(out) ? null : out);
+const messageOf = (out: InboundMessage | Rejected | Ignored | EventOnly): InboundMessage | null => (isIgnored(out) || isRejected(out) || isEventOnly(out) ? null : out);
 
 /**
  * What a quarantine reason would quote of a payload: its string and number values (short ones,
