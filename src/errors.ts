@@ -25,6 +25,8 @@ export const errorCodes = {
   TIPHUB_SEND_FAILED: { retryable: true, summary: 'A message to an informant could not be delivered this time (network, platform error).' },
   TIPHUB_SEND_RATE_LIMITED: { retryable: true, summary: 'The platform asked us to slow down; the send is retried after the time it gave.' },
   TIPHUB_RECIPIENT_UNREACHABLE: { retryable: false, summary: 'The platform refused the recipient for good (blocked the bot, unknown address).' },
+  TIPHUB_WINDOW_CLOSED: { retryable: false, summary: 'WhatsApp refused a free-form reply outside the 24 hours after the informant last wrote (error 131047): the informant must write first.' },
+  TIPHUB_CHANNEL_NOT_LINKED: { retryable: true, summary: 'The channel\'s session is not linked or not ready (a WhatsApp Web login by QR code is pending); it is tried again once it is.' },
   TIPHUB_INFORMANT_UNREACHABLE: { retryable: false, summary: 'The informant cannot be written to: asked to stop, blocked by an operator, or unreachable.' },
   TIPHUB_CASE_NOT_FOUND: { retryable: false, summary: 'No case has that reference.' },
   TIPHUB_INFORMANT_NOT_FOUND: { retryable: false, summary: 'No informant has that pseudonym.' },

@@ -16,6 +16,7 @@ import { loadTexts } from '../../src/conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
 import { createIntakeQueue, createIntakeSink, intakeJobId } from '../../src/queue/intake-queue';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
+import { recordChannelEvent } from '../../src/caselog/channel-events';
 import { connectRedis } from '../../src/queue/redis';
 import { startIntakeWorker } from '../../workers/intake/worker';
 import { startOutboundWorker } from '../../workers/outbound/worker';
@@ -108,6 +109,7 @@ export async function startHub(
           cfg,
           redis: redis.target,
           quarantine: (entry) => addQuarantine(caselog.db, [entry]),
+          record: (name, e) => recordChannelEvent(caselog.db, caselog.keyring, name, e),
         });
         try {
           await adapter.start(noting(channel));

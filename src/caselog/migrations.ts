@@ -463,6 +463,71 @@ ALTER TABLE report_media ADD COLUMN ref_sealed text;
 `,
     run: async (tx, ctx) => sealPendingTelegramRefs(tx, await ctx.keyring(tx)),
   },
+  {
+    id: 11,
+    name: 'platform ids sealed, retractions, delivery statuses, informant aliases',
+    sql: `
+-- Where a platform's message id names its sender (a WhatsApp wamid), reports.native_id is its keyed
+-- hash and the full id is kept here, sealed to the row (sealRow.nativeRef), for quoting the report.
+ALTER TABLE reports ADD COLUMN native_sealed text;
+-- Set when the sender deleted the message for everyone: the report is kept, marked.
+ALTER TABLE reports ADD COLUMN retracted_at timestamptz;
+-- Replies quote a report by its native id; statuses and reactions find it the same way.
+CREATE INDEX reports_by_native ON reports (channel, native_id);
+
+-- Each message we sent, by the id the platform's statuses name it with (a keyed hash where the
+-- platform's id names the recipient), and the full id sealed (sealRow.sentRef).
+CREATE TABLE sent_messages (
+  channel text NOT NULL,
+  sent_id text NOT NULL,
+  outbound text NOT NULL,
+  case_id integer REFERENCES cases (id),
+  pseudonym text NOT NULL,
+  ref_sealed text,
+  at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (channel, sent_id)
+);
+CREATE INDEX sent_messages_by_outbound ON sent_messages (outbound);
+
+-- The platform's delivery statuses of what we sent (sent, delivered, read, played, failed), once
+-- each: a status delivered again adds nothing. A status may come before its send is recorded.
+CREATE TABLE deliveries (
+  channel text NOT NULL,
+  sent_id text NOT NULL,
+  status text NOT NULL CHECK (status IN ('sent', 'delivered', 'read', 'played', 'failed')),
+  at timestamptz NOT NULL,
+  error_code text,
+  error_reason text,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (channel, sent_id, status)
+);
+
+-- A second address of an informant (a new number, a user id, a WhatsApp LID): its pseudonym maps
+-- to the informant first seen. Reports keep the pseudonym they were written with.
+CREATE TABLE informant_aliases (
+  pseudonym text PRIMARY KEY,
+  informant text NOT NULL,
+  reason text NOT NULL,
+  event_id text NOT NULL UNIQUE,
+  at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX informant_aliases_by_informant ON informant_aliases (informant);
+
+-- Reactions and retractions recorded once per platform event.
+-- A retraction that came before its report was written waits here (target, sender) until it is.
+CREATE TABLE channel_events (
+  id text PRIMARY KEY,
+  channel text NOT NULL,
+  kind text NOT NULL,
+  target text,
+  pseudonym text,
+  happened_at timestamptz NOT NULL,
+  applied_at timestamptz,
+  recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX channel_events_pending ON channel_events (channel, target) WHERE applied_at IS NULL;
+`,
+  },
 ];
 
 /**

@@ -39,6 +39,14 @@ const TARGETS: readonly Target[] = [
   { table: 'reports', column: 'raw_sealed', key: 'id', contexts: (id) => [sealRow.raw(id)] },
   { table: 'reports', column: 'contact_sealed', key: 'id', contexts: (id) => [sealRow.contact(id)] },
   { table: 'case_texts', column: 'text_sealed', key: 'id', contexts: (id) => [sealRow.text(id)] },
+  // A platform's full message id where native_id is its hash (migration 11), and of what we sent.
+  { table: 'reports', column: 'native_sealed', key: 'id', contexts: (id) => [sealRow.nativeRef(id)] },
+  {
+    table: 'sent_messages',
+    column: 'ref_sealed',
+    key: ['channel', 'sent_id'],
+    contexts: (id) => [sealRow.sentRef(id.slice(0, id.indexOf(':')), id.slice(id.indexOf(':') + 1))],
+  },
   // The media step's reference (migration 10), keyed by report and position (a report id has no colon).
   {
     table: 'report_media',

@@ -29,7 +29,7 @@ export interface ChannelDeps {
    * case log (src/caselog/channel-events.ts). Absent: a process without the case log (a test);
    * the adapter's `record` then rejects and the platform's delivery stays unconfirmed.
    */
-  readonly record?: (channel: string, e: ChannelEvent) => Promise<void>;
+  readonly record?: (channel: string, e: ChannelEvent) => Promise<'recorded' | 'again' | 'unmatched' | 'pending'>;
 }
 
 export interface MadePorts {
@@ -95,7 +95,10 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
       },
       async record(e) {
         if (!deps.record) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', `no case log in this process to record a ${e.kind}`);
-        await deps.record(channel, e);
+        const outcome = await deps.record(channel, e);
+        // A reaction to one of our own messages, say: nothing of ours to put it on. Counted by kind.
+        if (outcome === 'unmatched') await client()?.hincrby(`${prefix}:ignored:${channel}`, `${e.kind}-unmatched`, 1).catch(() => undefined);
+        log.debug({ channel, kind: e.kind, outcome }, 'channel event');
       },
     },
   };

@@ -283,5 +283,9 @@ export const sealRow = {
   /** A media's platform reference: its row is (report id, index), named `<report id>:<index>`. */
   mediaRef: (reportId: string, idx: number): SealRow => ({ table: 'report_media', column: 'ref_sealed', id: `${reportId}:${idx}` }),
   text: (textId: string): SealRow => ({ table: 'case_texts', column: 'text_sealed', id: textId }),
+  /** The platform's full id of a report whose native_id is its keyed hash. */
+  nativeRef: (reportId: string): SealRow => ({ table: 'reports', column: 'native_sealed', id: reportId }),
+  /** The platform's full id of a message we sent: its row is (channel, sent id), named `<channel>:<sent id>`. */
+  sentRef: (channel: string, sentId: string): SealRow => ({ table: 'sent_messages', column: 'ref_sealed', id: `${channel}:${sentId}` }),
   totp: (operator: string): SealRow => ({ table: 'operators', column: 'totp_sealed', id: operator }),
 } as const;

@@ -115,6 +115,7 @@ export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: I
       message.contact && !message.contact.self ? keyring.seal({ name: message.contact.name, phone: message.contact.phone }, sealRow.contact(message.id)) : null,
     // What the media step fetches each file by, kept with the media (no channel's raw payload is read again).
     mediaRefsSealed: message.media.map((md, idx) => keyring.seal(md.ref, sealRow.mediaRef(message.id, idx))),
+    nativeSealed: message.platformRef ? keyring.seal(message.platformRef, sealRow.nativeRef(message.id)) : null,
     fingerprint: features.fingerprint,
     features,
     flooded: data.flood === true,

@@ -13,6 +13,7 @@ import type { CaseTarget, GroupBatch, GroupingRules } from '../../src/grouping/g
 import { TiphubError } from '../../src/errors';
 import { appendCaseEvent } from '../../src/caselog/events';
 import type { Priority, ReportFeatures } from '../../src/grouping/features';
+import { applyPendingRetractions } from '../../src/caselog/channel-events';
 
 export interface IntakeItem {
   readonly message: InboundMessage;
@@ -24,6 +25,8 @@ export interface IntakeItem {
   readonly contactSealed?: string | null;
   /** Each media's platform reference (`media[i].ref`), sealed to its report_media row; none: no reference kept. */
   readonly mediaRefsSealed?: readonly string[];
+  /** The platform's full message id (`platformRef`), sealed to the report; none where native_id is the platform's id. */
+  readonly nativeSealed?: string | null;
   readonly fingerprint: string | null;
   /** Language, tags, places, entities, priority, signatures: see src/grouping/features.ts. */
   readonly features?: ReportFeatures;
@@ -297,6 +300,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
       edited: m.edited,
       group_key: m.groupKey,
       raw_sealed: it.rawSealed,
+      native_sealed: it.nativeSealed ?? null,
       blocked: state.get(it.pseudonym)!.blocked,
       flooded: it.flooded === true,
       language: it.features?.language ?? null,
@@ -412,15 +416,15 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     `WITH
      rep AS (
        INSERT INTO reports (id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-                            duplicate_of, duplicate_kind, location, contact, contact_sealed, reply_to, forwarded, edited, group_key, raw_sealed,
+                            duplicate_of, duplicate_kind, location, contact, contact_sealed, reply_to, forwarded, edited, group_key, raw_sealed, native_sealed,
                             blocked, flooded, language, tags, places, minhash, match_keys, entities, priority, noise, topic_break)
        SELECT id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, fingerprint,
-              duplicate_of, duplicate_kind, location, contact, contact_sealed, reply_to, forwarded, edited, group_key, raw_sealed, blocked, flooded,
+              duplicate_of, duplicate_kind, location, contact, contact_sealed, reply_to, forwarded, edited, group_key, raw_sealed, native_sealed, blocked, flooded,
               language, tags, places, minhash, match_keys, entities, priority, noise, topic_break
          FROM jsonb_to_recordset($1::jsonb) AS x(id text, case_id int, informant text, channel text, account text, native_id text,
               origin text, sent_at timestamptz, received_at timestamptz, text text, fingerprint text, duplicate_of text,
               duplicate_kind text, location jsonb, contact jsonb, contact_sealed text, reply_to text, forwarded boolean, edited boolean,
-              group_key text, raw_sealed text, blocked boolean, flooded boolean, language text, tags text[], places text[],
+              group_key text, raw_sealed text, native_sealed text, blocked boolean, flooded boolean, language text, tags text[], places text[],
               minhash int[], match_keys text[], entities jsonb, priority text, noise boolean, topic_break boolean)
        ON CONFLICT (id) DO NOTHING RETURNING id),
      rb AS (
@@ -488,6 +492,9 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
 
   // 9. A burst of the same report from many informants first seen in that burst: flag, never trust.
   await flagCampaigns(tx, [...perCase.keys()], opts.rules);
+
+  // 10. A retraction that came before its report (src/caselog/channel-events.ts).
+  await applyPendingRetractions(tx, fresh.map((it) => ({ channel: it.message.channel, nativeId: it.message.nativeId })));
 
   const refOf = new Map<number, string>([...heads].map(([id, h]) => [id, h.ref]));
   const createdIds = new Set(created.map((c) => c.id));

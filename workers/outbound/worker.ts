@@ -47,13 +47,35 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
 
   // What was sent is kept sealed beside the case (events name it by id and keyed hash); outside a
   // case (welcome, help) the template key and language say what it was.
-  const record = async (p: OutboundJobPayload, jobId: string, kind: string, data: Record<string, unknown>, text?: string) => {
+  const record = async (p: OutboundJobPayload, jobId: string, kind: string, data: Record<string, unknown>, text?: string, sent?: { id: string; ref?: string }) => {
     await db.transaction(async (tx) => {
+      // What the platform's statuses will name it by (deliveries join on it), the full id sealed.
+      if (sent) {
+        await tx.query(
+          `INSERT INTO sent_messages (channel, sent_id, outbound, case_id, pseudonym, ref_sealed) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+          [channel, sent.id, jobId, p.caseId, p.pseudonym, sent.ref ? keyring.seal(sent.ref, sealRow.sentRef(channel, sent.id)) : null],
+        );
+      }
       if (p.caseId !== null) {
         const sent = text === undefined ? {} : await addCaseText(tx, p.caseId, 'sent', text);
         await appendCaseEvent(tx, p.caseId, kind, p.actor, { kind: p.kind, to: p.pseudonym, outbound: jobId, ...data, ...sent });
       } else await logInformant(tx, p.pseudonym, kind, p.actor, { kind: p.kind, outbound: jobId, key: p.key, ...data });
     });
+  };
+
+  // A report whose platform id names its sender is quoted by the full id, kept sealed with it.
+  const quoteOf = async (nativeId: string | null): Promise<string | null> => {
+    if (!nativeId) return null;
+    const { rows } = await db.query<{ id: string; native_sealed: string }>(
+      'SELECT id, native_sealed FROM reports WHERE channel = $1 AND native_id = $2 AND native_sealed IS NOT NULL LIMIT 1',
+      [channel, nativeId],
+    );
+    if (!rows[0]) return nativeId;
+    try {
+      return keyring.unseal<string>(rows[0].native_sealed, sealRow.nativeRef(rows[0].id));
+    } catch {
+      return null; // unreadable: send without the quote rather than not at all
+    }
   };
 
   const alreadySent = async (p: OutboundJobPayload, jobId: string): Promise<boolean> => {
@@ -105,8 +127,8 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
     const text = render(texts, lang, p.key, p.params);
     const sender = keyring.unseal<{ address: string }>(addressSealed, sealRow.address(p.pseudonym));
     try {
-      const { nativeId } = await adapter.send(sender.address, { text, replyTo: p.replyTo });
-      await record(p, jobId, 'message.sent', { nativeId, language: lang }, text);
+      const { nativeId, platformRef } = await adapter.send(sender.address, { text, replyTo: await quoteOf(p.replyTo) });
+      await record(p, jobId, 'message.sent', { nativeId, language: lang }, text, { id: nativeId, ref: platformRef });
       return { sent: true, nativeId };
     } catch (err) {
       if (isTiphubError(err) && err.retryable) {

@@ -1,0 +1,123 @@
+/**
+ * What a channel says about a report or a reply, recorded in the case log (ports.events.record):
+ * a reaction (an event on the report's case, the emoji sealed as a case text), a retraction by the
+ * report's own sender (the report is kept and marked, with an event), a delivery status of one of
+ * our messages (the deliveries table, shown wherever a reply's state is), a second address of an
+ * informant (the alias table, with an entry in the informant's log). Each once per platform event,
+ * whatever is delivered again. Addresses become pseudonyms here; nothing identifying is stored in
+ * clear.
+ */
+import type { ChannelEvent } from '../contracts/inbound-message';
+import type { Keyring } from '../crypto/keyring';
+import type { Db, Queryable } from './db';
+import { addCaseText, appendCaseEvent, logInformant } from './events';
+
+export type RecordOutcome = 'recorded' | 'again' | 'unmatched' | 'pending';
+
+/** The informant a pseudonym stands for: itself, or the one first seen when it is a second address. */
+export async function informantOf(q: Queryable, pseudonym: string): Promise<string> {
+  const { rows } = await q.query<{ informant: string }>('SELECT informant FROM informant_aliases WHERE pseudonym = $1', [pseudonym]);
+  return rows[0]?.informant ?? pseudonym;
+}
+
+/** Every pseudonym of the informant `pseudonym` belongs to (itself included). */
+async function addressesOf(q: Queryable, pseudonym: string): Promise<string[]> {
+  const root = await informantOf(q, pseudonym);
+  const { rows } = await q.query<{ pseudonym: string }>('SELECT pseudonym FROM informant_aliases WHERE informant = $1', [root]);
+  return [...new Set([root, pseudonym, ...rows.map((r) => r.pseudonym)])];
+}
+
+async function firstTime(q: Queryable, id: string, channel: string, kind: string, at: string, extra: { target?: string; pseudonym?: string; applied?: boolean } = {}): Promise<boolean> {
+  const { rows } = await q.query(
+    `INSERT INTO channel_events (id, channel, kind, target, pseudonym, happened_at, applied_at) VALUES ($1, $2, $3, $4, $5, $6, ${extra.applied === false ? 'NULL' : 'now()'})
+     ON CONFLICT (id) DO NOTHING RETURNING 1`,
+    [id, channel, kind, extra.target ?? null, extra.pseudonym ?? null, at],
+  );
+  return rows.length > 0;
+}
+
+async function retract(tx: Queryable, reportId: string, caseId: number, pseudonym: string, at: string): Promise<void> {
+  await tx.query('UPDATE reports SET retracted_at = $2 WHERE id = $1 AND retracted_at IS NULL', [reportId, at]);
+  await appendCaseEvent(tx, caseId, 'report.retracted', 'informant', { report: reportId, by: pseudonym, at });
+}
+
+export async function recordChannelEvent(db: Db, keyring: Keyring, channel: string, e: ChannelEvent): Promise<RecordOutcome> {
+  switch (e.kind) {
+    case 'delivery': {
+      const { rows } = await db.query(
+        `INSERT INTO deliveries (channel, sent_id, status, at, error_code, error_reason) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING RETURNING 1`,
+        [channel, e.sentId, e.status, e.at, e.error?.code ?? null, e.error?.reason ?? null],
+      );
+      return rows.length ? 'recorded' : 'again';
+    }
+    case 'reaction':
+      return db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ id: string; case_id: number }>('SELECT id, case_id FROM reports WHERE channel = $1 AND native_id = $2 LIMIT 1', [channel, e.target]);
+        const report = rows[0];
+        if (!report) return 'unmatched'; // a reaction to one of our messages, or to a message never kept
+        if (!(await firstTime(tx, e.id, channel, 'reaction', e.at))) return 'again';
+        const by = keyring.pseudonym(channel, e.sender);
+        const text = e.emoji ? await addCaseText(tx, report.case_id, 'reaction', e.emoji) : {};
+        await appendCaseEvent(tx, report.case_id, 'report.reaction', 'informant', { report: report.id, by, removed: e.emoji === null, ...text });
+        return 'recorded';
+      });
+    case 'retraction':
+      return db.transaction(async (tx) => {
+        const by = keyring.pseudonym(channel, e.sender);
+        const { rows } = await tx.query<{ id: string; case_id: number }>(
+          'SELECT id, case_id FROM reports WHERE channel = $1 AND native_id = $2 AND informant = ANY($3::text[]) LIMIT 1',
+          [channel, e.target, await addressesOf(tx, by)],
+        );
+        const report = rows[0];
+        // Its report may still be on its way through intake: kept, and applied when it is written.
+        if (!(await firstTime(tx, e.id, channel, 'retraction', e.at, { target: e.target, pseudonym: by, applied: !!report }))) return 'again';
+        if (!report) return 'pending';
+        await retract(tx, report.id, report.case_id, by, e.at);
+        return 'recorded';
+      });
+    case 'alias':
+      return db.transaction(async (tx) => {
+        const from = keyring.pseudonym(channel, e.from);
+        const to = keyring.pseudonym(channel, e.to);
+        if (from === to) return 'again';
+        const root = await informantOf(tx, from);
+        if (root === to || (await informantOf(tx, to)) === root) return 'again';
+        const { rows } = await tx.query(
+          'INSERT INTO informant_aliases (pseudonym, informant, reason, event_id, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1',
+          [to, root, e.reason, e.id, e.at],
+        );
+        if (!rows.length) return 'again';
+        // The log is chained per informant: only an informant already known gets the entry.
+        const { rows: known } = await tx.query('SELECT 1 FROM informants WHERE pseudonym = $1', [root]);
+        if (known.length) await logInformant(tx, root, 'informant.alias', 'informant', { alias: to, reason: e.reason });
+        return 'recorded';
+      });
+  }
+}
+
+/**
+ * Retractions that came before their report (the intake path writes reports in batches): applied
+ * to the reports just written, in the same transaction. Called by the write path.
+ */
+export async function applyPendingRetractions(tx: Queryable, written: readonly { channel: string; nativeId: string }[]): Promise<number> {
+  if (!written.length) return 0;
+  const { rows } = await tx.query<{ id: string; channel: string; target: string; pseudonym: string; happened_at: Date | string }>(
+    `SELECT ce.id, ce.channel, ce.target, ce.pseudonym, ce.happened_at
+       FROM channel_events ce JOIN jsonb_to_recordset($1::jsonb) AS x(channel text, native text) ON ce.channel = x.channel AND ce.target = x.native
+      WHERE ce.kind = 'retraction' AND ce.applied_at IS NULL`,
+    [JSON.stringify(written.map((w) => ({ channel: w.channel, native: w.nativeId })))],
+  );
+  let applied = 0;
+  for (const p of rows) {
+    const { rows: rep } = await tx.query<{ id: string; case_id: number }>(
+      'SELECT id, case_id FROM reports WHERE channel = $1 AND native_id = $2 AND informant = ANY($3::text[]) LIMIT 1',
+      [p.channel, p.target, await addressesOf(tx, p.pseudonym)],
+    );
+    if (!rep[0]) continue;
+    await retract(tx, rep[0].id, rep[0].case_id, p.pseudonym, new Date(p.happened_at).toISOString());
+    await tx.query('UPDATE channel_events SET applied_at = now() WHERE id = $1', [p.id]);
+    applied++;
+  }
+  return applied;
+}
