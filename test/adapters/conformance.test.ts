@@ -2,8 +2,10 @@
  * Issue 12: the adapter conformance suite. Every channel of adapters/registry.ts runs the same
  * checks of the channel contract (src/contracts/channel-adapter.ts), fed by its kit
  * (test/adapters/kits/<channel>.ts): golden normalizations of test/fixtures/<channel>/, stable
- * keyed ids, no identifier in raw / id / nativeId, a bad payload quarantined sealed (and the next
- * good one enqueued once), media opened within the cap, send errors classified, and coverage by
+ * keyed ids (a platform id that names its sender only as a keyed nativeId, in full in
+ * platformRef; events' ids keyed too), no identifier in raw / id / nativeId nor in an event
+ * outside its addresses, a bad payload quarantined sealed (and the next good one enqueued once),
+ * media opened within the cap, send errors classified, and coverage by
  * the fuzz test (test/unit/fuzz-normalizers.test.ts). The adapters are made as the core makes
  * them (`createChannel`, on their ports), against real Redis under this test's prefix and the
  * channel's stand-in of its platform; no log line may carry an identifier of the fixtures, plainly
@@ -223,10 +225,35 @@ describe.each(channelNames)('channel %s conforms to the channel contract', (chan
       // A keyed hash: another secret gives another id (the platform's own id stays what it is).
       const keyedOtherwise = messageOf(normalize(f, contextOf(kit, GOLDEN_RECEIVED_AT, otherKeyring)))!;
       expect(keyedOtherwise.id).not.toBe(m.id);
-      expect(keyedOtherwise.nativeId).toBe(m.nativeId);
+      if (m.platformRef === undefined) expect(keyedOtherwise.nativeId).toBe(m.nativeId);
+      else {
+        // The platform's id names its sender (a wamid): nativeId is its keyed hash, the full id travels in platformRef.
+        expect({ [f.name]: { keyed: keyedOtherwise.nativeId !== m.nativeId, platformRef: keyedOtherwise.platformRef, again: again.platformRef } }).toEqual({
+          [f.name]: { keyed: true, platformRef: m.platformRef, again: m.platformRef },
+        });
+      }
     }
     const ids = messages.map(({ m }) => m.id);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('2b. events (reactions, retractions, statuses, aliases): their ids are keyed and stable, whenever received', () => {
+    const idsOf = (e: EventOnly['event']): string[] => {
+      const ids = e.kind === 'delivery' ? [e.sentId] : e.kind === 'alias' ? [e.id] : [e.id, e.target];
+      return ids;
+    };
+    const later = new Date(GOLDEN_RECEIVED_AT.getTime() + 3_600_000);
+    for (const f of kit.recorded().fixtures) {
+      const out = normalize(f);
+      if (!isEventOnly(out)) continue;
+      const ids = idsOf(out.event);
+      expect({ [f.name]: ids.every((id) => MessageId.safeParse(id).success) }).toEqual({ [f.name]: true });
+      const again = normalize(f, contextOf(kit, later));
+      expect({ [f.name]: isEventOnly(again) && idsOf(again.event) }).toEqual({ [f.name]: ids });
+      const otherwise = normalize(f, contextOf(kit, GOLDEN_RECEIVED_AT, otherKeyring));
+      const keyed = isEventOnly(otherwise) && idsOf(otherwise.event).every((id, i) => id !== ids[i]);
+      expect({ [f.name]: keyed }).toEqual({ [f.name]: true });
+    }
   });
 
   test("3. no identifier in raw, id or nativeId (the sender's address only in sender); none in a reason", () => {
@@ -237,6 +264,14 @@ describe.each(channelNames)('channel %s conforms to the channel contract', (chan
       const payload = JSON.stringify(f.payload);
       expect(f.identifiers.filter((id) => !payload.includes(id)).map((id) => `${f.name} does not hold ${id}`)).toEqual([]);
       const out = normalize(f);
+      if (isEventOnly(out)) {
+        // An event names its informant in its address fields only (sender; from and to of an alias).
+        const { sender, from, to, ...rest } = out.event as { sender?: string; from?: string; to?: string };
+        for (const address of [sender, from].filter((a): a is string => a !== undefined)) expect({ [f.name]: f.identifiers.includes(address) }).toEqual({ [f.name]: true });
+        expect({ [f.name]: to === undefined || to.length > 0 }).toEqual({ [f.name]: true });
+        expectAbsent(`${f.name}: event`, JSON.stringify(rest), f.identifiers);
+        continue;
+      }
       const m = messageOf(out);
       if (!m) {
         // An ignored or rejected payload is counted and logged by its reason: words of a fixed list.

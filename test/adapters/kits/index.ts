@@ -6,10 +6,12 @@ import type { ChannelName } from '../../../adapters/registry';
 import type { ChannelKit } from './kit';
 import { simulatorKit } from './simulator';
 import { telegramKit } from './telegram';
+import { whatsappKit } from './whatsapp';
 
 export const kits: Readonly<Record<ChannelName, ChannelKit>> = {
   simulator: simulatorKit,
   telegram: telegramKit,
+  whatsapp: whatsappKit,
 };
 
 export type { ChannelKit } from './kit';
