@@ -2,16 +2,19 @@
  * Fuzzing every channel of the registry (a channel added later must bring its payload generator
  * here, or this test fails): arbitrary JSON and near-valid payloads through the channel's one
  * inbound handler never throw, never put an identifier of the input in a log line or a quarantine
- * reason, and end as a valid report (checked as the intake queue checks it), an ignored update, or
- * one sealed quarantine entry.
+ * reason, and end as a valid report (checked as the intake queue checks it), an ignored update, one
+ * recorded event, or one sealed quarantine entry.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { channelNames, createChannel } from '../../adapters/registry';
 import { BotApiStandin } from '../helpers/bot-api-standin';
+import { FAKE_APP_SECRET, FAKE_PHONE_NUMBER_ID, FAKE_TOKEN, FAKE_VERIFY_TOKEN } from '../helpers/graph-api-fake';
 import { capturingLogger, withChannel } from '../helpers/env';
 import { Keyring } from '../../src/crypto/keyring';
 import { loadConfig, type Config } from '../../app/config';
-import { InboundMessage, isIgnored, isRejected, type ChannelName } from '../../src/contracts/inbound-message';
+import { InboundMessage, isEventOnly, isIgnored, isRejected, type ChannelEvent, type ChannelName } from '../../src/contracts/inbound-message';
 import { sealForIntake } from '../../src/queue/intake-queue';
 import type { ChannelAdapter, NormalizeContext } from '../../src/contracts/channel-adapter';
 import type { QuarantineEntry } from '../../src/caselog/quarantine';
@@ -19,6 +22,9 @@ import type { QuarantineEntry } from '../../src/caselog/quarantine';
 const RUNS = 300;
 const keyring = new Keyring('fuzz-secret-0123456789abcdef0123456789ab');
 const ctx: NormalizeContext = { account: '7000000001', receivedAt: new Date('2026-06-10T06:00:00Z'), messageId: (p) => keyring.messageId('fuzz', p) };
+/** The account each channel's adapter receives as (its normalize ignores another number's items). */
+const ACCOUNTS: Partial<Record<string, string>> = { whatsapp: FAKE_PHONE_NUMBER_ID };
+const ctxOf = (channel: string): NormalizeContext => ({ ...ctx, account: ACCOUNTS[channel] ?? ctx.account });
 
 /** Identifiers a payload carries: they must never show in a log line or a quarantine reason. */
 const marker = fc.stringMatching(/^[0-9a-f]{10}$/).map((h) => `ID${h}`);
@@ -88,8 +94,58 @@ const simulatorCase: fc.Arbitrary<Case> = fc.oneof(
     .map(({ extra, ...l }) => ({ payload: { line: { ...(Object.keys(extra).length % 2 ? extra : {}), ...l }, baseDir: '/ingest' }, identifiers: [l.from, l.name] })),
 );
 
+/** The recorded items of both WhatsApp back ends (test/fixtures/whatsapp-cloud, -web), with the identifiers each holds. */
+function whatsappRecordings(): Case[] {
+  const out: Case[] = [];
+  for (const backend of ['cloud', 'web']) {
+    const dir = path.join(__dirname, `../fixtures/whatsapp-${backend}`);
+    if (!fs.existsSync(dir)) continue;
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'normalized.golden.json' && f !== 'identifiers.json');
+    if (!files.length) continue;
+    const ids = JSON.parse(fs.readFileSync(path.join(dir, 'identifiers.json'), 'utf8')) as Record<string, string[]>;
+    for (const f of files.sort()) out.push({ payload: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')), identifiers: ids[f.slice(0, -5)] ?? [] });
+  }
+  return out;
+}
+
+/** Sets or deletes the value at a path of indexes (each picks a key of the object or an item of the array met there). */
+function mutate(payload: unknown, path: readonly number[], op: 'set' | 'delete', value: unknown): unknown {
+  const root = structuredClone(payload);
+  let node: unknown = root;
+  for (const [depth, i] of path.entries()) {
+    if (typeof node !== 'object' || node === null) break;
+    const keys = Object.keys(node);
+    if (!keys.length) break;
+    const key = keys[i % keys.length]!;
+    const last = depth === path.length - 1;
+    const holder = node as Record<string, unknown>;
+    if (last || typeof holder[key] !== 'object' || holder[key] === null) {
+      if (op === 'delete') delete holder[key];
+      else holder[key] = value;
+      break;
+    }
+    node = holder[key];
+  }
+  return root;
+}
+
+const whatsappItems = whatsappRecordings();
+const whatsappCase: fc.Arbitrary<Case> = fc.oneof(
+  anything.map((payload) => ({ payload, identifiers: [] })),
+  fc.record({ backend: fc.constantFrom('cloud', 'web'), phoneNumberId: fc.constantFrom(FAKE_PHONE_NUMBER_ID, 'x'), message: anything, status: fc.option(anything, { nil: undefined }), contacts: anything }).map((payload) => ({ payload, identifiers: [] })),
+  fc
+    .record({
+      pick: fc.nat(),
+      ops: fc.array(fc.record({ path: fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), op: fc.constantFrom('set' as const, 'delete' as const), value: fc.oneof(anything, fc.string({ minLength: 65_000, maxLength: 66_000 }), fc.double(), marker) }), { minLength: 1, maxLength: 3 }),
+    })
+    .map(({ pick, ops }) => {
+      const item = whatsappItems[pick % whatsappItems.length]!;
+      return { payload: ops.reduce((p, o) => mutate(p, o.path, o.op, o.value), item.payload), identifiers: item.identifiers };
+    }),
+);
+
 /** Every channel of the registry needs a payload generator here. */
-const generators: Record<ChannelName, fc.Arbitrary<Case>> = { telegram: telegramCase, simulator: simulatorCase };
+const generators: Record<ChannelName, fc.Arbitrary<Case>> = { telegram: telegramCase, simulator: simulatorCase, whatsapp: whatsappCase };
 
 describe('fuzzing each channel normalizer and receive path', () => {
   const api = new BotApiStandin();
@@ -98,6 +154,14 @@ describe('fuzzing each channel normalizer and receive path', () => {
     await api.start();
     const base = loadConfig({ env: { TIPHUB_SECRET: 'x'.repeat(32) }, cwd: '/tmp' });
     cfg = withChannel(base, 'telegram', { token: api.token, apiRoot: api.apiRoot, webhookUrl: null, webhookSecret: null }, { pollTimeoutSeconds: 1 });
+    // The Cloud API back end, its webhook on a free port (nothing here calls the Graph API).
+    const wa = cfg.channels.whatsapp!.settings as { cloud: { webhookListen: object } };
+    cfg = withChannel(
+      cfg,
+      'whatsapp',
+      { mode: 'cloud', token: FAKE_TOKEN, appSecret: FAKE_APP_SECRET, verifyToken: FAKE_VERIFY_TOKEN, phoneNumberId: FAKE_PHONE_NUMBER_ID, apiRoot: 'http://127.0.0.1:9' },
+      { mode: 'cloud', cloud: { ...wa.cloud, webhookListen: { ...wa.cloud.webhookListen, host: '127.0.0.1', port: 0 } } },
+    );
   });
   afterAll(() => api.stop());
 
@@ -109,8 +173,13 @@ describe('fuzzing each channel normalizer and receive path', () => {
     const { log, lines } = capturingLogger('debug');
     const quarantined: QuarantineEntry[] = [];
     const enqueued: unknown[] = [];
+    const recorded: ChannelEvent[] = [];
     // Through the contract only: every channel's one inbound handler is `ChannelAdapter.handleInbound`.
-    const adapter: ChannelAdapter = createChannel(channel, { keyring, log, cfg, redis: null, quarantine: async (e) => void quarantined.push(e) });
+    const record = async (_channel: string, e: ChannelEvent) => {
+      recorded.push(e);
+      return 'recorded' as const;
+    };
+    const adapter: ChannelAdapter = createChannel(channel, { keyring, log, cfg, redis: null, quarantine: async (e) => void quarantined.push(e), record });
     await adapter.start(async (m, meta) => {
       enqueued.push(sealForIntake(keyring, m, meta?.origin ?? 'live')); // the queue's own check and seal
       return { status: 'enqueued' };
@@ -119,13 +188,16 @@ describe('fuzzing each channel normalizer and receive path', () => {
       await fc.assert(
         fc.asyncProperty(generators[channel], async ({ payload, identifiers }) => {
           // The pure normalizer never throws.
-          const n = adapter.normalize(payload, ctx);
-          const before = { q: quarantined.length, e: enqueued.length, l: lines.length };
+          const n = adapter.normalize(payload, ctxOf(channel));
+          const before = { q: quarantined.length, e: enqueued.length, l: lines.length, r: recorded.length };
           await adapter.handleInbound(payload);
           const kept = quarantined.length - before.q;
           const sent = enqueued.length - before.e;
-          expect(kept + sent).toBeLessThanOrEqual(1);
-          if (kept + sent === 0) expect(isIgnored(n)).toBe(true);
+          // An event (a reaction, a delivery status…) is recorded on its case, not enqueued.
+          const rec = recorded.length - before.r;
+          expect(kept + sent + rec).toBeLessThanOrEqual(1);
+          if (rec === 1) expect(isEventOnly(n)).toBe(true);
+          if (kept + sent + rec === 0) expect(isIgnored(n)).toBe(true);
           if (sent === 1) expect(InboundMessage.safeParse(n).success).toBe(true);
           if (isRejected(n)) expect(kept).toBe(1);
           const said = lines.slice(before.l).join('\n') + quarantined.slice(before.q).map((q) => q.source + q.reason).join('\n');
