@@ -35,5 +35,6 @@ export const whatsapp: ChannelModule<'whatsapp', WhatsAppSettings, WhatsAppCrede
   limits: { mediaMaxBytes: (s) => s.mediaMaxBytes, textLength: WHATSAPP_TEXT_LIMIT, sendPerSecond: 20 },
   normalize: normalizeWhatsApp,
   vocabulary: whatsappVocabulary,
+  login: (c) => (c.mode === 'web' ? 'qr' : null),
   create: (ports) => (ports.credentials.mode === 'cloud' ? createCloudAdapter(ports as never) : createWebAdapter(ports as never)),
 };

@@ -16,7 +16,9 @@ import { openOperatorService, registerOperatorCommands } from './operator';
 import { formatPurgePlan } from '../../src/caselog/purge';
 import { loadTexts } from '../../src/conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
-import { channelNames, enabledChannels, isChannelName } from '../../adapters/registry';
+import { channelModule, channelNames, enabledChannels, isChannelName } from '../../adapters/registry';
+import { linkChannel, watchLogin } from './link';
+import type { ChannelModule } from '../../src/contracts/channel-adapter';
 import * as os from 'node:os';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
 import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
@@ -113,7 +115,19 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `tiphub is running (data in ${cfg.dataDir}).` + (hub.dashboardUrl ? ` Dashboard: ${hub.dashboardUrl} (add an operator: tiphub operator add NAME).` : '') + ' Ctrl-C stops it.\n',
       );
+      // A channel waiting for a QR login (WhatsApp Web) shows its code here on a terminal; off a
+      // terminal (a service's log) a pointer to `tiphub whatsapp link` and the dashboard instead.
+      let stopping = false;
+      const watchers = [...hub.adapters.keys()]
+        .filter((c) => (channelModule(c) as ChannelModule).login?.(cfg.channels[c]!.credentials) === 'qr')
+        .map((c) =>
+          process.stderr.isTTY
+            ? watchLogin(hub.redis, cfg.queue.prefix, c, { out: process.stderr, timeoutMs: Number.MAX_SAFE_INTEGER, stopped: () => stopping, keepWatching: true, pollMs: 1000 })
+            : Promise.resolve(process.stderr.write(`${c}: if it needs linking, run \`tiphub ${c} link\` on a terminal or open the dashboard's channels page.\n`)),
+        );
       const sig = await waitForSignal();
+      stopping = true;
+      await Promise.all(watchers);
       log.info({ signal: sig }, 'stopping');
       await hub.stop();
     });
@@ -146,6 +160,24 @@ export async function main(argv: string[]): Promise<number> {
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'stopping');
       await hub.stop();
+    });
+
+  program
+    .command('whatsapp')
+    .description('WhatsApp channel')
+    .command('link')
+    .description('link the WhatsApp Web session: shows the QR code to scan with the tip line\'s phone, until it is linked')
+    .option('--timeout <seconds>', 'give up after this long', '300')
+    .action(async (o: { timeout: string }) => {
+      const { cfg, log } = context(program);
+      if (cfg.channels.whatsapp?.enabled !== true || (cfg.channels.whatsapp.credentials as { mode?: string } | null)?.mode !== 'web') {
+        throw new TiphubError('TIPHUB_CONFIG_INVALID', 'tiphub whatsapp link is for a WhatsApp Web session: set TIPHUB_WHATSAPP_MODE=web (the Cloud API needs no linking)');
+      }
+      const linked = await linkChannel(cfg, log, 'whatsapp', { out: process.stdout, timeoutMs: Math.max(1, Number(o.timeout) || 300) * 1000 });
+      if (!linked) {
+        process.stderr.write('not linked in time; run it again (a new code is shown)\n');
+        exitCode = 1;
+      }
     });
 
   program

@@ -53,7 +53,7 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
   let lastAt = 0;
   const write = (s: ChannelState, force: boolean) => {
     const r = client();
-    const said = `${s.state}\n${s.detail ?? ''}\n${s.mode ?? ''}`;
+    const said = `${s.state}\n${s.detail ?? ''}\n${s.mode ?? ''}\n${s.qr ?? ''}`;
     if (!r || (!force && said === lastSaid && Date.now() - lastAt < STATE_REFRESH_MS)) return;
     void writeChannelState(r, prefix, channel, s, owner).then(
       () => {

@@ -24,11 +24,27 @@ if h[2] and h[2] ~= ARGV[5] and h[1] == 'connected' and (ARGV[1] == 'connecting'
 end
 if h[1] ~= ARGV[1] then redis.call('hset', KEYS[1], 'since', ARGV[4]) end
 redis.call('hset', KEYS[1], 'state', ARGV[1], 'detail', ARGV[2], 'mode', ARGV[3], 'updatedAt', ARGV[4], 'owner', ARGV[5])
+if ARGV[7] ~= '' then redis.call('set', KEYS[2], ARGV[7], 'PX', ARGV[8]) elseif ARGV[1] ~= 'needs-login' then redis.call('del', KEYS[2]) end
 return 1`;
+
+/** A pairing QR code lives this long in Redis (WhatsApp Web shows a new one about every 20 s). */
+export const QR_TTL_MS = 120_000;
+const qrKey = (prefix: string, channel: string) => `${key(prefix, channel)}:qr`;
 
 /** Writes a channel's state as `owner` (a process's random id, nothing else). Resolves false when a live owner's state was kept. */
 export async function writeChannelState(r: Redis, prefix: string, channel: string, s: ChannelState, owner: string, now = Date.now()): Promise<boolean> {
-  return (await r.eval(WRITE, 1, key(prefix, channel), s.state, s.detail ?? '', s.mode ?? '', String(now), owner, String(STALE_MS))) === 1;
+  return (
+    (await r.eval(WRITE, 2, key(prefix, channel), qrKey(prefix, channel), s.state, s.detail ?? '', s.mode ?? '', String(now), owner, String(STALE_MS), s.qr ?? '', String(QR_TTL_MS))) === 1
+  );
+}
+
+/**
+ * The QR code a channel waits to be scanned with (while it needs a login), for `tiphub <channel>
+ * link` and the dashboard's channels page; null when none is pending. A login secret for a minute
+ * or two: shown to admins only, never logged.
+ */
+export async function readChannelQr(r: Redis, prefix: string, channel: string): Promise<string | null> {
+  return r.get(qrKey(prefix, channel));
 }
 
 /** A message of this channel was enqueued (kept to the second: one write a second at most). */

@@ -195,6 +195,8 @@ export interface ChannelModule<Name extends string = string, Settings = unknown,
   normalize(raw: unknown, ctx: NormalizeContext): InboundMessage | Rejected | Ignored | EventOnly;
   /** Always enabled, whatever the environment (the simulator). */
   readonly alwaysOn?: boolean;
+  /** Whether its login is a QR code scanned with a phone (its state then carries `qr`): `tiphub start` shows it on a terminal. */
+  login?(credentials: Credentials): 'qr' | null;
   /**
    * The platform's own words that `tiphub quarantine show` may print in a kept payload's shape:
    * its schema's field names (space-separated runs) and the values of its fixed lists. Never a

@@ -3,6 +3,7 @@
  * tests drive it with app.inject(). Plugins, each named with its dependencies: the case log, the
  * security headers, auth (cookie, sessions, origin and CSRF checks, roles), then the page areas.
  */
+import { channelsRoutes, type ChannelStates } from './routes/channels';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -71,6 +72,8 @@ export interface DashboardOptions {
    * (serve.ts reads them from Redis); without it the overview says the queue depth is not available.
    */
   readonly queueDepth?: QueueDepth;
+  /** Each channel's state and pending QR code (serve.ts reads them from Redis), for the channels page. */
+  readonly channelStates?: ChannelStates;
   /** Where the gazetteer (places.yaml) is, for the overview's map: the configuration's rules.dir (default the package's config/). */
   readonly rulesDir?: string;
   /** The reply composer's canned replies (loadCannedReplies of dashboard.cannedReplies); without them, free text only. */
@@ -82,11 +85,12 @@ export interface DashboardOptions {
   readonly liveHeartbeatMs?: number;
 }
 
-const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'announceCases', 'liveCoalesceMs', 'liveHeartbeatMs', 'queueDepth', 'rulesDir', 'cannedReplies', 'mediaRoot']);
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'announceCases', 'liveCoalesceMs', 'liveHeartbeatMs', 'queueDepth', 'channelStates', 'rulesDir', 'cannedReplies', 'mediaRoot']);
 
 export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
   if (opts.relayOutbox !== undefined && typeof opts.relayOutbox !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'relayOutbox is a function');
+  if (opts.channelStates !== undefined && typeof opts.channelStates?.read !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'channelStates has a read function');
   if (opts.announceCases !== undefined && typeof opts.announceCases !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'announceCases is a function');
   if (opts.caseUpdates !== undefined && typeof opts.caseUpdates?.subscribe !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'caseUpdates has a subscribe function');
   if (opts.queueDepth !== undefined && typeof opts.queueDepth !== 'function') throw new TiphubError('TIPHUB_CONFIG_INVALID', 'queueDepth is a function');
@@ -158,6 +162,7 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(bulkRoutes);
   await app.register(overviewRoutes, { queueDepth: o.queueDepth, rulesDir: o.rulesDir });
   await app.register(adminRoutes);
+  await app.register(channelsRoutes, o.channelStates ? { channelStates: o.channelStates } : {});
   await app.register(mediaRoutes, { mediaRoot: o.mediaRoot });
   await app.register(recordsRoutes, { mediaRoot: o.mediaRoot });
   await app.register(settingsRoutes);

@@ -30,7 +30,7 @@ export interface CaseNote {
   readonly text: string | null;
 }
 
-export type DeliveryState = 'queued' | 'sent' | 'failed';
+export type DeliveryState = 'queued' | 'sent' | 'delivered' | 'read' | 'played' | 'failed';
 
 export interface CaseReply {
   readonly seq: number;
@@ -133,6 +133,13 @@ export function summarize(kind: string, d: Record<string, unknown>, text: (id: u
       return `${str(d.kind)} sent to ${str(d.to)}${d.language ? ` (${str(d.language)})` : ''}`;
     case 'message.failed':
       return `${str(d.kind)} to ${str(d.to)} failed: ${str(d.code)}`;
+    case 'report.reaction': {
+      if (d.removed === true) return `${str(d.by)} took back a reaction to report ${str(d.report)}`;
+      const t = text(d.text);
+      return `${str(d.by)} reacted to report ${str(d.report)}${t === null ? '' : ` with ${short(t, 16)}`}`;
+    }
+    case 'report.retracted':
+      return `report ${str(d.report)} deleted for everyone by its informant ${str(d.by)} (kept here)`;
     default: {
       // Something newer than this page: its fields, hashes and subjects left out.
       const parts = Object.entries(d)
@@ -154,11 +161,16 @@ export async function caseRecord(q: Queryable, refInput: string): Promise<CaseRe
   const c = ref ? await resolveCase(q, ref) : null;
   if (!c) throw new TiphubError('TIPHUB_CASE_NOT_FOUND', `no case ${refInput.slice(0, 20)}`);
   const keys = keysOf(q);
-  const [{ rows: events }, { rows: texts }, { rows: head }, { rows: outbox }] = await Promise.all([
+  const [{ rows: events }, { rows: texts }, { rows: head }, { rows: outbox }, { rows: statuses }] = await Promise.all([
     q.query<EventRow>('SELECT seq, at, kind, actor, data, prev_hash, hash FROM events WHERE case_id = $1 ORDER BY seq', [c.id]),
     q.query<{ id: string; text_sealed: string | null }>('SELECT id, text_sealed FROM case_texts WHERE case_id = $1', [c.id]),
     q.query<{ event_seq: number; head_hash: string | null }>('SELECT event_seq, head_hash FROM cases WHERE id = $1', [c.id]),
     q.query<{ id: number; pseudonym: string }>(`SELECT id::int AS id, pseudonym FROM outbox WHERE case_id = $1 AND kind = 'reply' ORDER BY id`, [c.id]),
+    // What the platform said of each message sent on this case (delivered, read, failed later).
+    q.query<{ sent_id: string; status: DeliveryState; at: Date | string; error_code: string | null }>(
+      `SELECT d.sent_id, d.status, d.at, d.error_code FROM sent_messages s JOIN deliveries d ON d.channel = s.channel AND d.sent_id = s.sent_id WHERE s.case_id = $1`,
+      [c.id],
+    ),
   ]);
   const sealed = new Map(texts.map((t) => [t.id, t.text_sealed]));
   const opened = new Map<string, string | null>();
@@ -221,6 +233,13 @@ export async function caseRecord(q: Queryable, refInput: string): Promise<CaseRe
       if (id !== null && !outcomeOf.has(id)) outcomeOf.set(id, e);
     }
   }
+  // The furthest status of each sent message; a failure reported later overrides the rest.
+  const RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, played: 4, failed: 9 };
+  const statusOf = new Map<string, { status: DeliveryState; at: string; code: string | null }>();
+  for (const d of statuses) {
+    const cur = statusOf.get(d.sent_id);
+    if (!cur || (RANK[d.status] ?? 0) > (RANK[cur.status] ?? 0)) statusOf.set(d.sent_id, { status: d.status, at: isoMs(d.at), code: d.error_code });
+  }
   const rowsOf = new Map<string, number[]>();
   for (const o of outbox) (rowsOf.get(o.pseudonym) ?? rowsOf.set(o.pseudonym, []).get(o.pseudonym)!).push(o.id);
   const taken = new Map<string, number>();
@@ -232,6 +251,8 @@ export async function caseRecord(q: Queryable, refInput: string): Promise<CaseRe
       taken.set(to, n + 1);
       const row = rowsOf.get(to)?.[n];
       const out = row === undefined ? undefined : outcomeOf.get(row);
+      const later = out?.kind === 'message.sent' && typeof out.data.nativeId === 'string' ? statusOf.get(out.data.nativeId) : undefined;
+      if (later) return { seq: e.seq, at: isoMs(e.at), actor: e.actor, to, text: text(e.data.text), state: later.status, settledAt: later.at, reason: later.code };
       return {
         seq: e.seq,
         at: isoMs(e.at),

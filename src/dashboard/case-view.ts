@@ -33,6 +33,8 @@ export interface CasePageReport extends Omit<CaseViewReport, 'excerpt' | 'trunca
   readonly duplicate: { of: string; kind: string; similarity: number | null } | null;
   /** Each media item with its state and what it really is (`media` stays the count, as the API gives it). */
   readonly mediaFiles: ReportMedia[];
+  /** When its informant deleted it for everyone (the report is kept); null: not deleted. */
+  readonly retractedAt: string | null;
 }
 
 export type CasePage = Omit<CaseView, 'reports'> & { readonly reports: CasePageReport[] };
@@ -83,8 +85,9 @@ export async function casePage(q: Queryable, ref: string, sources: CasePageSourc
   const v = await showCase(q, ref);
   const { rows } = await q.query<{
     id: string; text: string | null; tags: string[]; places: string[]; location: unknown; entities: unknown; minhash: number[] | null; of_minhash: number[] | null;
+    retracted_at: Date | string | null;
   }>(
-    `SELECT r.id, r.text, r.tags, r.places, r.location, r.entities,
+    `SELECT r.id, r.text, r.tags, r.places, r.location, r.entities, r.retracted_at,
             CASE WHEN r.duplicate_kind = 'near' THEN r.minhash END AS minhash,
             CASE WHEN r.duplicate_kind = 'near' THEN d.minhash END AS of_minhash
        FROM reports r JOIN cases c ON c.id = r.case_id LEFT JOIN reports d ON d.id = r.duplicate_of
@@ -111,6 +114,7 @@ export async function casePage(q: Queryable, ref: string, sources: CasePageSourc
         entities: d ? entitiesOf(d.entities) : null,
         duplicate: duplicate ? { ...duplicate, similarity } : null,
         mediaFiles: media.get(r.id) ?? [],
+        retractedAt: d?.retracted_at ? new Date(d.retracted_at).toISOString() : null,
       };
     }),
   };

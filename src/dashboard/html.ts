@@ -46,7 +46,7 @@ export interface PageOptions {
 
 /** A whole page: language and direction on <html>, one stylesheet and one script, both ours. */
 export function page(s: Strings, title: string, body: Raw, opts: PageOptions = {}): string {
-  const adminLinks = opts.admin ? html` <a href="/admin/operators">${s.navOperators}</a> <a href="/admin/audit">${s.navAudit}</a> <a href="/api/docs">${s.navApi}</a>` : '';
+  const adminLinks = opts.admin ? html` <a href="/admin/operators">${s.navOperators}</a> <a href="/admin/channels">${s.navChannels}</a> <a href="/admin/audit">${s.navAudit}</a> <a href="/api/docs">${s.navApi}</a>` : '';
   const header = opts.operator
     ? html`<header><nav><a href="/">${s.cases}</a> <a href="/overview">${s.navOverview}</a>${adminLinks} <a href="/settings">${s.navSettings}</a></nav> <span>${s.signedInAs} ${opts.operator}</span>
 <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${opts.csrf ?? ''}"><button type="submit">${s.logOut}</button></form></header>`

@@ -1,4 +1,6 @@
 /** The dashboard as the hub and `tiphub dashboard` serve it: the app built from the configuration, listening. */
+import { readChannelQr, readChannelStates } from '../channels/state';
+import type { ChannelStates } from './routes/channels';
 import type { Config } from '../config';
 import type { Db } from '../caselog/db';
 import type { Logger } from '../log';
@@ -32,7 +34,23 @@ export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger,
   const publisher = opts.redis ? connectRedis(opts.redis) : null;
   // The overview's queue depth: counts only, over a connection of its own, closed with the app.
   const depth = opts.redis ? queueDepthReader(opts.redis, cfg.queue.prefix, overviewQueueNames(Object.keys(cfg.channels))) : null;
+  // The channels page: each channel's state and pending QR code, over a connection of its own.
+  const states = opts.redis ? connectRedis(opts.redis) : null;
+  const channelStates: ChannelStates | null = states
+    ? {
+        async read() {
+          const names = Object.keys(cfg.channels);
+          const list = await readChannelStates(states, cfg.queue.prefix, names);
+          return {
+            channels: await Promise.all(
+              list.map(async (c) => ({ ...c, enabled: cfg.channels[c.channel]?.enabled === true, qr: c.state === 'needs-login' ? await readChannelQr(states, cfg.queue.prefix, c.channel) : null })),
+            ),
+          };
+        },
+      }
+    : null;
   const closeRedis = async () => {
+    states?.disconnect();
     await updates?.close();
     await depth?.close();
     await publisher?.quit().catch(() => publisher.disconnect());
@@ -52,6 +70,7 @@ export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger,
     ...(opts.relayOutbox ? { relayOutbox: opts.relayOutbox } : {}),
     ...(updates ? { caseUpdates: updates } : {}),
     ...(depth ? { queueDepth: depth.read } : {}),
+    ...(channelStates ? { channelStates } : {}),
     ...(publisher ? { announceCases: (refs: readonly string[]) => publishCaseUpdates(publisher, cfg.queue.prefix, refs, log) } : {}),
   }).catch(async (err: unknown) => {
     await closeRedis();

@@ -38,7 +38,7 @@ describe.each(BACKENDS)('channel events on %s', (backend) => {
   const caseEvents = async (kind: string) =>
     (await h.db.query<{ data: Record<string, unknown> }>('SELECT data FROM events WHERE kind = $1 ORDER BY case_id, seq', [kind])).rows.map((r) => r.data);
 
-  test('the platform id is sealed with its report, quoted in an operator's reply to it, and nowhere in clear', async () => {
+  test('the platform id is sealed with its report, quoted in an operator reply to it, and nowhere in clear', async () => {
     h.startOutbound();
     const informant = h.informant(ADDRESS);
     await h.sink(hashedMessage('Armed men at the checkpoint on the old bridge', WAMID));

@@ -114,7 +114,7 @@ function recordSections(s: Strings, r: CaseRecord, opts: { csrf: Raw; replyActio
     : html`<p>${s.noNotes}</p>`;
   const replies = r.replies.length
     ? html`<table class="replies"><thead><tr><th>${s.time}</th><th>${s.actor}</th><th>${s.pseudonym}</th><th>${s.replyText}</th><th>${s.delivery}</th></tr></thead><tbody>${r.replies.map(
-      (x) => html`<tr class="reply state-${x.state}"><td>${when(x.at)}</td><td>${x.actor}</td><td>${x.to}</td><td dir="auto">${x.text ?? s.textGone}</td><td class="delivery">${(s as Record<string, string>)[`state_${x.state}`] ?? x.state}${x.settledAt ? html` ${x.settledAt}` : ''}${x.reason ? html` (${x.reason})` : ''}</td></tr>`,
+      (x) => html`<tr class="reply state-${x.state}"><td>${when(x.at)}</td><td>${x.actor}</td><td>${x.to}</td><td dir="auto">${x.text ?? s.textGone}</td><td class="delivery">${(s as Record<string, string>)[`state_${x.state}`] ?? x.state}${x.settledAt ? html` ${x.settledAt}` : ''}${x.reason ? html` (${(s as Record<string, string>)[`reason_${x.reason}`] ?? x.reason})` : ''}</td></tr>`,
     )}</tbody></table>`
     : html`<p>${s.noReplies}</p>`;
   const informants = html`<table class="informants"><thead><tr><th>${s.pseudonym}</th><th>${s.channel}</th><th>${s.reports}</th><th>${s.reachable}</th></tr></thead><tbody>${r.informants.map(
@@ -209,7 +209,7 @@ ${c.tags.map((t) => html`<form method="post" action="${action('tags')}" class="i
               r.duplicate.similarity !== null ? html`, ${cs.similarity} <span class="similarity">${r.duplicate.similarity.toFixed(2)}</span>` : ''
             }`
           : ''
-      }</p>
+      }${r.retractedAt ? html` · <span class="retracted">${(s as Record<string, string>).retracted} ${when(r.retractedAt)}</span>` : ''}</p>
 <div class="tip" dir="auto">${r.text ?? s.noText}</div>${reportDetails(cs, r)}${
         splittable
           ? html`<form method="post" action="${action('split')}" class="inline split" data-confirm="${s.splitOut}?">${csrf}<input type="hidden" name="report" value="${r.id}"><button type="submit">${s.splitOut}</button></form>`
