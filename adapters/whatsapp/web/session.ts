@@ -21,9 +21,12 @@ import type { WhatsAppSettings } from '../config';
 
 type WebSettings = WhatsAppSettings['web'];
 
+/** An event listener of any arguments (a method's parameters are bivariant: EventEmitter's `any[]` fits). */
+type Listener = { bivariant(...args: unknown[]): void }['bivariant'];
+
 /** What of whatsapp-web.js's Client the back end uses: a fake stands in for it in tests. */
 export interface WebClient {
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: Listener): unknown;
   initialize(): Promise<void>;
   destroy(): Promise<void>;
   getState(): Promise<string | null>;
