@@ -4,6 +4,7 @@
  * the signature over the raw bytes, the body limit, every recorded item type, replays, a reply
  * quoting the report by its wamid, and nothing identifying in Redis or the log.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -18,6 +19,7 @@ import { isEventOnly, isIgnored, isRejected } from '../../src/contracts/inbound-
 import { SEAL_AAD_INTAKE } from '../../src/queue/intake-queue';
 import { connectRedis } from '../../src/queue/redis';
 import { startOutboundWorker } from '../../workers/outbound/worker';
+import { startMediaWorker } from '../../workers/media/worker';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
 import { queueReply } from '../../src/conversation/operator';
 import { loadTexts } from '../../src/conversation/texts';
@@ -90,13 +92,15 @@ describe('whatsapp cloud webhook', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await ok.text()).toBe('1158201444');
-    for (const q of [
+    const refused: Record<string, string>[] = [
       { 'hub.mode': 'subscribe', 'hub.verify_token': 'wrong', 'hub.challenge': '1' },
       { 'hub.mode': 'subscribe', 'hub.verify_token': FAKE_VERIFY_TOKEN.slice(0, -1), 'hub.challenge': '1' },
       { 'hub.mode': 'unsubscribe', 'hub.verify_token': FAKE_VERIFY_TOKEN, 'hub.challenge': '1' },
       { 'hub.mode': 'subscribe', 'hub.verify_token': FAKE_VERIFY_TOKEN },
       { 'hub.mode': 'subscribe', 'hub.challenge': '1' },
-    ]) {
+      { 'hub.mode': 'subscribe', 'hub.verify_token': FAKE_VERIFY_TOKEN, 'hub.challenge': '<script>' },
+    ];
+    for (const q of refused) {
       const r = await get(q);
       expect({ q, status: r.status }).toEqual({ q, status: 403 });
     }
@@ -128,7 +132,8 @@ describe('whatsapp cloud webhook', () => {
     expect(await jobs()).toBe(1); // stored before the 200
     const m = h.keyring.unseal<InboundMessage>(job!.data.sealed, SEAL_AAD_INTAKE);
     expect(m).toMatchObject({ channel: 'whatsapp', text: 'رأيت سيارات قرب الجسر/المدخل', sender: { address: KARIM, name: 'كريم' } });
-    expect(h.lines.join('')).not.toContain('unauthorized body');
+    // Nothing of the body in a log line, refused or taken.
+    expectAbsent('log', h.lines.join(''), [KARIM, 'كريم', 'رأيت', 'wamid']);
   });
 
   test('the body limit: a larger body is 413 and nothing is read into the pipeline; signed but not JSON is kept whole in quarantine, 200', async () => {
@@ -266,6 +271,30 @@ describe('whatsapp cloud webhook', () => {
       expectAbsent('log', h.lines.join(''), [KARIM, wamid, 'Karim Ali']);
     } finally {
       await outbound.close();
+    }
+  });
+
+  test('a photo that came by webhook is fetched from the Graph API with the bearer token and stored by the media step', async () => {
+    const made = await make();
+    adapter = made.a;
+    await adapter.start(h.sink);
+    h.startWorker();
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(3000, 9)]);
+    const item = structuredClone(load('image')) as { message: { image: { id: string; sha256: string } } };
+    item.message.image.id = api.putMedia(jpeg, 'image/jpeg');
+    item.message.image.sha256 = createHash('sha256').update(jpeg).digest('base64');
+    const media = startMediaWorker({ cfg: made.cfg, redis: TEST_REDIS_URL, db: h.db, keyring: h.keyring, adapter, relay: null, maxBytes: 1_000_000, log: h.log });
+    try {
+      expect((await api.deliver(adapter.webhookUrl!, bodyOfItems([item as unknown as CloudPayload]))).status).toBe(200);
+      await waitFor(async () => (await h.count(`SELECT count(*) AS n FROM report_media WHERE state = 'stored'`)) === 1, 20_000);
+      const { rows } = await h.db.query<{ sha256: string }>('SELECT sha256 FROM report_media');
+      expect(rows[0]!.sha256).toBe(createHash('sha256').update(jpeg).digest('hex'));
+      expect(api.auth.filter((a) => a.kind !== 'send').map((a) => [a.kind, a.header])).toEqual([
+        ['media', `Bearer ${api.token}`],
+        ['download', `Bearer ${api.token}`],
+      ]);
+    } finally {
+      await media.close();
     }
   });
 });
