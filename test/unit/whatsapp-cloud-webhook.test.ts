@@ -132,7 +132,8 @@ describe('whatsapp cloud webhook', () => {
     expect(await jobs()).toBe(1); // stored before the 200
     const m = h.keyring.unseal<InboundMessage>(job!.data.sealed, SEAL_AAD_INTAKE);
     expect(m).toMatchObject({ channel: 'whatsapp', text: 'رأيت سيارات قرب الجسر/المدخل', sender: { address: KARIM, name: 'كريم' } });
-    // Nothing of the body in a log line, refused or taken.
+    // Said once (a wrong app secret would refuse everything), nothing of the body in a log line, refused or taken.
+    expect(h.lines.filter((l) => l.includes('webhook POST refused'))).toHaveLength(1);
     expectAbsent('log', h.lines.join(''), [KARIM, 'كريم', 'رأيت', 'wamid']);
   });
 

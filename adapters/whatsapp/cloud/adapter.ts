@@ -66,6 +66,15 @@ export function createCloudAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAp
   const handleOther = async (kind: string) => {
     await ports.countIgnored(kind);
   };
+  // A wrong app secret would refuse every delivery in silence (Meta retries for days): said, at most once a minute.
+  let refused = 0;
+  let refusedSaidAt = 0;
+  const onRefused = () => {
+    refused++;
+    if (Date.now() - refusedSaidAt < 60_000) return;
+    refusedSaidAt = Date.now();
+    log.warn({ channel: 'whatsapp', refused }, 'webhook POST refused: X-Hub-Signature-256 missing or wrong (is TIPHUB_WHATSAPP_APP_SECRET the app\'s secret?)');
+  };
 
   return {
     channel: 'whatsapp',
@@ -89,6 +98,7 @@ export function createCloudAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAp
         handleItem: (item) => path.handleInbound(item),
         handleUnusable,
         handleOther,
+        onRefused,
       });
       try {
         await app.listen({ host: listen.host, port: listen.port });

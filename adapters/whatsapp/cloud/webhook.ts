@@ -25,6 +25,8 @@ export interface CloudWebhookOptions {
   readonly handleUnusable: (body: string, reason: 'not-json' | 'not-whatsapp') => Promise<void>;
   /** A change of another field than `messages` (template status, account updates…), or a value's own errors: counted. */
   readonly handleOther: (kind: 'other-field' | 'webhook-errors') => Promise<void>;
+  /** A POST refused for its signature (missing or wrong): said to the operator, nothing of the request with it. */
+  readonly onRefused?: () => void;
   /** Past this the answer is 500 and Meta delivers again. */
   readonly answerWithinMs?: number;
 }
@@ -101,7 +103,10 @@ export const cloudWebhook: FastifyPluginAsync<CloudWebhookOptions> = async (app,
 
   app.post(opts.path, { bodyLimit: opts.bodyLimitBytes }, async (req, reply) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (!signatureMatches(req.headers['x-hub-signature-256'], raw, opts.appSecret)) return reply.code(401).send({ ok: false, error: 'unauthorized' });
+    if (!signatureMatches(req.headers['x-hub-signature-256'], raw, opts.appSecret)) {
+      opts.onRefused?.();
+      return reply.code(401).send({ ok: false, error: 'unauthorized' });
+    }
     const text = raw.toString('utf8');
     let body: unknown;
     let parsed = true;
