@@ -173,7 +173,7 @@ describe('send', () => {
     const { adapter, client } = await started();
     const report = normalizeWeb(load('text'), ctx()) as InboundMessage;
     const sent = await adapter.send(report.sender.address, { text: 'Thank you. How many trucks?', replyTo: report.platformRef });
-    expect(client.sent).toEqual([{ chatId: KARIM, content: 'Thank you. How many trucks?', options: { quotedMessageId: report.platformRef } }]);
+    expect(client.sent).toEqual([{ chatId: KARIM, content: 'Thank you. How many trucks?', options: { quotedMessageId: report.platformRef, sendSeen: false } }]);
     const stanza = '3EB0000000000000000001';
     expect(sent).toEqual({ nativeId: keyring.messageId('whatsapp', ['wa', stanza]), platformRef: `true_${KARIM}_${stanza}` });
     // The informant answers quoting our message: its replyTo is our send's nativeId.
@@ -182,7 +182,7 @@ describe('send', () => {
     expect((normalizeWeb(answer, ctx()) as InboundMessage).replyTo).toBe(sent.nativeId);
     // A bare hash cannot be quoted: sent without a quote.
     await adapter.send(KARIM, { text: 'again', replyTo: report.nativeId });
-    expect(client.sent[1]!.options).toEqual({});
+    expect(client.sent[1]!.options).toEqual({ sendSeen: false });
   });
 
   test('over 4096 characters: split, the first part quoting', async () => {
@@ -191,7 +191,7 @@ describe('send', () => {
     const sent = await adapter.send(KARIM, { text, replyTo: `false_${KARIM}_A1B2` });
     expect(client.sent.map((s) => s.content.length)).toEqual([4095, 4096, 906]);
     expect(client.sent.map((s) => s.content).join('')).toBe(text);
-    expect(client.sent.map((s) => s.options)).toEqual([{ quotedMessageId: `false_${KARIM}_A1B2` }, {}, {}]);
+    expect(client.sent.map((s) => s.options)).toEqual([{ quotedMessageId: `false_${KARIM}_A1B2`, sendSeen: false }, { sendSeen: false }, { sendSeen: false }]);
     expect(sent.nativeId).toBe(keyring.messageId('whatsapp', ['wa', '3EB0000000000000000001']));
     expect(chunks('')).toEqual(['']);
   });

@@ -61,7 +61,7 @@ export class FakeClient extends EventEmitter implements WebClient {
     return this.stateMode === 'unpaired' ? 'UNPAIRED' : 'CONNECTED';
   }
 
-  async sendMessage(chatId: string, content: string, options?: { quotedMessageId?: string }) {
+  async sendMessage(chatId: string, content: string, options?: { quotedMessageId?: string; sendSeen?: boolean }) {
     if (typeof this.sendResult === 'object') throw this.sendResult.fail;
     if (this.sendResult === 'none') return undefined;
     this.sent.push({ chatId, content, options });

@@ -255,7 +255,9 @@ export function createWebAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAppC
       for (const part of chunks(message.text)) {
         let sent;
         try {
-          sent = await client.sendMessage(address, part, first === null && quote ? { quotedMessageId: quote } : {});
+          // sendSeen off: reading is not announced to the informant, and the library's sendSeen
+          // has broken sends before (whatsapp-web.js #5718, "markedUnread").
+          sent = await client.sendMessage(address, part, first === null && quote ? { quotedMessageId: quote, sendSeen: false } : { sendSeen: false });
         } catch (err) {
           throw sendError(err);
         }

@@ -30,7 +30,7 @@ export interface WebClient {
   initialize(): Promise<void>;
   destroy(): Promise<void>;
   getState(): Promise<string | null>;
-  sendMessage(chatId: string, content: string, options?: { quotedMessageId?: string }): Promise<{ id: { id: string; _serialized: string } } | null | undefined>;
+  sendMessage(chatId: string, content: string, options?: { quotedMessageId?: string; sendSeen?: boolean }): Promise<{ id: { id: string; _serialized: string } } | null | undefined>;
   getMessageById(id: string): Promise<{ downloadMedia(): Promise<{ data: string; mimetype?: string; filesize?: number | null } | undefined> } | null>;
   getContactLidAndPhone(ids: string[]): Promise<{ lid?: string; pn?: string }[]>;
   /** The browser, once launched: killed when closing it hangs. */
