@@ -180,7 +180,7 @@ export function sendError(err: unknown): TiphubError {
       return new TiphubError('TIPHUB_SEND_RATE_LIMITED', `${what}: too many messages`, code === 131056 ? { retryAfterMs: 6000 } : {});
     }
     // Outside the 24-hour window only a template may be sent: the informant must write first.
-    if (code === 131047) return new TiphubError('TIPHUB_SEND_FAILED', `${what}: the 24-hour window is closed`, { retryable: false });
+    if (code === 131047) return new TiphubError('TIPHUB_WINDOW_CLOSED', `${what}: the 24-hour window is closed, the informant must write first`);
     if (code !== null && UNREACHABLE_CODES.has(code)) return new TiphubError('TIPHUB_RECIPIENT_UNREACHABLE', `${what}: recipient cannot be written to`);
     if (status === 401 || code === 190) return new TiphubError('TIPHUB_SEND_FAILED', `${what}: access token rejected`, { retryable: false });
     // Meta's own transient errors (131000 something went wrong, 131016 service unavailable, 1, 2).
