@@ -11,6 +11,8 @@ COPY workers ./workers
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim
+# WhatsApp Web runs in Debian's Chromium (channels.whatsapp.web.chromiumPath); puppeteer downloads none.
+RUN apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-core && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production TIPHUB_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

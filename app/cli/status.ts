@@ -63,7 +63,9 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
       ageText(c.since, now),
       c.mode ?? '-',
       ageText(c.lastMessageAt, now),
-      c.needsPerson ? `NEEDS A PERSON${c.detail ? `: ${c.detail}` : ''}` : (c.detail ?? ''),
+      c.needsPerson
+        ? `NEEDS A PERSON${c.detail ? `: ${c.detail}` : ''}${c.state === 'needs-login' && !c.stale ? ` (link it: tiphub ${c.channel} link, or the dashboard's channels page)` : ''}`
+        : (c.detail ?? ''),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
