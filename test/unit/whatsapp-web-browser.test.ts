@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createWebAdapter, type WebAdapter } from '../../adapters/whatsapp/web/adapter';
+import { GuardedClient, makeWebClient, PAGE_FAILED } from '../../adapters/whatsapp/web/session';
 import { fakePorts, recordingSink, waitFor } from './whatsapp-web-fakes';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -88,4 +89,20 @@ test('Chromium missing: disconnected "browser failed to start" at once, retried 
   expect(env.states.find((s) => s.state === 'disconnected')).toEqual({ state: 'disconnected', detail: 'browser failed to start', mode: 'web' });
   expect(adapter.session.restarts).toBeGreaterThanOrEqual(1);
   expect(env.lines.join('\n')).not.toContain('nonexistent');
+});
+
+test('the real client: a failed re-injection after start is an event, not an unhandled rejection', async () => {
+  env = fakePorts();
+  const client = makeWebClient({ clientId: 'guard', dataPath: `${env.dataDir}/whatsapp-web`, chromiumPath: '/nonexistent/chromium' });
+  expect(client).toBeInstanceOf(GuardedClient);
+  const inject = () => (client as unknown as { inject(): Promise<void> }).inject();
+  // Before start, the library's own errors come through (initialize reports them).
+  await expect(inject()).rejects.toBeDefined();
+  await expect(client.initialize()).rejects.toBeDefined();
+  const failures: unknown[] = [];
+  client.on(PAGE_FAILED, (err: unknown) => void failures.push(err));
+  // No page any more: the library's inject throws; the guard turns it into the event.
+  await expect(inject()).resolves.toBeUndefined();
+  expect(failures).toHaveLength(1);
+  await client.destroy();
 });

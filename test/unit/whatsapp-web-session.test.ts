@@ -6,7 +6,7 @@
  * the lease; stop() closes the browser.
  */
 import { createWebAdapter, type WebAdapter } from '../../adapters/whatsapp/web/adapter';
-import { disconnectDetail, launchDetail } from '../../adapters/whatsapp/web/session';
+import { disconnectDetail, launchDetail, PAGE_FAILED } from '../../adapters/whatsapp/web/session';
 import { FakeClient, FakeLease, fakePorts, recordingSink, waitFor, type StartMode, type StateMode } from './whatsapp-web-fakes';
 
 type Env = ReturnType<typeof fakePorts>;
@@ -96,6 +96,15 @@ test('backoff grows to the maximum with jitter in [half, whole] of each step', a
   }
   expect(waits[0]).toBe(Math.round(10 + 0.25 * 10));
   expect(details(env)).toContain('disconnected (browser failed to start)');
+});
+
+test('the page failing after a navigation (the guarded re-injection) → restart', async () => {
+  const { adapter, env, clients } = make([['ready'], ['ready']]);
+  await adapter.start(recordingSink().sink);
+  await waitFor(() => adapter.session.ready, 2000, 'ready');
+  clients[0]!.emit(PAGE_FAILED, new Error('Execution context was destroyed, most likely because of a navigation.'));
+  await waitFor(() => clients.length === 2 && adapter.session.ready, 3000, 'a new session');
+  expect(details(env)).toContain('disconnected (browser page failed)');
 });
 
 test('ready never comes after a restored login → restart after readyTimeoutMs', async () => {

@@ -49,14 +49,47 @@ export type MakeClient = (o: WebClientOptions) => WebClient;
 /** Chromium's flags: no sandbox (as in a container), and none of its own network chatter. */
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+/** Emitted by the real client when the page failed after start (see GuardedClient). */
+export const PAGE_FAILED = 'tiphub:page_failed';
+
+type LibraryClient = WebClient & { emit(event: string, ...args: unknown[]): boolean; inject(): Promise<void> };
+const LibraryClient = WAWebJS.Client as unknown as new (options: WAWebJS.ClientOptions) => LibraryClient;
+
+/**
+ * whatsapp-web.js's Client, with one guard: after a navigation (WhatsApp Web reloading itself,
+ * a logout) the library injects itself again from an async page listener whose failure nobody
+ * awaits; in Node that unhandled rejection would end the whole hub. Once started, a failed
+ * injection is an event instead, and the session restarts the browser.
+ */
+export class GuardedClient extends LibraryClient {
+  private started = false;
+
+  override async initialize(): Promise<void> {
+    try {
+      await super.initialize();
+    } finally {
+      this.started = true;
+    }
+  }
+
+  override async inject(): Promise<void> {
+    if (!this.started) return super.inject();
+    try {
+      await super.inject();
+    } catch (err) {
+      this.emit(PAGE_FAILED, err);
+    }
+  }
+}
+
 /** The real client: LocalAuth (no userDataDir of ours: LocalAuth sets it), Debian's Chromium, headless. */
 export const makeWebClient: MakeClient = (o) =>
-  new WAWebJS.Client({
+  new GuardedClient({
     authStrategy: new WAWebJS.LocalAuth({ clientId: o.clientId, dataPath: o.dataPath }),
     puppeteer: { executablePath: o.chromiumPath, headless: true, args: CHROMIUM_ARGS },
     // The page's cached copy stays in our data directory, not in the working directory.
     webVersionCache: { type: 'local', path: path.join(o.dataPath, 'web-cache') },
-  }) as unknown as WebClient;
+  });
 
 /** Why a start failed, in words of a fixed list (the library's and Chromium's own text is not kept). */
 export function launchDetail(err: unknown): string {
@@ -296,6 +329,10 @@ export class WebSession {
         this.isReady = true;
         log.info({ ...CH, event: 'ready' }, 'WhatsApp Web session ready');
         state({ state: 'connected', mode: MODE });
+      });
+      client.on(PAGE_FAILED, (err: unknown) => {
+        log.warn({ ...CH, event: 'inject', reason: launchDetail(err), cause: describeForeignError(err) }, 'WhatsApp Web page failed after a navigation; restarting the browser');
+        end('page failed', { state: 'disconnected', detail: 'browser page failed', mode: MODE });
       });
       client.on('disconnected', (reason: unknown) => {
         if (ended) return;
