@@ -116,7 +116,8 @@ describe('events of the live session', () => {
     // The alias first (once), then the retraction, under the LID too.
     expect(env.events[0]).toEqual({ kind: 'alias', id: keyring.messageId('whatsapp', ['alias', KARIM, KARIM_LID]), from: KARIM, to: KARIM_LID, reason: 'lid-learned', at: expect.any(String) });
     expect(env.events[1]).toMatchObject({ kind: 'retraction', sender: KARIM_LID });
-    expect(client.lidCalls).toBe(1);
+    // Once for Karim's number, once for the LID sender (whose phone WhatsApp Web does not know here).
+    expect(client.lidCalls).toBe(2);
     expect(env.counted).toEqual(['ciphertext']);
     // Nothing identifying in the log.
     expectAbsent('log', env.lines.join('\n'), everyone);
@@ -148,6 +149,21 @@ describe('events of the live session', () => {
     await waitFor(() => to.offered.length === 4, 2000, 'fourth');
     expect(to.offered[3]!.sender.address).toBe('555000111222333@lid');
     expect(env.events).toHaveLength(1);
+  });
+
+  test('a LID sender whose phone WhatsApp Web knows: the alias is recorded once, the address stays the LID', async () => {
+    const { env, client, to } = await started();
+    client.lids.set('118844332211002@lid', '118844332211002@lid');
+    (client as unknown as { getContactLidAndPhone: (ids: string[]) => Promise<unknown> }).getContactLidAndPhone = async (ids: string[]) => {
+      client.lidCalls++;
+      return ids.map((i) => ({ lid: i, pn: '9647705550000@c.us' }));
+    };
+    emitted(client, 'message', 'lid-sender');
+    emitted(client, 'message', 'lid-sender');
+    await waitFor(() => to.offered.length === 2, 2000, 'both');
+    expect(to.offered.map((m) => m.sender.address)).toEqual(['118844332211002@lid', '118844332211002@lid']);
+    expect(env.events).toEqual([{ kind: 'alias', id: keyring.messageId('whatsapp', ['alias', '9647705550000@c.us', '118844332211002@lid']), from: '9647705550000@c.us', to: '118844332211002@lid', reason: 'lid-learned', at: expect.any(String) }]);
+    expect(client.lidCalls).toBe(1);
   });
 
   test('a message the case log cannot take yet is tried again until it is kept', async () => {

@@ -110,7 +110,7 @@ export function createWebAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAppC
   let lease: LeasePort | null = null;
   let chain: Promise<void> = Promise.resolve();
   const wakers = new Set<() => void>();
-  /** c.us id → LID (null: WhatsApp Web said it has none), in memory only. */
+  /** c.us id → its LID, LID → its phone (null: WhatsApp Web knows none), in memory only. */
   const lids = new Map<string, string | null>();
 
   const pause = (ms: number) =>
@@ -124,40 +124,62 @@ export function createWebAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAppC
       wakers.add(done);
     });
 
-  /** The sender's LID for a phone sender, once its alias is recorded; null when none is known. */
+  /** Records that a phone sender and a LID are one informant; false when the case log refused. */
+  const alias = async (phone: string, lid: string): Promise<boolean> => {
+    try {
+      await ports.events.record({ kind: 'alias', id: ports.messageId(['alias', phone, lid]), from: phone, to: lid, reason: 'lid-learned', at: new Date().toISOString() });
+      return true;
+    } catch (err) {
+      // Not recorded: keep the phone address this time (the informant stays one person), try again later.
+      log.warn({ ...CH, cause: describeForeignError(err) }, 'second address not recorded; keeping the first');
+      return false;
+    }
+  };
+
+  /** WhatsApp Web's answer for one id: the other form (a LID for a phone, a phone for a LID), null for none, undefined when it did not answer. */
+  const lookUp = async (id: string, want: 'lid' | 'pn'): Promise<string | null | undefined> => {
+    const client = session.client;
+    if (!client) return undefined;
+    try {
+      const answer = await within(client.getContactLidAndPhone([id]), options.lidTimeoutMs ?? 5_000);
+      const found = Array.isArray(answer) ? answer[0]?.[want] : undefined;
+      const shape = want === 'lid' ? /^[^@\s]{1,64}@lid$/ : /^\d{5,20}@c\.us$/;
+      return typeof found === 'string' && shape.test(found) ? found : null;
+    } catch (err) {
+      log.debug({ ...CH, cause: describeForeignError(err) }, 'LID look-up failed (best effort)');
+      return undefined;
+    }
+  };
+
+  /**
+   * The sender's LID for a phone sender, once its alias is recorded; null when none is known. For a
+   * LID sender, the phone WhatsApp Web knows for it is recorded as an alias once (so an informant
+   * first seen by number and now by LID stays one person); the address stays the LID.
+   */
   const lidFor = async (data: Obj): Promise<string | null> => {
     const from = wid(data.from);
-    if (!from || !/^\d{5,20}@c\.us$/.test(from) || (isObj(data.id) && data.id.fromMe === true)) return null;
+    if (!from || (isObj(data.id) && data.id.fromMe === true)) return null;
+    if (/^[^@\s]{1,64}@lid$/.test(from)) {
+      if (!lids.has(from)) {
+        const phone = await lookUp(from, 'pn');
+        if (phone === null || (phone !== undefined && (await alias(phone, from)))) remember(from, phone);
+      }
+      return null;
+    }
+    if (!/^\d{5,20}@c\.us$/.test(from)) return null;
     let lid = lids.get(from);
     if (lid === undefined) {
-      const client = session.client;
-      if (!client) return null;
-      try {
-        const answer = await within(client.getContactLidAndPhone([from]), options.lidTimeoutMs ?? 5_000);
-        const found = Array.isArray(answer) ? answer[0]?.lid : undefined;
-        lid = typeof found === 'string' && /^[^@\s]{1,64}@lid$/.test(found) ? found : null;
-      } catch (err) {
-        log.debug({ ...CH, cause: describeForeignError(err) }, 'LID look-up failed (best effort)');
-        return null;
-      }
-      if (lid === null) {
-        remember(from, null);
-        return null;
-      }
-      try {
-        await ports.events.record({ kind: 'alias', id: ports.messageId(['alias', from, lid]), from, to: lid, reason: 'lid-learned', at: new Date().toISOString() });
-      } catch (err) {
-        // Not recorded: keep the phone address this time (the informant stays one person), try again later.
-        log.warn({ ...CH, cause: describeForeignError(err) }, 'second address not recorded; keeping the first');
-        return null;
-      }
-      remember(from, lid);
+      const found = await lookUp(from, 'lid');
+      if (found === undefined) return null;
+      if (found !== null && !(await alias(from, found))) return null;
+      remember(from, found);
+      lid = found;
     }
     return lid;
   };
-  const remember = (from: string, lid: string | null) => {
+  const remember = (id: string, other: string | null) => {
     if (lids.size >= LID_CACHE) lids.delete(lids.keys().next().value!);
-    lids.set(from, lid);
+    lids.set(id, other);
   };
 
   /** One event of the session, through the inbound path, tried again until handled (or stop). */
