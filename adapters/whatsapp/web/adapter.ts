@@ -10,7 +10,8 @@
  *
  * Senders are known by their LID (`…@lid`) where WhatsApp gives one; for a phone (`@c.us`) sender
  * the adapter asks WhatsApp Web for the LID once (best effort, cached in memory) and records the
- * second address as an alias event before the report, so the informant stays one person.
+ * second address as an alias event before the report, so the informant stays one person; for a
+ * LID sender it records the phone WhatsApp Web knows for it the same way (the address stays the LID).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
