@@ -40,6 +40,17 @@ function context(program: Command): Ctx {
 }
 
 /**
+ * A channel's library may leave a promise unawaited (whatsapp-web.js re-injects itself after a
+ * page navigation from a listener nobody awaits): on Node 20 its rejection would end the process
+ * and every channel with it. In the long-running commands it is logged (by its kind, never its
+ * message, which may quote a platform's text) and the process goes on; the channel's own watchdog
+ * restarts what broke.
+ */
+function keepRunningOnStrayRejections(log: Logger): void {
+  process.on('unhandledRejection', (err) => log.error({ cause: describeForeignError(err) }, 'unhandled rejection in a library; kept running'));
+}
+
+/**
  * Runs an operator action on the case log: through the hub, or here with a relay of our own. The
  * actor follows the one rule of every case command (withCaseService): `--as NAME`, else the OS
  * user, an enabled operator once any exists.
@@ -111,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the whole hub in one process (case log, Redis, workers, adapters)')
     .action(async () => {
       const { cfg, log } = context(program);
+      keepRunningOnStrayRejections(log);
       const hub = await startHub(cfg, log);
       process.stderr.write(
         `tiphub is running (data in ${cfg.dataDir}).` + (hub.dashboardUrl ? ` Dashboard: ${hub.dashboardUrl} (add an operator: tiphub operator add NAME).` : '') + ' Ctrl-C stops it.\n',
@@ -152,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!isChannelName(channel) || !enabledChannels(cfg).includes(channel)) {
         throw new TiphubError('TIPHUB_ADAPTER_UNKNOWN', `channel ${JSON.stringify(channel).slice(0, 30)} is not built or not configured (enabled: ${enabledChannels(cfg).join(', ')})`);
       }
+      keepRunningOnStrayRejections(log);
       const hub = await startHub(cfg, log, { workers: false, channels: [channel] });
       if (!hub.adapters.has(channel)) {
         await hub.stop();
