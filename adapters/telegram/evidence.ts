@@ -17,10 +17,10 @@
  * Everything else (from, chat ids and names, forward_from*, forward_sender_name, external_reply,
  * quote, reply_to_message's content, via_bot, author_signature, link previews…) is dropped.
  */
-type Obj = Record<string, unknown>;
-type Spec = 'string' | 'number' | 'boolean' | { readonly [k: string]: Spec } | readonly ['array', Spec, number];
+import { copyAllowed, type AllowSpec } from '../../src/contracts/allow-list';
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+type Obj = Record<string, unknown>;
+type Spec = AllowSpec;
 
 const FILE = { file_id: 'string', file_unique_id: 'string', file_size: 'number', mime_type: 'string', width: 'number', height: 'number', duration: 'number' } as const;
 const NAMED_FILE = { ...FILE, file_name: 'string' } as const;
@@ -52,28 +52,11 @@ const MESSAGE: { readonly [k: string]: Spec } = {
   forward_date: 'number',
 };
 
-function copy(v: unknown, spec: Spec): unknown {
-  if (spec === 'string') return typeof v === 'string' ? v : undefined;
-  if (spec === 'number') return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-  if (spec === 'boolean') return typeof v === 'boolean' ? v : undefined;
-  if (Array.isArray(spec)) {
-    if (!Array.isArray(v)) return undefined;
-    const [, item, max] = spec as readonly ['array', Spec, number];
-    return v.slice(0, max).map((x) => copy(x, item)).filter((x) => x !== undefined);
-  }
-  if (!isObj(v)) return undefined;
-  const out: Obj = {};
-  for (const [k, s] of Object.entries(spec as { readonly [k: string]: Spec })) {
-    const c = copy(v[k], s);
-    if (c !== undefined) out[k] = c;
-  }
-  return out;
-}
 
 /** The update as evidence: only the allow-listed fields of its message (see above). */
 export function evidenceOf(update: Obj, key: 'message' | 'edited_message', contactIsSelf: boolean | null): Obj {
-  const m = copy(update[key], MESSAGE) as Obj;
+  const m = copyAllowed(update[key], MESSAGE) as Obj;
   if (contactIsSelf !== null) m.contact = { self: contactIsSelf };
-  const updateId = copy(update.update_id, 'number');
+  const updateId = copyAllowed(update.update_id, 'number');
   return updateId === undefined ? { [key]: m } : { update_id: updateId, [key]: m };
 }

@@ -12,8 +12,10 @@
  * `contact` field, which the case log seals), referral ids and URLs, the ctwa click id, and
  * everything not listed here.
  */
+import { copyAllowed, type AllowSpec } from '../../../src/contracts/allow-list';
+
 type Obj = Record<string, unknown>;
-type Spec = 'string' | 'number' | 'boolean' | { readonly [k: string]: Spec } | readonly ['array', Spec, number];
+type Spec = AllowSpec;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -42,27 +44,10 @@ const MESSAGE: { readonly [k: string]: Spec } = {
   errors: ['array', { code: 'number' }, 10],
 };
 
-function copy(v: unknown, spec: Spec): unknown {
-  if (spec === 'string') return typeof v === 'string' ? v : undefined;
-  if (spec === 'number') return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-  if (spec === 'boolean') return typeof v === 'boolean' ? v : undefined;
-  if (Array.isArray(spec)) {
-    if (!Array.isArray(v)) return undefined;
-    const [, item, max] = spec as readonly ['array', Spec, number];
-    return v.slice(0, max).map((x) => copy(x, item)).filter((x) => x !== undefined);
-  }
-  if (!isObj(v)) return undefined;
-  const out: Obj = {};
-  for (const [k, s] of Object.entries(spec as { readonly [k: string]: Spec })) {
-    const c = copy(v[k], s);
-    if (c !== undefined) out[k] = c;
-  }
-  return out;
-}
 
 /** The message as evidence (see above); `contactIsSelf` only for a shared contact card. */
 export function evidenceOf(m: Obj, contactIsSelf: boolean | null): Obj {
-  const out = copy(m, MESSAGE) as Obj;
+  const out = copyAllowed(m, MESSAGE) as Obj;
   if (typeof m.timestamp === 'number' && Number.isFinite(m.timestamp)) out.timestamp = String(m.timestamp);
   if (isObj(out.context) && !Object.keys(out.context).length) delete out.context;
   if (contactIsSelf !== null) out.contacts = { self: contactIsSelf, count: Array.isArray(m.contacts) ? m.contacts.length : 0 };

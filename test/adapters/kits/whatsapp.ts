@@ -113,7 +113,7 @@ export const whatsappKit: ChannelKit = {
         {
           what: '/messages answers 400 with error 131047 (outside the 24-hour window)',
           arrange: refuse({ status: 400, error: { code: 131047 } }),
-          expected: { code: 'TIPHUB_SEND_FAILED', retryable: false, retryAfterMs: null },
+          expected: { code: 'TIPHUB_WINDOW_CLOSED', retryable: false, retryAfterMs: null },
         },
         {
           what: '/messages answers 401 with error 190 (the token is rejected)',
