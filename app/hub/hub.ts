@@ -109,7 +109,7 @@ export async function startHub(
           cfg,
           redis: redis.target,
           quarantine: (entry) => addQuarantine(caselog.db, [entry]),
-          record: (name, e) => recordChannelEvent(caselog.db, caselog.keyring, name, e),
+          record: (name, e) => recordChannelEvent(caselog.db, caselog.keyring, name, e, { conversation: cfg.conversation.enabled }),
         });
         try {
           await adapter.start(noting(channel));

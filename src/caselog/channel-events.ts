@@ -11,6 +11,8 @@ import type { ChannelEvent } from '../contracts/inbound-message';
 import type { Keyring } from '../crypto/keyring';
 import type { Db, Queryable } from './db';
 import { addCaseText, appendCaseEvent, logInformant } from './events';
+import { addOutbox, type OutboundKind, type TextKey } from './outbox';
+import { sealRow } from '../crypto/keyring';
 
 export type RecordOutcome = 'recorded' | 'again' | 'unmatched' | 'pending';
 
@@ -41,8 +43,47 @@ async function retract(tx: Queryable, reportId: string, caseId: number, pseudony
   await appendCaseEvent(tx, caseId, 'report.retracted', 'informant', { report: reportId, by: pseudonym, at });
 }
 
-export async function recordChannelEvent(db: Db, keyring: Keyring, channel: string, e: ChannelEvent): Promise<RecordOutcome> {
+export interface RecordOptions {
+  /** The conversation is on (cfg.conversation.enabled): a first contact is greeted, an unreadable message answered. */
+  readonly conversation?: boolean;
+}
+
+/**
+ * Someone who wrote without a report (opened the chat, or sent what the platform could not pass
+ * on): known from now on as an informant (address sealed, as intake keeps it), and written to.
+ */
+async function answerContact(tx: Queryable, keyring: Keyring, channel: string, e: { sender: string; name?: string | null; at: string }, key: TextKey | null, o: RecordOptions): Promise<void> {
+  const pseudonym = keyring.pseudonym(channel, e.sender);
+  await tx.query(
+    `INSERT INTO informants (pseudonym, channel, address_sealed, first_seen, last_seen) VALUES ($1, $2, $3, $4, $4)
+     ON CONFLICT (pseudonym) DO UPDATE SET last_seen = GREATEST(informants.last_seen, EXCLUDED.last_seen)`,
+    [pseudonym, channel, keyring.seal({ address: e.sender, name: e.name ?? null }, sealRow.address(pseudonym)), e.at],
+  );
+  if (!o.conversation) return;
+  const { rows } = await tx.query<{ welcomed_at: Date | null; stopped_at: Date | null; blocked: boolean }>(
+    'SELECT welcomed_at, stopped_at, blocked FROM informants WHERE pseudonym = $1 FOR UPDATE',
+    [pseudonym],
+  );
+  const who = rows[0]!;
+  if (who.stopped_at || who.blocked) return;
+  const out: { kind: OutboundKind; key: TextKey }[] = [];
+  if (!who.welcomed_at) {
+    await tx.query('UPDATE informants SET welcomed_at = now() WHERE pseudonym = $1', [pseudonym]);
+    out.push({ kind: 'welcome', key: 'welcome' });
+  }
+  if (key) out.push({ kind: key as OutboundKind, key });
+  await addOutbox(tx, out.map((x) => ({ channel, pseudonym, caseId: null, kind: x.kind, data: { key: x.key, lang: null } })));
+}
+
+export async function recordChannelEvent(db: Db, keyring: Keyring, channel: string, e: ChannelEvent, o: RecordOptions = {}): Promise<RecordOutcome> {
   switch (e.kind) {
+    case 'first-contact':
+    case 'unreadable':
+      return db.transaction(async (tx) => {
+        if (!(await firstTime(tx, e.id, channel, e.kind, e.at))) return 'again';
+        await answerContact(tx, keyring, channel, e, e.kind === 'unreadable' ? 'unreadable' : null, o);
+        return 'recorded';
+      });
     case 'delivery': {
       const { rows } = await db.query(
         `INSERT INTO deliveries (channel, sent_id, status, at, error_code, error_reason) VALUES ($1, $2, $3, $4, $5, $6)

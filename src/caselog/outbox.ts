@@ -9,11 +9,11 @@ import type { Queryable } from './db';
 /** The keys of the bot's texts: every config/texts/<language>.yaml has each, and an outbox row names its text by one. */
 export const TEXT_KEYS = [
   'language_name', 'welcome', 'ack', 'help', 'lang_set', 'lang_usage', 'status_received', 'status_review', 'status_closed',
-  'status_unknown', 'status_usage', 'status_limited', 'stopped', 'media_missing', 'reply',
+  'status_unknown', 'status_usage', 'status_limited', 'stopped', 'media_missing', 'unreadable', 'reply',
 ] as const;
 export type TextKey = (typeof TEXT_KEYS)[number];
 
-export type OutboundKind = 'welcome' | 'ack' | 'help' | 'lang' | 'status' | 'stopped' | 'reply' | 'media_missing';
+export type OutboundKind = 'welcome' | 'ack' | 'help' | 'lang' | 'status' | 'stopped' | 'reply' | 'media_missing' | 'unreadable';
 
 /** An outbox row's `data`. */
 export interface OutboxData {

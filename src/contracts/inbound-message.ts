@@ -134,6 +134,18 @@ export type ChannelEvent =
       readonly error?: { readonly code: string; readonly reason: string } | null;
     }
   | {
+      /**
+       * Someone opened the chat before writing (WhatsApp's request_welcome): greeted if new to us.
+       * `unreadable`: a message the platform could not pass on (WhatsApp's unsupported, 131051):
+       * its sender is told so. Neither is a report.
+       */
+      readonly kind: 'first-contact' | 'unreadable';
+      readonly id: string;
+      readonly sender: string;
+      readonly name?: string | null;
+      readonly at: string;
+    }
+  | {
       readonly kind: 'alias';
       readonly id: string;
       /** The address the informant was first known by, and the one learned now (a new number, a LID). */

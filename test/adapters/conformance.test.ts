@@ -239,7 +239,7 @@ describe.each(channelNames)('channel %s conforms to the channel contract', (chan
 
   test('2b. events (reactions, retractions, statuses, aliases): their ids are keyed and stable, whenever received', () => {
     const idsOf = (e: EventOnly['event']): string[] => {
-      const ids = e.kind === 'delivery' ? [e.sentId] : e.kind === 'alias' ? [e.id] : [e.id, e.target];
+      const ids = e.kind === 'delivery' ? [e.sentId] : e.kind === 'reaction' || e.kind === 'retraction' ? [e.id, e.target] : [e.id];
       return ids;
     };
     const later = new Date(GOLDEN_RECEIVED_AT.getTime() + 3_600_000);
@@ -266,7 +266,7 @@ describe.each(channelNames)('channel %s conforms to the channel contract', (chan
       const out = normalize(f);
       if (isEventOnly(out)) {
         // An event names its informant in its address fields only (sender; from and to of an alias).
-        const { sender, from, to, ...rest } = out.event as { sender?: string; from?: string; to?: string };
+        const { sender, from, to, name, ...rest } = out.event as { sender?: string; from?: string; to?: string; name?: string | null };
         for (const address of [sender, from].filter((a): a is string => a !== undefined)) expect({ [f.name]: f.identifiers.includes(address) }).toEqual({ [f.name]: true });
         expect({ [f.name]: to === undefined || to.length > 0 }).toEqual({ [f.name]: true });
         expectAbsent(`${f.name}: event`, JSON.stringify(rest), f.identifiers);

@@ -8,6 +8,8 @@
 import { BACKENDS, dumpPrefix, TEST_REDIS_URL } from '../helpers/env';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
 import { queueReply } from '../../src/conversation/operator';
+import { loadTexts, render } from '../../src/conversation/texts';
+import { DEFAULT_LANGUAGE } from '../../src/conversation/language';
 import { harness, type Harness } from '../helpers/harness';
 import { recordChannelEvent } from '../../src/caselog/channel-events';
 import { sealRow } from '../../src/crypto/keyring';
@@ -125,5 +127,28 @@ describe.each(BACKENDS)('channel events on %s', (backend) => {
 
     // A retraction from the new address of a report written under the old one applies.
     await expect(record({ kind: 'retraction', id: 'x9', sender: '9647709999999', target: native('wamid.C1'), at: '2026-06-10T06:05:00Z' })).resolves.toBe('recorded');
+  });
+
+  test('opening the chat greets a new informant once; a message the platform could not pass on is answered, not kept', async () => {
+    h.startOutbound();
+    const informant = h.informant(ADDRESS);
+    const opts = { conversation: true };
+    const first = { kind: 'first-contact' as const, id: 'w1', sender: ADDRESS, name: 'Karim', at: '2026-06-10T06:00:00Z' };
+    await expect(recordChannelEvent(h.db, h.keyring, 'simulator', first, opts)).resolves.toBe('recorded');
+    await expect(recordChannelEvent(h.db, h.keyring, 'simulator', first, opts)).resolves.toBe('again');
+    const [welcome] = await informant.next(1);
+    expect(welcome!.text).toBe(render(loadTexts(), DEFAULT_LANGUAGE, 'welcome', {}));
+    await expect(
+      recordChannelEvent(h.db, h.keyring, 'simulator', { kind: 'unreadable', id: 'u1', sender: ADDRESS, at: '2026-06-10T06:00:05Z' }, opts),
+    ).resolves.toBe('recorded');
+    const [, unreadable] = await informant.next(2);
+    expect(unreadable!.text).toBe(render(loadTexts(), DEFAULT_LANGUAGE, 'unreadable', {}));
+    await new Promise((r) => setTimeout(r, 800));
+    expect(informant.inbox).toHaveLength(2); // one welcome only
+    expect(await h.count('SELECT count(*) AS n FROM reports')).toBe(0);
+    // Known from now on, with the address sealed as intake keeps it.
+    const { rows } = await h.db.query<{ address_sealed: string; welcomed: boolean }>('SELECT address_sealed, welcomed_at IS NOT NULL AS welcomed FROM informants WHERE pseudonym = $1', [informant.pseudonym]);
+    expect(rows[0]!.welcomed).toBe(true);
+    expect(h.keyring.unseal(rows[0]!.address_sealed, sealRow.address(informant.pseudonym))).toEqual({ address: ADDRESS, name: 'Karim' });
   });
 });

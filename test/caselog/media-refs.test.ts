@@ -199,7 +199,8 @@ describe.each(BACKENDS)('migration 10 (media references) on %s', (backend) => {
     await report(keys, broken, caseId);
     await db.query('UPDATE reports SET raw_sealed = $2 WHERE id = $1', [broken.id, keys.seal({ other: true }, sealRow.raw('someone-else'))]);
 
-    expect(await migrate(db, ctx)).toEqual([10]);
+    // Migration 10, then the later ones.
+    expect((await migrate(db, ctx))[0]).toBe(10);
     const { rows } = await db.query<{ report_id: string; idx: number; ref_sealed: string | null }>('SELECT report_id, idx, ref_sealed FROM report_media');
     const refOf = new Map(rows.map((r) => [r.report_id, r.ref_sealed === null ? null : keys.unseal<string>(r.ref_sealed, sealRow.mediaRef(r.report_id, r.idx))]));
     for (const m of pending) expect([m.id, refOf.get(m.id)]).toEqual([m.id, m.media[0]!.ref]);

@@ -202,7 +202,10 @@ describe('docker-compose PostgreSQL roles (config/postgres/roles.sql)', () => {
     expect(compose.services.worker!.environment.TIPHUB_MIGRATE_DATABASE_URL).toBeUndefined();
     // The dashboard: every address inside the container, this host's loopback only outside it.
     expect(compose.services.hub!.environment.TIPHUB_DASHBOARD_LISTEN).toBe('0.0.0.0:8080');
-    expect((compose.services.hub as { ports?: string[] }).ports).toEqual(['127.0.0.1:8080:8080']);
+    // Published on this host's loopback only: the dashboard, and the two webhooks for the TLS proxy, each where it listens.
+    const hubEnv = compose.services.hub!.environment as Record<string, string>;
+    expect((compose.services.hub as { ports?: string[] }).ports).toEqual(['127.0.0.1:8080:8080', '127.0.0.1:8443:8443', '127.0.0.1:8444:8444']);
+    expect([hubEnv.TIPHUB_TELEGRAM_WEBHOOK_LISTEN, hubEnv.TIPHUB_WHATSAPP_WEBHOOK_LISTEN]).toEqual(['0.0.0.0:8443', '0.0.0.0:8444']);
     const pg = compose.services.postgres!;
     expect(pg.volumes).toEqual(
       expect.arrayContaining(['./config/postgres/init-roles.sh:/docker-entrypoint-initdb.d/init-roles.sh:ro', './config/postgres/roles.sql:/etc/tiphub/roles.sql:ro']),

@@ -85,12 +85,11 @@ test('replies to buttons, lists, flows and orders are reports with their text; a
   expect(JSON.stringify(referral.raw)).not.toMatch(/ctwa|fbcdn|fb\.me|120223456789012345/);
 });
 
-test('an unsupported message is a report without content; request_welcome and unknown types are ignored; another number is ignored', () => {
-  const u = msg('unsupported');
-  expect(u).toMatchObject({ text: null, media: [], location: null, contact: null });
-  expect(u.raw).toEqual({ backend: 'cloud', message: { type: 'unsupported', timestamp: expect.any(String), code: 131051 } });
-  expect(InboundMessage.safeParse(u).success).toBe(true);
-  expect(norm('request-welcome')).toEqual({ ignored: true, reason: 'request_welcome' });
+test('an unsupported message and request_welcome are events about their sender, not reports; unknown types and another number are ignored', () => {
+  // Its sender is told it could not be read; opening the chat is greeted (src/caselog/channel-events.ts).
+  expect(ev('unsupported')).toMatchObject({ kind: 'unreadable', sender: '9647701234567', name: 'Karim Ali' });
+  expect(ev('request-welcome')).toMatchObject({ kind: 'first-contact', sender: '9647701234567', name: 'Karim Ali' });
+  expect((ev('request-welcome') as { id: string }).id).not.toBe((ev('unsupported') as { id: string }).id);
   expect(norm('unknown-type')).toEqual({ ignored: true, reason: 'unknown' });
   expect(norm('other-number')).toEqual({ ignored: true, reason: 'other-number' });
   expect(norm('malformed')).toEqual({ rejected: true, reason: 'message: id, type and from (or from_user_id) are required' });

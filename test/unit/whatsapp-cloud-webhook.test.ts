@@ -169,7 +169,7 @@ describe('whatsapp cloud webhook', () => {
       ignored: outcomes.filter(isIgnored).length,
       rejected: outcomes.filter(isRejected).length,
     };
-    expect(expected).toEqual({ jobs: 21, events: 9, ignored: 3, rejected: 1 });
+    expect(expected).toEqual({ jobs: 20, events: 11, ignored: 2, rejected: 1 });
     const body = bodyOfItems(items);
     const redis = connectRedis(TEST_REDIS_URL);
     try {
@@ -185,7 +185,7 @@ describe('whatsapp cloud webhook', () => {
       expect(JSON.stringify(events.slice(expected.events, 2 * expected.events))).toBe(first);
       const ignored = await redis.hgetall(`${h.prefix}:ignored:whatsapp`);
       // (The core counts what an event concerned nothing of ours as well: the reports are not written yet.)
-      expect(ignored).toMatchObject({ 'other-number': '3', request_welcome: '3', unknown: '3' });
+      expect(ignored).toMatchObject({ 'other-number': '3', unknown: '3' });
       // The intake worker writes each report once.
       h.startWorker();
       await h.drained();

@@ -184,26 +184,24 @@ export function normalizeCloud(raw: CloudPayload, ctx: NormalizeContext): Inboun
     };
   }
   if (type === 'system') return systemEvent(m, wamid, from, userId, sentAt, ctx);
-  if (type === 'request_welcome') return { ignored: true, reason: 'request_welcome' };
+  const name = () => senderName(Array.isArray(raw.contacts) ? raw.contacts : [], from, userId);
+  // Opening the chat before writing: greeted (when new to us), no report.
+  if (type === 'request_welcome') return { event: { kind: 'first-contact', id: ctx.messageId([ctx.account, 'welcome', wamid]), sender: address, name: name(), at: sentAt } };
+  // What Meta could not pass on (131051: a poll, a view-once…): its sender is told so, no report.
+  if (type === 'unsupported') return { event: { kind: 'unreadable', id: ctx.messageId([ctx.account, wamid]), sender: address, name: name(), at: sentAt } };
 
-  const KNOWN = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'order', 'unsupported'];
+  const KNOWN = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'order'];
   if (!KNOWN.includes(type)) return { ignored: true, reason: 'unknown' };
 
   const media = mediaOf(type, m);
   const text = textOf(type, m);
   const location = type === 'location' ? locationOf(m) : null;
   const { contact, self } = type === 'contacts' ? contactOf(m, address) : { contact: null, self: null };
-  // An unsupported message (131051: a poll, a view-once…) is still someone writing in: a report
-  // without content, so the informant can be answered.
-  if (type !== 'unsupported' && !text && !media.length && !location && !contact) return { rejected: true, reason: `${type}: no content` };
+  if (!text && !media.length && !location && !contact) return { rejected: true, reason: `${type}: no content` };
 
   const context = isObj(m.context) ? m.context : {};
   const forwarded = context.forwarded === true || context.frequently_forwarded === true;
   const evidence = evidenceOf(m, self);
-  if (type === 'unsupported') {
-    const code = Array.isArray(m.errors) && isObj(m.errors[0]) ? num(m.errors[0].code) : null;
-    evidence.message = { type, timestamp: (evidence.message as Obj).timestamp, code };
-  }
   return {
     v: 1,
     id: ctx.messageId([ctx.account, wamid]),
@@ -211,7 +209,7 @@ export function normalizeCloud(raw: CloudPayload, ctx: NormalizeContext): Inboun
     platformRef: wamid,
     channel: 'whatsapp',
     account: ctx.account,
-    sender: { address, name: senderName(Array.isArray(raw.contacts) ? raw.contacts : [], from, userId) },
+    sender: { address, name: name() },
     sentAt,
     receivedAt: ctx.receivedAt.toISOString(),
     text,
