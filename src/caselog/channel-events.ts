@@ -12,6 +12,7 @@ import type { Keyring } from '../crypto/keyring';
 import type { Db, Queryable } from './db';
 import { addCaseText, appendCaseEvent, logInformant } from './events';
 import { addOutbox, type OutboundKind, type TextKey } from './outbox';
+import { advisoryKey, lockAdvisory } from './advisory';
 import { sealRow } from '../crypto/keyring';
 
 export type RecordOutcome = 'recorded' | 'again' | 'unmatched' | 'pending';
@@ -38,9 +39,19 @@ async function firstTime(q: Queryable, id: string, channel: string, kind: string
   return rows.length > 0;
 }
 
-async function retract(tx: Queryable, reportId: string, caseId: number, pseudonym: string, at: string): Promise<void> {
-  await tx.query('UPDATE reports SET retracted_at = $2 WHERE id = $1 AND retracted_at IS NULL', [reportId, at]);
-  await appendCaseEvent(tx, caseId, 'report.retracted', 'informant', { report: reportId, by: pseudonym, at });
+/**
+ * Marks every report of the message `target` by this informant (under any of its addresses) that
+ * is not marked yet: the original and its edits. Each gets its event. Returns how many.
+ */
+async function retractAll(tx: Queryable, channel: string, target: string, by: string, at: string): Promise<number> {
+  const { rows } = await tx.query<{ id: string; case_id: number }>(
+    `UPDATE reports SET retracted_at = $4 WHERE channel = $1 AND native_id = $2 AND informant = ANY($3::text[]) AND retracted_at IS NULL RETURNING id, case_id`,
+    [channel, target, await addressesOf(tx, by), at],
+  );
+  for (const r of [...rows].sort((a, b) => a.case_id - b.case_id || a.id.localeCompare(b.id))) {
+    await appendCaseEvent(tx, r.case_id, 'report.retracted', 'informant', { report: r.id, by, at });
+  }
+  return rows.length;
 }
 
 export interface RecordOptions {
@@ -106,16 +117,13 @@ export async function recordChannelEvent(db: Db, keyring: Keyring, channel: stri
     case 'retraction':
       return db.transaction(async (tx) => {
         const by = keyring.pseudonym(channel, e.sender);
-        const { rows } = await tx.query<{ id: string; case_id: number }>(
-          'SELECT id, case_id FROM reports WHERE channel = $1 AND native_id = $2 AND informant = ANY($3::text[]) LIMIT 1',
-          [channel, e.target, await addressesOf(tx, by)],
-        );
-        const report = rows[0];
-        // Its report may still be on its way through intake: kept, and applied when it is written.
-        if (!(await firstTime(tx, e.id, channel, 'retraction', e.at, { target: e.target, pseudonym: by, applied: !!report }))) return 'again';
-        if (!report) return 'pending';
-        await retract(tx, report.id, report.case_id, by, e.at);
-        return 'recorded';
+        // Serialised with intake on the sender (src/caselog/advisory.ts): a report being written now
+        // is either seen here, or sees this retraction when its batch applies the standing ones.
+        await lockAdvisory(tx, (await addressesOf(tx, by)).map((p) => advisoryKey('p', p)));
+        if (!(await firstTime(tx, e.id, channel, 'retraction', e.at, { target: e.target, pseudonym: by, applied: false }))) return 'again';
+        const n = await retractAll(tx, channel, e.target, by, e.at);
+        if (n) await tx.query('UPDATE channel_events SET applied_at = now() WHERE id = $1', [e.id]);
+        return n ? 'recorded' : 'pending';
       });
     case 'alias':
       return db.transaction(async (tx) => {
@@ -138,27 +146,23 @@ export async function recordChannelEvent(db: Db, keyring: Keyring, channel: stri
 }
 
 /**
- * Retractions that came before their report (the intake path writes reports in batches): applied
- * to the reports just written, in the same transaction. Called by the write path.
+ * Retractions of messages whose reports are written now: one that came before its report (the
+ * intake path writes reports in batches), or an edit of a message already deleted. Applied in
+ * the same transaction, by the write path, which holds its informants' locks.
  */
 export async function applyPendingRetractions(tx: Queryable, written: readonly { channel: string; nativeId: string }[]): Promise<number> {
   if (!written.length) return 0;
   const { rows } = await tx.query<{ id: string; channel: string; target: string; pseudonym: string; happened_at: Date | string }>(
     `SELECT ce.id, ce.channel, ce.target, ce.pseudonym, ce.happened_at
        FROM channel_events ce JOIN jsonb_to_recordset($1::jsonb) AS x(channel text, native text) ON ce.channel = x.channel AND ce.target = x.native
-      WHERE ce.kind = 'retraction' AND ce.applied_at IS NULL`,
+      WHERE ce.kind = 'retraction'`,
     [JSON.stringify(written.map((w) => ({ channel: w.channel, native: w.nativeId })))],
   );
   let applied = 0;
   for (const p of rows) {
-    const { rows: rep } = await tx.query<{ id: string; case_id: number }>(
-      'SELECT id, case_id FROM reports WHERE channel = $1 AND native_id = $2 AND informant = ANY($3::text[]) LIMIT 1',
-      [p.channel, p.target, await addressesOf(tx, p.pseudonym)],
-    );
-    if (!rep[0]) continue;
-    await retract(tx, rep[0].id, rep[0].case_id, p.pseudonym, new Date(p.happened_at).toISOString());
-    await tx.query('UPDATE channel_events SET applied_at = now() WHERE id = $1', [p.id]);
-    applied++;
+    const n = await retractAll(tx, p.channel, p.target, p.pseudonym, new Date(p.happened_at).toISOString());
+    if (n) await tx.query('UPDATE channel_events SET applied_at = COALESCE(applied_at, now()) WHERE id = $1', [p.id]);
+    applied += n;
   }
   return applied;
 }

@@ -472,8 +472,10 @@ ALTER TABLE report_media ADD COLUMN ref_sealed text;
 ALTER TABLE reports ADD COLUMN native_sealed text;
 -- Set when the sender deleted the message for everyone: the report is kept, marked.
 ALTER TABLE reports ADD COLUMN retracted_at timestamptz;
--- Replies quote a report by its native id; statuses and reactions find it the same way.
+-- Reactions and retractions find a report by its native id; a reply's quote opens the full id
+-- of a report that has one (few channels: a partial index).
 CREATE INDEX reports_by_native ON reports (channel, native_id);
+CREATE INDEX reports_native_sealed ON reports (channel, native_id) WHERE native_sealed IS NOT NULL;
 
 -- Each message we sent, by the id the platform's statuses name it with (a keyed hash where the
 -- platform's id names the recipient), and the full id sealed (sealRow.sentRef).
@@ -487,7 +489,8 @@ CREATE TABLE sent_messages (
   at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (channel, sent_id)
 );
-CREATE INDEX sent_messages_by_outbound ON sent_messages (outbound);
+CREATE INDEX sent_messages_by_case ON sent_messages (case_id) WHERE case_id IS NOT NULL;
+CREATE INDEX sent_messages_by_pseudonym ON sent_messages (pseudonym);
 
 -- The platform's delivery statuses of what we sent (sent, delivered, read, played, failed), once
 -- each: a status delivered again adds nothing. A status may come before its send is recorded.
@@ -514,7 +517,8 @@ CREATE TABLE informant_aliases (
 CREATE INDEX informant_aliases_by_informant ON informant_aliases (informant);
 
 -- Reactions and retractions recorded once per platform event.
--- A retraction that came before its report was written waits here (target, sender) until it is.
+-- Each retraction (target, sender): applied to every report of that message, also those written
+-- after it (its report still on its way through intake, an edit of it).
 CREATE TABLE channel_events (
   id text PRIMARY KEY,
   channel text NOT NULL,
@@ -525,7 +529,7 @@ CREATE TABLE channel_events (
   applied_at timestamptz,
   recorded_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX channel_events_pending ON channel_events (channel, target) WHERE applied_at IS NULL;
+CREATE INDEX channel_events_by_target ON channel_events (channel, target) WHERE kind = 'retraction';
 `,
   },
 ];

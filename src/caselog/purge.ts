@@ -114,6 +114,9 @@ async function purgeOne(db: Db, caseId: number, before: string, actor: string) {
     }
     await tx.query('DELETE FROM case_informants WHERE case_id = $1', [caseId]);
     await tx.query('DELETE FROM outbox WHERE case_id = $1', [caseId]);
+    // What we sent on the case: its platform ids (a wamid names the recipient) and their statuses.
+    await tx.query('DELETE FROM deliveries d USING sent_messages s WHERE s.case_id = $1 AND d.channel = s.channel AND d.sent_id = s.sent_id', [caseId]);
+    await tx.query('DELETE FROM sent_messages WHERE case_id = $1', [caseId]);
     const { rows: texts } = await tx.query('UPDATE case_texts SET text_sealed = NULL WHERE case_id = $1 AND text_sealed IS NOT NULL RETURNING id', [caseId]);
     // Media no other report uses: its row, its perceptual-hash bands, then (after commit) its file.
     const { rows: unused } = await tx.query<{ sha256: string }>(
@@ -135,6 +138,12 @@ async function purgeOne(db: Db, caseId: number, before: string, actor: string) {
           WHERE i.pseudonym IN (SELECT jsonb_array_elements_text($1::jsonb))
             AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.informant = i.pseudonym)
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.pseudonym = i.pseudonym AND o.enqueued_at IS NULL)`,
+        [idsParam(informants)],
+      );
+      // With the address goes the full id of anything we sent them outside a case (welcome, help).
+      await tx.query(
+        `UPDATE sent_messages s SET ref_sealed = NULL FROM informants i
+          WHERE i.pseudonym = s.pseudonym AND i.address_sealed IS NULL AND s.ref_sealed IS NOT NULL AND s.pseudonym IN (SELECT jsonb_array_elements_text($1::jsonb))`,
         [idsParam(informants)],
       );
     }

@@ -104,6 +104,12 @@ describe.each(BACKENDS)('channel events on %s', (backend) => {
     expect(await caseEvents('report.retracted')).toHaveLength(2);
     // The stranger's retraction never applies.
     expect(await h.count(`SELECT count(*) AS n FROM channel_events WHERE id = 'x1' AND applied_at IS NULL`)).toBe(1);
+
+    // An edit of a deleted message, written later (the same native id, its own report): marked too.
+    await h.sink({ ...hashedMessage('Edited text of the deleted report', 'wamid.B1'), id: h.keyring.messageId('simulator', ['edit', 'wamid.B1']), edited: true });
+    await h.drained();
+    expect(await h.count(`SELECT count(*) AS n FROM reports WHERE native_id = $1 AND retracted_at IS NULL`, [native('wamid.B1')])).toBe(0);
+    expect(await h.count(`SELECT count(*) AS n FROM reports WHERE native_id = $1`, [native('wamid.B1')])).toBe(2);
   });
 
   test('delivery statuses once each; a second address maps to the informant first seen, with an entry in its log', async () => {
@@ -150,5 +156,16 @@ describe.each(BACKENDS)('channel events on %s', (backend) => {
     const { rows } = await h.db.query<{ address_sealed: string; welcomed: boolean }>('SELECT address_sealed, welcomed_at IS NOT NULL AS welcomed FROM informants WHERE pseudonym = $1', [informant.pseudonym]);
     expect(rows[0]!.welcomed).toBe(true);
     expect(h.keyring.unseal(rows[0]!.address_sealed, sealRow.address(informant.pseudonym))).toEqual({ address: ADDRESS, name: 'Karim' });
+  });
+
+  test("/stop takes the full ids of what we sent them with the address", async () => {
+    const informant = h.informant(ADDRESS);
+    await informant.say('Tanks on the ring road near the university');
+    await h.drained();
+    await h.db.query(`INSERT INTO sent_messages (channel, sent_id, outbound, pseudonym, ref_sealed) VALUES ('simulator', 'mfeed', 'ob-x-1', $1, 'sealed')`, [informant.pseudonym]);
+    await informant.say('/stop');
+    await h.drained();
+    const { rows } = await h.db.query<{ ref_sealed: string | null }>('SELECT ref_sealed FROM sent_messages WHERE pseudonym = $1', [informant.pseudonym]);
+    expect(rows).toEqual([{ ref_sealed: null }]);
   });
 });

@@ -85,6 +85,8 @@ export async function handleCommand(db: Db, item: IntakeItem, cmd: Command, opts
         const { rows: addr } = await tx.query<{ address_sealed: string | null }>('SELECT address_sealed FROM informants WHERE pseudonym = $1', [p]);
         out.push({ kind: 'stopped', caseId: null, key: 'stopped', addressSealed: addr[0]?.address_sealed ?? item.addressSealed });
         await tx.query('UPDATE informants SET address_sealed = NULL, stopped_at = now() WHERE pseudonym = $1', [p]);
+        // The full ids of what we sent them name them too (a wamid holds the number): gone with the address.
+        await tx.query('UPDATE sent_messages SET ref_sealed = NULL WHERE pseudonym = $1 AND ref_sealed IS NOT NULL', [p]);
         await logInformant(tx, p, 'stopped', 'informant', {});
         break;
       }

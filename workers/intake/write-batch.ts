@@ -3,7 +3,6 @@
  * upserted, reports inserted keyed by message id, cases created or joined, events appended to each
  * case's hash chain, counters updated. A few set-based statements per batch, not per message.
  */
-import { createHash } from 'node:crypto';
 import { keysOf, type Db, type Queryable } from '../../src/caselog/db';
 import { eventHash, isoMs, reportHash, sealedDigest, type ReportContent } from '../../src/caselog/chain';
 import type { AuditKey } from '../../src/crypto/keyring';
@@ -14,6 +13,7 @@ import { TiphubError } from '../../src/errors';
 import { appendCaseEvent } from '../../src/caselog/events';
 import type { Priority, ReportFeatures } from '../../src/grouping/features';
 import { applyPendingRetractions } from '../../src/caselog/channel-events';
+import { advisoryKey, lockAdvisory } from '../../src/caselog/advisory';
 
 export interface IntakeItem {
   readonly message: InboundMessage;
@@ -57,11 +57,7 @@ export interface BatchWritten {
   readonly storedImages: { reportId: string; sha256: string }[];
 }
 
-/** A 64-bit advisory lock key for a value, as text (PostgreSQL bigint). */
-function lockKey(kind: string, value: string): string {
-  const h = createHash('sha256').update(kind + '\u0000' + value).digest();
-  return h.readBigInt64BE(0).toString();
-}
+const lockKey = advisoryKey;
 
 /** What the clear `contact` column says: that a card was shared, and whether it was the sender's own. */
 export function contactShared(m: InboundMessage): { shared: 'self' | 'other' } | null {
@@ -183,10 +179,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     keys.add(lockKey('p', it.pseudonym));
     if (it.fingerprint) keys.add(lockKey('f', it.fingerprint));
   }
-  await tx.query(
-    `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT (jsonb_array_elements_text($1::jsonb))::bigint AS k ORDER BY 1) s`,
-    [json([...keys])],
-  );
+  await lockAdvisory(tx, keys);
 
   // 2. Already in the log (a redelivery, a replay, a second import): nothing to write.
   const ids = [...new Set(batch.map((it) => it.message.id))];
