@@ -11,7 +11,7 @@ import type { Keyring } from '../crypto/keyring';
 import { SEAL_AAD_QUARANTINE } from '../crypto/aad';
 import type { Logger } from '../log';
 import type { QuarantineEntry } from '../caselog/quarantine';
-import { TiphubError } from '../errors';
+import { describeForeignError, TiphubError } from '../errors';
 import { Lease } from '../queue/lease';
 import { connectRedis, type RedisTarget } from '../queue/redis';
 import { STATE_REFRESH_MS, writeChannelState } from './state';
@@ -60,7 +60,8 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
         lastSaid = said;
         lastAt = Date.now();
       },
-      (err: unknown) => log.debug({ channel, err }, 'channel state not written'),
+      // Not `err` itself: a Redis reply error carries the command's arguments (a QR code among them).
+      (err: unknown) => log.debug({ channel, cause: describeForeignError(err) }, 'channel state not written'),
     );
   };
   // Rewritten while the process lives, so that `tiphub status` can tell a state from a dead process's last word.

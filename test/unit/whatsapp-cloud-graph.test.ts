@@ -120,7 +120,7 @@ describe('whatsapp cloud: Graph API', () => {
   test('send errors: rate limits, the 24-hour window, unreachable recipients, a rejected token, server and network faults; no number in a message or a log line', async () => {
     const cases: [Parameters<GraphApiFake['sendFailures']['push']>[0], object][] = [
       [{ status: 429, error: { code: 130429 } }, { code: 'TIPHUB_SEND_RATE_LIMITED', retryable: true, retryAfterMs: null }],
-      [{ status: 400, error: { code: 131056 } }, { code: 'TIPHUB_SEND_RATE_LIMITED', retryable: true, retryAfterMs: 6000 }],
+      [{ status: 400, error: { code: 131056 } }, { code: 'TIPHUB_SEND_RATE_LIMITED', retryable: true, retryAfterMs: null }],
       [{ status: 400, error: { code: 80007 } }, { code: 'TIPHUB_SEND_RATE_LIMITED', retryable: true }],
       [{ status: 400, error: { code: 131047 } }, { code: 'TIPHUB_WINDOW_CLOSED', retryable: false }],
       [{ status: 400, error: { code: 131026 } }, { code: 'TIPHUB_RECIPIENT_UNREACHABLE', retryable: false }],

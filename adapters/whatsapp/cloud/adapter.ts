@@ -133,7 +133,9 @@ export function createCloudAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAp
       let first: string | null = null;
       try {
         for (const part of chunks(message.text, TEXT_LIMIT)) {
-          const id = await graph.sendText(cred.phoneNumberId, address, part, first === null ? (message.replyTo ?? null) : null);
+          // Only a wamid can be quoted: an answer to a command (not a report) names its keyed hash.
+          const quote = first === null && message.replyTo?.startsWith('wamid.') ? message.replyTo : null;
+          const id = await graph.sendText(cred.phoneNumberId, address, part, quote);
           first ??= id;
         }
       } catch (err) {

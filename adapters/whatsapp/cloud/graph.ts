@@ -177,7 +177,9 @@ export function sendError(err: unknown): TiphubError {
     const { status, code } = err;
     const what = `WhatsApp answered ${status}${code === null ? '' : ` (error ${code})`}`;
     if (status === 429 || (code !== null && RATE_CODES.has(code))) {
-      return new TiphubError('TIPHUB_SEND_RATE_LIMITED', `${what}: too many messages`, code === 131056 ? { retryAfterMs: 6000 } : {});
+      // No wait for the whole queue (the outbound worker would pause every recipient): this job
+      // backs off alone, and the pair rate (131056, one message per 6 s to a person) passes.
+      return new TiphubError('TIPHUB_SEND_RATE_LIMITED', `${what}: too many messages`);
     }
     // Outside the 24-hour window only a template may be sent: the informant must write first.
     if (code === 131047) return new TiphubError('TIPHUB_WINDOW_CLOSED', `${what}: the 24-hour window is closed, the informant must write first`);

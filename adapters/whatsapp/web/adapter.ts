@@ -80,7 +80,10 @@ export function chunks(text: string, size = TEXT_LIMIT): string[] {
 /** Maps what sendMessage threw to an error that says whether a retry can help. */
 export function sendError(err: unknown): TiphubError {
   const text = err instanceof Error ? err.message : typeof err === 'string' ? err : '';
-  if (/invalid wid|wid error|No LID for user|not registered|isn't on WhatsApp|Invalid serialized/i.test(text)) {
+  // "No LID for user" is the library failing to resolve a phone chat (a known whatsapp-web.js
+  // fault), not the informant leaving: tried again, the informant stays reachable.
+  if (/No LID for user/i.test(text)) return new TiphubError('TIPHUB_SEND_FAILED', 'WhatsApp Web could not resolve the chat (no LID yet)', { retryable: true });
+  if (/invalid wid|wid error|not registered|isn't on WhatsApp|Invalid serialized/i.test(text)) {
     return new TiphubError('TIPHUB_RECIPIENT_UNREACHABLE', 'WhatsApp Web: the address is not on WhatsApp');
   }
   return new TiphubError('TIPHUB_SEND_FAILED', 'sending through WhatsApp Web failed', { retryable: true });
@@ -200,8 +203,12 @@ export function createWebAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAppC
         await pause(wait);
       }
     }
-    // Stopping: WhatsApp Web will not deliver it again.
-    log.warn({ ...CH, event }, 'WhatsApp Web message left unhandled at stop');
+    // Stopping: WhatsApp Web will not deliver it again, so it is kept (sealed) rather than dropped;
+    // `tiphub quarantine retry` brings it in.
+    await ports.quarantine({ source: `web ${event}`, code: 'TIPHUB_HUB_UNAVAILABLE', reason: 'the adapter stopped before it was handled', payload }).then(
+      () => log.warn({ ...CH, event }, 'WhatsApp Web message kept in quarantine at stop'),
+      (err: unknown) => log.error({ ...CH, event, cause: describeForeignError(err) }, 'WhatsApp Web message lost at stop'),
+    );
   };
   const queue = (event: WebPayload['event'], msg: unknown, extra: Partial<WebPayload> = {}) => {
     chain = chain.then(() => deliver(event, msg, extra)).catch((err: unknown) => log.error({ ...CH, event, cause: describeForeignError(err) }, 'WhatsApp Web message lost in the adapter'));

