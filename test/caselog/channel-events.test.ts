@@ -7,7 +7,7 @@
  */
 import { BACKENDS, dumpPrefix, TEST_REDIS_URL } from '../helpers/env';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
-import { queueReply } from '../../src/conversation/operator';
+import { queueReply, setBlocked } from '../../src/conversation/operator';
 import { loadTexts, render } from '../../src/conversation/texts';
 import { DEFAULT_LANGUAGE } from '../../src/conversation/language';
 import { harness, type Harness } from '../helpers/harness';
@@ -167,5 +167,40 @@ describe.each(BACKENDS)('channel events on %s', (backend) => {
     await h.drained();
     const { rows } = await h.db.query<{ ref_sealed: string | null }>('SELECT ref_sealed FROM sent_messages WHERE pseudonym = $1', [informant.pseudonym]);
     expect(rows).toEqual([{ ref_sealed: null }]);
+  });
+
+  test('a second address is the same person: no second welcome, a block on the first applies, a reply on an old case goes to the new address', async () => {
+    h.startOutbound();
+    const before = h.informant(ADDRESS);
+    const after = h.informant('9647709999999');
+    await before.say('Explosion heard near the old market, smoke rising');
+    await before.next(2); // welcome, acknowledgement
+    await expect(record({ kind: 'alias', id: 'a7', from: ADDRESS, to: '9647709999999', reason: 'changed-number', at: new Date().toISOString() })).resolves.toBe('recorded');
+    await after.say('Second explosion, same place, ten minutes later');
+    const [ack] = await after.next(1);
+    expect(ack!.text).toMatch(/^(Received|تم الاستلام)/);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(after.inbox).toHaveLength(1); // no second welcome
+
+    // An operator answers the first case, written under the old number: it reaches the new one.
+    const { rows } = await h.db.query<{ ref: string }>('SELECT c.ref FROM reports r JOIN cases c ON c.id = r.case_id WHERE r.informant = $1', [before.pseudonym]);
+    const relay = new OutboxRelay(TEST_REDIS_URL, h.cfg, h.keyring, h.caselog.instance);
+    try {
+      await relay.relay(h.db, (await queueReply(h.db, { ref: rows[0]!.ref, text: 'Are you safe?', actor: 'op' })).outbox);
+      const [, reply] = await after.next(2);
+      expect(reply!.text).toBe('Are you safe?');
+      expect(before.inbox).toHaveLength(2);
+    } finally {
+      await relay.close();
+    }
+
+    // Blocked under the first address: the second gets nothing more.
+    await setBlocked(h.db, before.pseudonym, true, 'op');
+    await after.say('A third message, on another subject entirely: the bakery is open');
+    await h.drained();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(after.inbox).toHaveLength(2);
+    const { rows: flagged } = await h.db.query<{ blocked: boolean }>('SELECT blocked FROM reports WHERE informant = $1 ORDER BY sent_at DESC LIMIT 1', [after.pseudonym]);
+    expect(flagged[0]!.blocked).toBe(true);
   });
 });

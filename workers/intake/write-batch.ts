@@ -246,6 +246,24 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     opts.rules,
   );
   const state = new Map((await informantsUpserted).rows.map((r) => [r.pseudonym, r]));
+  // A second address of an informant (a new number, a LID: informant_aliases) is the same person:
+  // blocked, stopped, welcomed and their language as the informant first seen.
+  const { rows: roots } = await tx.query<InformantState & { alias: string }>(
+    `SELECT a.pseudonym AS alias, i.pseudonym, i.language, i.welcomed_at, i.blocked, i.stopped_at
+       FROM informant_aliases a JOIN informants i ON i.pseudonym = a.informant WHERE a.pseudonym = ANY($1::text[])`,
+    [[...state.keys()]],
+  );
+  for (const root of roots) {
+    const st = state.get(root.alias);
+    if (!st) continue;
+    state.set(root.alias, {
+      ...st,
+      blocked: st.blocked || root.blocked,
+      stopped_at: st.stopped_at ?? root.stopped_at,
+      welcomed_at: st.welcomed_at ?? root.welcomed_at,
+      language: st.language ?? root.language,
+    });
+  }
   const existingIds = [...new Set(decisions.flatMap((d) => ('caseId' in d.target ? [d.target.caseId] : [])))];
   const heads = new Map<number, { ref: string; seq: number; head: string | null; priority: Priority | null }>();
   const newCount = decisions.reduce((n, d) => ('newCase' in d.target ? Math.max(n, d.target.newCase + 1) : n), 0);

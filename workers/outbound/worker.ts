@@ -98,8 +98,27 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
       'SELECT address_sealed, language, blocked, stopped_at, unreachable_at FROM informants WHERE pseudonym = $1',
       [p.pseudonym],
     );
-    const who = rows[0];
+    let who = rows[0];
     if (!who) throw new UnrecoverableError('TIPHUB_INFORMANT_NOT_FOUND: no informant with that pseudonym');
+    // The same person known since by another address (a new number, a LID): written to there,
+    // and blocked or stopped as any of their addresses is.
+    let to = p.pseudonym;
+    const { rows: group } = await db.query<InformantState & { pseudonym: string; at: Date | null }>(
+      `WITH root AS (SELECT COALESCE((SELECT informant FROM informant_aliases WHERE pseudonym = $1), $1) AS p)
+       SELECT i.pseudonym, i.address_sealed, i.language, i.blocked, i.stopped_at, i.unreachable_at, a.at
+         FROM informants i LEFT JOIN informant_aliases a ON a.pseudonym = i.pseudonym
+        WHERE i.pseudonym = (SELECT p FROM root) OR a.informant = (SELECT p FROM root)`,
+      [p.pseudonym],
+    );
+    if (group.length > 1) {
+      const newest = group.filter((g) => g.address_sealed && !g.unreachable_at).sort((a, b) => (b.at?.valueOf() ?? 0) - (a.at?.valueOf() ?? 0))[0];
+      if (newest && newest.pseudonym !== p.pseudonym && (newest.at?.valueOf() ?? 0) > (group.find((g) => g.pseudonym === p.pseudonym)?.at?.valueOf() ?? 0)) {
+        to = newest.pseudonym;
+        who = { ...who, address_sealed: newest.address_sealed, unreachable_at: null };
+      }
+      if (group.some((g) => g.blocked)) who = { ...who, blocked: true };
+      if (!who.stopped_at) who = { ...who, stopped_at: group.find((g) => g.stopped_at)?.stopped_at ?? null };
+    }
     if (who.blocked) return { sent: false, skipped: 'blocked' };
     if (who.unreachable_at) return { sent: false, skipped: 'unreachable' };
     if (who.stopped_at && p.kind !== 'stopped') return { sent: false, skipped: 'stopped' };
@@ -125,7 +144,7 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
 
     const lang = isLanguage(p.lang) ? p.lang : isLanguage(who.language) ? who.language : DEFAULT_LANGUAGE;
     const text = render(texts, lang, p.key, p.params);
-    const sender = keyring.unseal<{ address: string }>(addressSealed, sealRow.address(p.pseudonym));
+    const sender = keyring.unseal<{ address: string }>(addressSealed, sealRow.address(p.kind === 'stopped' ? p.pseudonym : to));
     try {
       const { nativeId, platformRef } = await adapter.send(sender.address, { text, replyTo: await quoteOf(p.replyTo) });
       await record(p, jobId, 'message.sent', { nativeId, language: lang }, text, { id: nativeId, ref: platformRef });
