@@ -75,6 +75,8 @@ export class GraphApiFake {
   /** Request bodies of POST /messages, in order. */
   readonly sent: Record<string, unknown>[] = [];
   /** The next calls of each kind answer these, one each. */
+  /** The wamid answered for each of `sent`, in order. */
+  readonly sentIds: string[] = [];
   readonly sendFailures: GraphFailure[] = [];
   readonly mediaFailures: GraphFailure[] = [];
   readonly downloadFailures: GraphFailure[] = [];
@@ -171,7 +173,9 @@ export class GraphApiFake {
       if (f) return this.fail(res, f);
       if (body.messaging_product !== 'whatsapp' || typeof body.to !== 'string' || body.type !== 'text') return this.reply(res, 400, { error: { message: 'invalid parameter', code: 100 } });
       this.sent.push(body);
-      return this.reply(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id: wamidFor(body.to) }] });
+      const id = wamidFor(body.to);
+      this.sentIds.push(id);
+      return this.reply(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id }] });
     }
     const media = url.pathname.match(/^\/(v\d+\.\d+)\/([\w.-]+)$/);
     if (media && req.method === 'GET') {
