@@ -46,10 +46,15 @@ describe('tiphub status', () => {
     await hub.waitForOutput(/tiphub is running/);
     const up = await waitFor(async () => {
       const r = await status();
-      return r.rows.every((c) => c.state === 'connected') ? r : null;
+      return r.rows.filter((c) => c.enabled).every((c) => c.state === 'connected') ? r : null;
     }, 30_000, 200);
     expect(up.code).toBe(0);
-    expect(up.rows.map((c) => [c.channel, c.enabled, c.mode])).toEqual([['simulator', true, 'local'], ['telegram', true, 'polling']]);
+    // WhatsApp is not configured here: listed, not enabled, never run, and needing no one.
+    expect(up.rows.map((c) => [c.channel, c.enabled, c.mode, c.needsPerson])).toEqual([
+      ['simulator', true, 'local', false],
+      ['telegram', true, 'polling', false],
+      ['whatsapp', false, null, false],
+    ]);
     expect(up.rows.find((c) => c.channel === 'telegram')!.lastMessageAt).toBeNull();
 
     const before = Date.now();
@@ -72,6 +77,6 @@ describe('tiphub status', () => {
     hub = null;
     const down = await status();
     expect(down.code).toBe(1);
-    expect(down.rows.map((c) => [c.channel, c.state, c.needsPerson])).toEqual([['simulator', 'stopped', true], ['telegram', 'stopped', true]]);
+    expect(down.rows.map((c) => [c.channel, c.state, c.needsPerson])).toEqual([['simulator', 'stopped', true], ['telegram', 'stopped', true], ['whatsapp', null, false]]);
   });
 });
