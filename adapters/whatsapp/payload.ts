@@ -3,7 +3,8 @@
  * test/fixtures/whatsapp-cloud and test/fixtures/whatsapp-web hold): one item, tagged with its
  * back end. The Cloud API's webhook body is split into one item per message or status, each
  * with what the body said beside it (the contacts, our number's id); a WhatsApp Web event is the
- * Message's raw data as whatsapp-web.js keeps it (`msg.rawData`), with the event's own arguments.
+ * Message's raw data as whatsapp-web.js keeps it (`msg.rawData`), with the event's own arguments
+ * (a reaction: the Reaction's fields).
  */
 export interface CloudPayload {
   readonly backend: 'cloud';
@@ -19,9 +20,23 @@ export interface CloudPayload {
 
 export interface WebPayload {
   readonly backend: 'web';
-  readonly event: 'message' | 'message_edit' | 'message_revoke_everyone';
-  /** The Message's raw data (`new Message(client, raw)` builds it again offline). */
+  readonly event: 'message' | 'message_edit' | 'message_revoke_everyone' | 'message_reaction' | 'message_ack';
+  /**
+   * The Message's raw data (`new Message(client, raw)` builds it again offline); for
+   * message_ack the message whose ack changed; null for message_reaction (see `reaction`).
+   */
   readonly msg: unknown;
+  /**
+   * message_reaction: the Reaction's fields as whatsapp-web.js gives them (src/structures/Reaction.js):
+   * `id` (the reaction's own message key: fromMe, remote, id, _serialized), `msgId` (the key of
+   * the message reacted to), `senderId` (the reactor, `…@c.us` or `…@lid`), `timestamp` (seconds,
+   * may be fractional), `reaction` (the emoji; empty: taken back), `orphan`, `orphanReason`,
+   * `read`, `ack`. The page's own names (`msgKey`, `parentMsgKey`, `senderUserJid`,
+   * `reactionText`) are read too.
+   */
+  readonly reaction?: unknown;
+  /** message_ack: the new ack (MessageAck: -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played). */
+  readonly ack?: number;
   /** message_edit: the new text. */
   readonly newBody?: string | null;
   /** message_revoke_everyone: the revoked message's raw data, when WhatsApp Web still had it. */

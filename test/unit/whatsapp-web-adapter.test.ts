@@ -4,6 +4,7 @@
  * `Message` objects built from the recorded data in test/fixtures/whatsapp-web.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { createWebAdapter, chunks, type WebAdapter } from '../../adapters/whatsapp/web/adapter';
 import { normalizeWeb, WebMessage } from '../../adapters/whatsapp/web/normalize';
@@ -19,6 +20,8 @@ const identifiers = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'identifiers.
 const everyone = [...new Set(Object.values(identifiers).flat())];
 const KARIM = '9647701234567@c.us';
 const KARIM_LID = '203962718459904@lid';
+/** whatsapp-web.js's Reaction (not exported by the package's index). */
+const Reaction = createRequire(__filename)('whatsapp-web.js/src/structures/Reaction') as new (client: null, data: object) => object;
 
 type Env = ReturnType<typeof fakePorts>;
 let adapter: WebAdapter | null = null;
@@ -67,23 +70,43 @@ describe('handleInbound (the shared inbound path)', () => {
     expect(adapter.ignored.get('group')).toBe(1);
   });
 
+  test('reactions and acks of our messages are recorded as events (ports.events.record); ours, groups, pending and the informants\' acks counted', async () => {
+    const { adapter, env, to } = await started();
+    for (const n of ['reaction', 'reaction-removed', 'ack-sent', 'ack-error']) await adapter.handleInbound(load(n));
+    for (const n of ['reaction-own', 'reaction-group', 'ack-pending', 'ack-inbound']) await adapter.handleInbound(load(n));
+    expect(to.offered).toHaveLength(0);
+    const ours = keyring.messageId('whatsapp', ['wa', '3EB0F00DBABE1234567890']);
+    expect(env.events).toEqual([
+      expect.objectContaining({ kind: 'reaction', sender: KARIM, target: ours, emoji: '👍' }),
+      expect.objectContaining({ kind: 'reaction', sender: KARIM, target: ours, emoji: null }),
+      { kind: 'delivery', sentId: ours, status: 'sent', at: expect.any(String), error: null },
+      { kind: 'delivery', sentId: ours, status: 'failed', at: expect.any(String), error: { code: 'TIPHUB_SEND_FAILED', reason: 'WhatsApp Web reported an error' } },
+    ]);
+    expect(env.counted).toEqual(['reaction-own', 'reaction-group', 'ack-pending', 'ack-inbound']);
+    expect(adapter.quarantined).toBe(0);
+  });
+
   test('a bad payload is quarantined with a reason quoting nothing of it, from a source naming no one', async () => {
     const { adapter, env, to } = await started();
     await adapter.handleInbound(load('malformed'));
     const outOfRange = load('location');
     (outOfRange.msg as { lat: number }).lat = 200;
     await adapter.handleInbound(outOfRange);
-    await adapter.handleInbound({ backend: 'web', event: 'message_ack', msg: {} });
+    await adapter.handleInbound({ backend: 'web', event: 'message_create', msg: {} });
+    await adapter.handleInbound({ backend: 'web', event: 'message_ack', msg: {}, ack: 3 });
+    await adapter.handleInbound({ ...load('reaction'), reaction: { ...(load('reaction').reaction as object), senderId: 'Karim 9647701234567' } });
     expect(to.offered).toHaveLength(0);
     expect(env.quarantined.map((q) => [q.source, q.code])).toEqual([
       ['web message', 'TIPHUB_MESSAGE_INVALID'],
       ['web message', 'TIPHUB_MESSAGE_INVALID'],
       ['web item', 'TIPHUB_MESSAGE_INVALID'],
+      ['web message_ack', 'TIPHUB_MESSAGE_INVALID'],
+      ['web message_reaction', 'TIPHUB_MESSAGE_INVALID'],
     ]);
     expect(env.quarantined[1]!.reason).toMatch(/location\.lat/);
     expect(env.quarantined[0]!.payload).toEqual(load('malformed'));
     expectAbsent('reasons', env.quarantined.map((q) => q.reason + q.source).join('\n'), everyone);
-    expect(adapter.quarantined).toBe(3);
+    expect(adapter.quarantined).toBe(5);
   });
 
   test('after stop() a payload is refused (the platform would deliver it again), not dropped', async () => {
@@ -120,6 +143,68 @@ describe('events of the live session', () => {
     expect(client.lidCalls).toBe(2);
     expect(env.counted).toEqual(['ciphertext']);
     // Nothing identifying in the log.
+    expectAbsent('log', env.lines.join('\n'), everyone);
+  });
+
+  test('message_reaction and message_ack: a real Reaction and Message reach the case log; the reactor\'s LID is learned, an ack asks for none', async () => {
+    const { env, client, to } = await started();
+    client.lids.set(KARIM, KARIM_LID);
+    const r = load('reaction').reaction as Record<string, unknown>;
+    // What the page hands the library (Client.js onReaction), made into its Reaction.
+    const page = { id: r.id, msgKey: r.id, parentMsgKey: r.msgId, senderUserJid: r.senderId, timestamp: r.timestamp, reactionText: r.reaction, orphan: r.orphan, orphanReason: r.orphanReason, read: r.read, ack: r.ack };
+    client.emit('message_reaction', new Reaction(null, page));
+    const own = load('reaction-own').reaction as Record<string, unknown>;
+    client.emit('message_reaction', new Reaction(null, { ...own, msgKey: own.id, parentMsgKey: own.msgId, senderUserJid: own.senderId, reactionText: own.reaction }));
+    client.emit('message_reaction', { ...(load('reaction-group').reaction as object) });
+    // message_ack(message, ack): the Message as serialized, the new ack beside it.
+    emitted(client, 'message_ack', 'own', 2);
+    emitted(client, 'message_ack', 'own', 3);
+    emitted(client, 'message_ack', 'own', 0);
+    emitted(client, 'message_ack', 'text', 3);
+    await waitFor(() => env.events.length === 4 && env.counted.length === 4, 3000, 'events');
+    const ours = keyring.messageId('whatsapp', ['wa', '3EB0F00DBABE1234567890']);
+    expect(env.events).toEqual([
+      { kind: 'alias', id: keyring.messageId('whatsapp', ['alias', KARIM, KARIM_LID]), from: KARIM, to: KARIM_LID, reason: 'lid-learned', at: expect.any(String) },
+      {
+        kind: 'reaction',
+        id: (normalizeWeb(load('reaction'), ctx()) as { event: { id: string } }).event.id,
+        sender: KARIM_LID,
+        target: ours,
+        emoji: '👍',
+        at: '2026-06-10T06:00:00.512Z',
+      },
+      { kind: 'delivery', sentId: ours, status: 'delivered', at: expect.any(String), error: null },
+      { kind: 'delivery', sentId: ours, status: 'read', at: expect.any(String), error: null },
+    ]);
+    expect(env.counted).toEqual(['reaction-own', 'reaction-group', 'ack-pending', 'ack-inbound']);
+    // One look-up, for the reactor; none for our own reaction, one in a group or an ack.
+    expect(client.lidCalls).toBe(1);
+    expect(to.offered).toHaveLength(0);
+    expectAbsent('log', env.lines.join('\n'), everyone);
+  });
+
+  test('the ack of a reply we sent names the nativeId our send returned; a reaction to it targets the same', async () => {
+    const { adapter, env, client } = await started();
+    const sent = await adapter.send(KARIM, { text: 'Thank you. How many trucks?' });
+    const stanza = '3EB0000000000000000001';
+    const ours = { ...(load('own').msg as object), id: { fromMe: true, remote: KARIM, id: stanza, _serialized: `true_${KARIM}_${stanza}` } };
+    client.emit('message_ack', new WebMessage(null, ours), 1);
+    const r = load('reaction').reaction as Record<string, unknown>;
+    client.emit('message_reaction', new Reaction(null, { ...r, msgKey: r.id, parentMsgKey: ours.id, senderUserJid: r.senderId, reactionText: '🙏' }));
+    await waitFor(() => env.events.length === 2, 3000, 'events');
+    expect(env.events).toEqual([
+      expect.objectContaining({ kind: 'delivery', sentId: sent.nativeId, status: 'sent' }),
+      expect.objectContaining({ kind: 'reaction', target: sent.nativeId, emoji: '🙏' }),
+    ]);
+  });
+
+  test('a reaction the case log cannot take yet is tried again, then recorded once', async () => {
+    let down = 2;
+    const { env, client } = await started({ recordFails: () => down-- > 0 });
+    client.emit('message_reaction', { ...(load('reaction-lid').reaction as object) });
+    await waitFor(() => env.events.length === 1, 8000, 'recorded at last');
+    expect(env.events[0]).toMatchObject({ kind: 'reaction', sender: '118844332211002@lid', emoji: '❤️' });
+    expect(env.lines.filter((l) => l.includes('trying again'))).toHaveLength(2);
     expectAbsent('log', env.lines.join('\n'), everyone);
   });
 

@@ -4,6 +4,7 @@
  * conformance suite's context; and what each type gives, with no identifier in raw, id or nativeId.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { normalizeWhatsApp } from '../../adapters/whatsapp';
 import { normalizeWeb, readVcard, WebMessage } from '../../adapters/whatsapp/web/normalize';
@@ -44,7 +45,7 @@ test('normalizeWeb gives the recorded golden outputs for every fixture (the modu
 });
 
 test('the fixtures are real Message data: the library builds Message objects from them', () => {
-  for (const n of names.filter((x) => x !== 'malformed')) {
+  for (const n of names.filter((x) => x !== 'malformed' && load(x).event !== 'message_reaction')) {
     const m = new WebMessage(null, load(n).msg as object);
     expect(m.id._serialized).toBe(serializedOf(n));
   }
@@ -66,8 +67,8 @@ test('identifiers.json lists what each fixture holds, and none shows in raw, id,
       continue;
     }
     if (isEventOnly(out)) {
-      const { sender, ...rest } = out.event as { sender: string };
-      expect(identifiers[n]).toContain(sender);
+      const { sender, ...rest } = out.event as { sender?: string };
+      if (sender !== undefined) expect(identifiers[n]).toContain(sender);
       expectAbsent(`${n}: event`, JSON.stringify(rest), identifiers[n]!);
       continue;
     }
@@ -184,4 +185,95 @@ test('vCards: name from FN (else N), first phone, the waid number', () => {
   expect(readVcard('BEGIN:VCARD\r\nVERSION:3.0\r\nN:Saleh;Ahmed;;;\r\nitem1.TEL;type=CELL;waid=9647712345678:+964 771 234 5678\r\nEND:VCARD')).toEqual({ name: 'Ahmed Saleh', phone: '+964 771 234 5678', number: '9647712345678' });
   expect(readVcard('BEGIN:VCARD\nFN:A\\, B\nTEL:+1 (650) 555-0100\nEND:VCARD')).toEqual({ name: 'A, B', phone: '+1 (650) 555-0100', number: '16505550100' });
   expect(readVcard('garbage')).toEqual({ name: null, phone: null, number: null });
+});
+
+// --- message_reaction and message_ack -------------------------------------------------------------
+
+/** whatsapp-web.js's Reaction (not exported by the package's index). */
+const Reaction = createRequire(__filename)('whatsapp-web.js/src/structures/Reaction') as new (client: null, data: object) => Record<string, unknown>;
+const reactionOf = (n: string) => load(n).reaction as Record<string, unknown> & { id: { id: string; _serialized: string }; msgId: { id: string }; senderId: string; timestamp: number };
+const eventOf = (n: string) => {
+  const out = norm(n);
+  if (!isEventOnly(out)) throw new Error(`${n}: not an event: ${JSON.stringify(out)}`);
+  return out.event;
+};
+
+test('the reaction fixtures are what the library\'s Reaction makes of the page\'s data', () => {
+  for (const n of names.filter((x) => load(x).event === 'message_reaction')) {
+    const r = reactionOf(n);
+    // What the page hands onReaction (Client.js: the reaction model, msgKey, parentMsgKey, senderUserJid, timestamp in s).
+    const page = { id: r.id, msgKey: r.id, parentMsgKey: r.msgId, senderUserJid: r.senderId, timestamp: r.timestamp, reactionText: r.reaction, orphan: r.orphan, orphanReason: r.orphanReason, read: r.read, ack: r.ack };
+    expect({ [n]: { ...new Reaction(null, page) } }).toEqual({ [n]: r });
+    // The page's own names normalize the same.
+    const asPage = { ...load(n), reaction: page };
+    expect({ [n]: normalizeWeb(asPage, ctx) }).toEqual({ [n]: norm(n) });
+  }
+});
+
+test('a reaction is an event on the message reacted to, keyed by its own key and time; taken back: emoji null', () => {
+  const r = reactionOf('reaction');
+  const set = eventOf('reaction');
+  expect(set).toEqual({
+    kind: 'reaction',
+    id: ctx.messageId([ACCOUNT, 'reaction', r.id._serialized, r.msgId.id, '9647701234567@c.us', 1781071200512]),
+    sender: '9647701234567@c.us',
+    // Our reply's nativeId (the send's SendResult uses the same scheme), and a report's alike.
+    target: ctx.messageId(['wa', '3EB0F00DBABE1234567890']),
+    emoji: '👍',
+    at: '2026-06-10T06:00:00.512Z',
+  });
+  const back = eventOf('reaction-removed');
+  expect(back).toMatchObject({ kind: 'reaction', sender: '9647701234567@c.us', target: set.kind === 'reaction' && set.target, emoji: null, at: '2026-06-10T06:05:00.040Z' });
+  expect(back.kind === 'reaction' && back.id).not.toBe(set.kind === 'reaction' && set.id);
+  // A LID reactor keeps the LID; a phone reactor whose LID the adapter learned is known by it.
+  expect(eventOf('reaction-lid')).toMatchObject({ sender: '118844332211002@lid', emoji: '❤️', target: ctx.messageId(['wa', '3EB0AB12CD34EF567890AB']) });
+  const learned = normalizeWeb({ ...load('reaction'), lid: '203962718459904@lid' }, ctx);
+  expect(isEventOnly(learned) && learned.event).toMatchObject({ sender: '203962718459904@lid', id: set.kind === 'reaction' && set.id });
+  // The same reaction handed over again (WhatsApp Web upserts it when read) has the same id.
+  const again = normalizeWeb({ ...load('reaction'), reaction: { ...reactionOf('reaction'), read: true } }, ctx);
+  expect(isEventOnly(again) && again.event.kind === 'reaction' && again.event.id).toBe(set.kind === 'reaction' && set.id);
+  // A key in its serialized form (as a page may hand it over) reads the same.
+  const serialized = normalizeWeb({ ...load('reaction'), reaction: { ...r, id: r.id._serialized, msgId: (r.msgId as unknown as { _serialized: string })._serialized } }, ctx);
+  expect(serialized).toEqual(norm('reaction'));
+});
+
+test('reactions: ours and in groups ignored by a fixed word (groups taken when asked); a broken one rejected, naming no one', () => {
+  expect(norm('reaction-own')).toEqual({ ignored: true, reason: 'reaction-own' });
+  expect(norm('reaction-group')).toEqual({ ignored: true, reason: 'reaction-group' });
+  expect(normalizeWeb(load('reaction-group'), ctx, { groups: true })).toMatchObject({ event: { kind: 'reaction', sender: '9647701234567@c.us', emoji: '😮' } });
+  const status = { ...load('reaction'), reaction: { ...reactionOf('reaction'), msgId: { fromMe: false, remote: 'status@broadcast', id: '3A99', _serialized: 'false_status@broadcast_3A99_9647701234567@c.us' } } };
+  expect(normalizeWeb(status, ctx)).toEqual({ ignored: true, reason: 'reaction-status' });
+  const r = reactionOf('reaction');
+  const bad = [
+    { ...load('reaction'), reaction: null },
+    { ...load('reaction'), reaction: { ...r, msgId: null } },
+    { ...load('reaction'), reaction: { ...r, senderId: 'Karim 9647701234567' } },
+    { ...load('reaction'), reaction: { ...r, timestamp: 'soon' } },
+    { ...load('reaction'), reaction: { ...r, reaction: 42 } },
+  ];
+  for (const b of bad) {
+    const out = normalizeWeb(b as WebPayload, ctx);
+    expect(isRejected(out)).toBe(true);
+    expectAbsent('reason', JSON.stringify(out), identifiers.reaction!);
+  }
+});
+
+test('an ack of our message is its delivery status (the sentId our send returned); error → failed; pending and the informants\' ignored', () => {
+  const sentId = ctx.messageId(['wa', '3EB0F00DBABE1234567890']);
+  const statuses = Object.fromEntries(['ack-sent', 'ack-delivered', 'ack-read', 'ack-played', 'ack-error'].map((n) => [n, eventOf(n)]));
+  expect(statuses).toEqual({
+    'ack-sent': { kind: 'delivery', sentId, status: 'sent', at: GOLDEN_RECEIVED_AT.toISOString(), error: null },
+    'ack-delivered': { kind: 'delivery', sentId, status: 'delivered', at: GOLDEN_RECEIVED_AT.toISOString(), error: null },
+    'ack-read': { kind: 'delivery', sentId, status: 'read', at: GOLDEN_RECEIVED_AT.toISOString(), error: null },
+    'ack-played': { kind: 'delivery', sentId, status: 'played', at: GOLDEN_RECEIVED_AT.toISOString(), error: null },
+    'ack-error': { kind: 'delivery', sentId, status: 'failed', at: GOLDEN_RECEIVED_AT.toISOString(), error: { code: 'TIPHUB_SEND_FAILED', reason: 'WhatsApp Web reported an error' } },
+  });
+  expect(norm('ack-pending')).toEqual({ ignored: true, reason: 'ack-pending' });
+  expect(norm('ack-inbound')).toEqual({ ignored: true, reason: 'ack-inbound' });
+  // The event's ack wins over the message's (serialized before the change); without it, the message's.
+  expect(normalizeWeb({ ...load('ack-read'), ack: 2 }, ctx)).toMatchObject({ event: { status: 'delivered' } });
+  const { ack: _ack, ...noArg } = load('ack-read');
+  expect(normalizeWeb(noArg as WebPayload, ctx)).toMatchObject({ event: { status: 'read' } });
+  expect(normalizeWeb({ ...load('ack-read'), ack: 9 }, ctx)).toEqual({ ignored: true, reason: 'ack-unknown' });
+  expect(isRejected(normalizeWeb({ backend: 'web', event: 'message_ack', msg: {}, ack: 3 }, ctx))).toBe(true);
 });

@@ -3,10 +3,10 @@
  * tip line's phone (a QR code scanned once; LocalAuth keeps the login under <dataDir>/whatsapp-web).
  * The browser session lives in the background (./session.ts): `start()` resolves at once and the
  * other channels never wait for it. Each event of the session (`message`, `message_edit`,
- * `message_revoke_everyone`) becomes one WebPayload, handed to the one inbound path both back ends
- * share (../inbound.ts), the same path a recorded payload replays through. WhatsApp Web does not
- * deliver an event twice, so one that could not be handled (the case log down) is tried again here
- * until it is, or until stop.
+ * `message_revoke_everyone`, `message_reaction`, `message_ack`) becomes one WebPayload, handed to
+ * the one inbound path both back ends share (../inbound.ts), the same path a recorded payload
+ * replays through. WhatsApp Web does not deliver an event twice, so one that could not be handled
+ * (the case log down) is tried again here until it is, or until stop.
  *
  * Senders are known by their LID (`…@lid`) where WhatsApp gives one; for a phone (`@c.us`) sender
  * the adapter asks WhatsApp Web for the LID once (best effort, cached in memory) and records the
@@ -186,11 +186,28 @@ export function createWebAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAppC
     lids.set(id, other);
   };
 
+  /**
+   * Who sent what the payload is about, for the LID look-up: a message's sender, the reactor of a
+   * reaction in a private chat (not in a group, as for messages); none for an ack (of ours).
+   */
+  const senderOf = (event: WebPayload['event'], data: Obj | null, extra: Partial<WebPayload>): Obj | null => {
+    if (event === 'message_ack') return null;
+    if (event !== 'message_reaction') return data;
+    const r = extra.reaction;
+    if (!isObj(r)) return null;
+    const key = r.id ?? r.msgKey;
+    const parent = r.msgId ?? r.parentMsgKey;
+    const chat = isObj(parent) ? wid(parent.remote) : typeof parent === 'string' ? (parent.split('_')[1] ?? null) : null;
+    if (!chat || !ADDRESS.test(chat)) return null;
+    return { from: r.senderId ?? r.senderUserJid, id: { fromMe: isObj(key) && key.fromMe === true } };
+  };
+
   /** One event of the session, through the inbound path, tried again until handled (or stop). */
   const deliver = async (event: WebPayload['event'], msg: unknown, extra: Partial<WebPayload>) => {
     const data = rawOf(msg);
     const base: WebPayload = { backend: 'web', event, msg: data ?? msg, ...extra };
-    const lid = data ? await lidFor(data) : null;
+    const who = senderOf(event, data, extra);
+    const lid = who ? await lidFor(who) : null;
     const payload: WebPayload = lid ? { ...base, lid } : base;
     for (let attempt = 0; running && !stopping; attempt++) {
       try {
@@ -218,6 +235,9 @@ export function createWebAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAppC
     client.on('message', (m: unknown) => queue('message', m));
     client.on('message_edit', (m: unknown, newBody: unknown) => queue('message_edit', m, { newBody: typeof newBody === 'string' ? newBody : null }));
     client.on('message_revoke_everyone', (m: unknown, revoked: unknown) => queue('message_revoke_everyone', m, { revoked: rawOf(revoked) }));
+    // A Reaction keeps no raw data: its own fields are the payload (the client is not one of them).
+    client.on('message_reaction', (r: unknown) => queue('message_reaction', null, { reaction: isObj(r) ? { ...r } : r }));
+    client.on('message_ack', (m: unknown, ack: unknown) => queue('message_ack', m, typeof ack === 'number' ? { ack } : {}));
     client.on('message_ciphertext_failed', () => {
       ports.countIgnored('ciphertext').catch((err: unknown) => log.warn({ ...CH, cause: describeForeignError(err) }, 'count not kept'));
     });

@@ -10,10 +10,15 @@
  * a quote of the message carries (`quotedStanzaID`) and what a revoke names; the full id travels
  * as `platformRef`, for the outbound step to quote the report (sendMessage's quotedMessageId) and
  * for the media step to find the message again (MediaRef.ref).
+ *
+ * Events, not reports: a revoke for everyone (a retraction), a reaction (`message_reaction`: its
+ * target is the stanza id's hash of the message reacted to; ours and those in groups ignored), an
+ * ack of one of our sent messages (`message_ack`: a delivery status of the nativeId our send
+ * returned; acks of the informants' messages and pending ones ignored).
  */
 import WAWebJS from 'whatsapp-web.js';
 import type { NormalizeContext } from '../../../src/contracts/channel-adapter';
-import type { EventOnly, Ignored, InboundMessage, MediaKind, MediaRef, Rejected } from '../../../src/contracts/inbound-message';
+import type { DeliveryStatus, EventOnly, Ignored, InboundMessage, MediaKind, MediaRef, Rejected } from '../../../src/contracts/inbound-message';
 import type { WebPayload } from '../payload';
 import { evidenceOf } from './evidence';
 
@@ -28,7 +33,17 @@ const wid = (v: unknown): string | null => (typeof v === 'string' ? str(v) : isO
 /** The library's Message class (its types declare only an interface; the module exports the class). */
 export const WebMessage = (WAWebJS as unknown as { Message: new (client: null, data: object) => WAWebJS.Message }).Message;
 
-export const WEB_EVENTS = ['message', 'message_edit', 'message_revoke_everyone'] as const;
+export const WEB_EVENTS = ['message', 'message_edit', 'message_revoke_everyone', 'message_reaction', 'message_ack'] as const;
+
+/** whatsapp-web.js's MessageAck (src/util/Constants.js): -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played. */
+const ACK = (WAWebJS as unknown as { MessageAck: Record<'ACK_ERROR' | 'ACK_PENDING' | 'ACK_SERVER' | 'ACK_DEVICE' | 'ACK_READ' | 'ACK_PLAYED', number> }).MessageAck;
+const ACK_STATUS: ReadonlyMap<number, DeliveryStatus> = new Map([
+  [ACK.ACK_SERVER, 'sent'],
+  [ACK.ACK_DEVICE, 'delivered'],
+  [ACK.ACK_READ, 'read'],
+  [ACK.ACK_PLAYED, 'played'],
+  [ACK.ACK_ERROR, 'failed'],
+]);
 
 /** Message types that carry media, and the kind each is. */
 const MEDIA_TYPES: Readonly<Record<string, MediaKind>> = {
@@ -94,10 +109,93 @@ export interface WebNormalizeOptions {
 /** The stanza id's keyed hash: a report's nativeId, what a quote of it and a revoke of it name. */
 export const webNativeId = (messageId: (parts: readonly (string | number)[]) => string, stanzaId: string) => messageId(['wa', stanzaId]);
 
+/** A message key as the page hands it over: an object (fromMe, remote, id, _serialized) or its serialized form. */
+interface Key {
+  readonly fromMe: boolean | null;
+  readonly remote: string | null;
+  readonly id: string;
+  readonly serialized: string | null;
+}
+function keyOf(v: unknown): Key | null {
+  if (isObj(v)) {
+    const id = str(v.id);
+    if (!id) return null;
+    return { fromMe: typeof v.fromMe === 'boolean' ? v.fromMe : null, remote: wid(v.remote), id, serialized: str(v._serialized) };
+  }
+  // `<fromMe>_<chat>_<stanza id>[_<participant>]`
+  const m = typeof v === 'string' ? /^(true|false)_([^_\s]+)_([^_\s]+)(?:_[^\s]+)?$/.exec(v) : null;
+  return m ? { fromMe: m[1] === 'true', remote: m[2]!, id: m[3]!, serialized: v as string } : null;
+}
+
+const SENDER = /^[^@\s]{1,64}@(c\.us|lid)$/;
+
+/**
+ * A reaction → its event: the reactor, the stanza id of the message reacted to (the same hash as
+ * that report's or our reply's nativeId), the emoji (empty: taken back, null). Its id is keyed from
+ * the reaction's own key and its time, so the same reaction handed over again (WhatsApp Web
+ * upserts it when it is read) is recorded once, and a changed emoji is a new one.
+ */
+function normalizeReaction(raw: WebPayload, ctx: NormalizeContext, opts: WebNormalizeOptions): Rejected | Ignored | EventOnly {
+  const r = raw.reaction;
+  if (!isObj(r)) return { rejected: true, reason: 'message_reaction: reaction is required' };
+  const own = keyOf(r.id ?? r.msgKey);
+  const parent = keyOf(r.msgId ?? r.parentMsgKey);
+  if (!parent || parent.id.length > 200 || (own?.serialized?.length ?? 0) > 1024) return { rejected: true, reason: 'message_reaction: reaction.msgId is required' };
+  const remote = parent.remote ?? own?.remote ?? '';
+  if (remote === 'status@broadcast') return { ignored: true, reason: 'reaction-status' };
+  // Ours (from this session or the phone): not the informant's.
+  if (own?.fromMe === true) return { ignored: true, reason: 'reaction-own' };
+  if (remote.endsWith('@broadcast') || remote.endsWith('@newsletter')) return { ignored: true, reason: 'reaction-broadcast' };
+  if (remote.endsWith('@g.us') && !opts.groups) return { ignored: true, reason: 'reaction-group' };
+  const from = wid(r.senderId ?? r.senderUserJid);
+  if (!from || !SENDER.test(from)) return { rejected: true, reason: 'message_reaction: the sender is not a @c.us or @lid id' };
+  const learned = typeof raw.lid === 'string' && /^[^@\s]{1,64}@lid$/.test(raw.lid) ? raw.lid : null;
+  const sender = from.endsWith('@lid') ? from : (learned ?? from);
+  const ts = num(r.timestamp);
+  const ms = ts === null ? NaN : Math.round(ts * 1000);
+  if (!Number.isFinite(new Date(ms).getTime())) return { rejected: true, reason: 'message_reaction: reaction.timestamp is required' };
+  const text = typeof r.reaction === 'string' ? r.reaction : typeof r.reactionText === 'string' ? r.reactionText : null;
+  if (text === null) return { rejected: true, reason: 'message_reaction: reaction.reaction is required' };
+  if (text.length > 64) return { rejected: true, reason: 'message_reaction: reaction.reaction too long' };
+  return {
+    event: {
+      kind: 'reaction',
+      id: ctx.messageId([ctx.account, 'reaction', own?.serialized ?? own?.id ?? '', parent.id, from, ms]),
+      sender,
+      target: webNativeId(ctx.messageId, parent.id),
+      emoji: text.length ? text : null,
+      at: new Date(ms).toISOString(),
+    },
+  };
+}
+
+/**
+ * An ack of one of our sent messages → a delivery status of it (its sentId is what our send
+ * returned). WhatsApp Web says when the ack changed, not when it happened: `at` is when we got it.
+ * Acks of the informants' messages (WhatsApp Web marks them too) and pending ones are not statuses.
+ */
+function normalizeAck(raw: WebPayload, data: Obj, key: Obj, stanza: string, ctx: NormalizeContext): Ignored | EventOnly {
+  if (key.fromMe !== true) return { ignored: true, reason: 'ack-inbound' };
+  const ack = num(raw.ack) ?? num(data.ack);
+  if (ack === ACK.ACK_PENDING) return { ignored: true, reason: 'ack-pending' };
+  const status = ack === null ? undefined : ACK_STATUS.get(ack);
+  if (!status) return { ignored: true, reason: 'ack-unknown' };
+  return {
+    event: {
+      kind: 'delivery',
+      sentId: webNativeId(ctx.messageId, stanza),
+      status,
+      at: ctx.receivedAt.toISOString(),
+      error: status === 'failed' ? { code: 'TIPHUB_SEND_FAILED', reason: 'WhatsApp Web reported an error' } : null,
+    },
+  };
+}
+
 export function normalizeWeb(raw: WebPayload, ctx: NormalizeContext, opts: WebNormalizeOptions = {}): InboundMessage | Rejected | Ignored | EventOnly {
   if (!isObj(raw)) return { rejected: true, reason: 'item is not an object' };
   const event = raw.event;
-  if (!(WEB_EVENTS as readonly unknown[]).includes(event)) return { rejected: true, reason: 'event is not one of message, message_edit, message_revoke_everyone' };
+  if (!(WEB_EVENTS as readonly unknown[]).includes(event)) return { rejected: true, reason: `event is not one of ${WEB_EVENTS.join(', ')}` };
+  if (event === 'message_reaction') return normalizeReaction(raw, ctx, opts);
   const data = raw.msg;
   if (!isObj(data) || !isObj(data.id)) return { rejected: true, reason: `${event}: msg.id is required` };
   const key = data.id;
@@ -114,6 +212,7 @@ export function normalizeWeb(raw: WebPayload, ctx: NormalizeContext, opts: WebNo
   // Not tips: status updates, our own messages (also seen when we edit or revoke), groups.
   const remote = wid(key.remote) ?? msg.from ?? null;
   if (msg.isStatus || remote === 'status@broadcast' || msg.from === 'status@broadcast') return { ignored: true, reason: 'status' };
+  if (event === 'message_ack') return normalizeAck(raw, data, key, stanza, ctx);
   if (msg.fromMe === true) return { ignored: true, reason: 'own' };
   if (msg.broadcast === true || (remote ?? '').endsWith('@broadcast')) return { ignored: true, reason: 'broadcast' };
   if ((remote ?? '').endsWith('@newsletter')) return { ignored: true, reason: 'newsletter' };
@@ -124,7 +223,7 @@ export function normalizeWeb(raw: WebPayload, ctx: NormalizeContext, opts: WebNo
   if (inGroup && !opts.groups) return { ignored: true, reason: 'group' };
 
   const from = inGroup ? (msg.author ?? null) : (msg.from ?? null);
-  if (!from || !/^[^@\s]{1,64}@(c\.us|lid)$/.test(from)) return { rejected: true, reason: `${event}: the sender is not a @c.us or @lid id` };
+  if (!from || !SENDER.test(from)) return { rejected: true, reason: `${event}: the sender is not a @c.us or @lid id` };
   const learned = typeof raw.lid === 'string' && /^[^@\s]{1,64}@lid$/.test(raw.lid) ? raw.lid : null;
   const address = from.endsWith('@lid') ? from : (learned ?? from);
   const t = num(data.t);
