@@ -266,7 +266,7 @@ describe.each(channelNames)('channel %s conforms to the channel contract', (chan
       const out = normalize(f);
       if (isEventOnly(out)) {
         // An event names its informant in its address fields only (sender; from and to of an alias).
-        const { sender, from, to, name, ...rest } = out.event as { sender?: string; from?: string; to?: string; name?: string | null };
+        const { sender, from, to, name: _name, ...rest } = out.event as { sender?: string; from?: string; to?: string; name?: string | null };
         for (const address of [sender, from].filter((a): a is string => a !== undefined)) expect({ [f.name]: f.identifiers.includes(address) }).toEqual({ [f.name]: true });
         expect({ [f.name]: to === undefined || to.length > 0 }).toEqual({ [f.name]: true });
         expectAbsent(`${f.name}: event`, JSON.stringify(rest), f.identifiers);
