@@ -17,9 +17,15 @@
  * compute what the intake computes of each text for chunk k+1 (fingerprint, MinHash, bands,
  * tags…, message id, sealed raw payload, report hash).
  *
- * Loading: the loaded tables' foreign keys, indexes and primary/unique keys are dropped, the rows
- * streamed with COPY … FROM STDIN on four connections at once, then the keys and indexes rebuilt
- * from their own catalog definitions (checked identical afterwards), VACUUM (ANALYZE), CHECKPOINT.
+ * Loading: the tables' shapes come from the migrated schema itself (copy.ts, copyTables): the
+ * generator names per table the columns it fills (FILLS) and makes each row a record by column
+ * name; the COPY column lists and their order are read from the catalog (pg_attribute), generated
+ * columns left out, and a column it does not fill must be nullable or have a default (checked
+ * before anything is changed: a migration adding a NOT NULL column without default stops it at
+ * once, naming table and column). The loaded tables' foreign keys, indexes and primary/unique keys
+ * are dropped, the rows streamed with COPY … FROM STDIN on four connections at once (lines built by
+ * index in the catalog's order, resolved once per table), then the keys and indexes rebuilt from
+ * their own catalog definitions (checked identical afterwards), VACUUM (ANALYZE), CHECKPOINT.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Client } from 'pg';
@@ -28,7 +34,7 @@ import { Keyring, sealRow } from '../src/crypto/keyring';
 import { eventHash, reportHash, sealedDigest, type ReportContent } from '../src/caselog/chain';
 import { REF_ALPHABET } from '../src/caselog/refs';
 import { bandKeys, estimatedSimilarity, SIGNATURE_SIZE } from '../src/grouping/minhash';
-import { copyImplementation, copyIn, copyLine, copyValue, pgTextArray, type CopySink } from './copy';
+import { copyImplementation, copyIn, copyTables, CopyTable, pgTextArray, type CopySink } from './copy';
 import { featureSource, type BulkFeatures } from './features';
 import { exactVariant, followupText, nearVariant, reportText, seeded, senderAddress, type Lang } from './workload';
 
@@ -62,7 +68,6 @@ export interface ScaleGenResult {
   sample: { bands: number[]; minhash: number[]; originalId: string };
 }
 
-const TABLES = ['informants', 'cases', 'case_informants', 'reports', 'report_bands', 'events'];
 const DAY = 86_400_000;
 const CHUNK = 5_000;
 const THREADS = 2;
@@ -86,20 +91,43 @@ interface Computed {
   f: Placed;
   sentAt: string;
   receivedAt: string;
-  /** The report's COPY columns from `informant` to `fingerprint`, and from `location` to the end. */
-  mid: string;
-  tail: string;
+  /** The report's COPY line but for the REPORT_LATE columns (CopyTable.split). */
+  pieces: string[];
   /** Its report_bands COPY lines (written when it is the first report of its fingerprint). */
   bandLines: string;
 }
 
-/** Columns of `COPY reports`: id, case_id, mid…, duplicate_of, duplicate_kind, tail…. */
-const REPORT_COLUMNS = `id, case_id, informant, channel, account, native_id, origin, sent_at, received_at, text, language, tags, places, fingerprint,
-  duplicate_of, duplicate_kind, location, contact, reply_to, forwarded, edited, group_key, raw_sealed, created_at, blocked, flooded,
-  minhash, match_keys, entities, priority, noise, topic_break`;
+/**
+ * Per table, the columns the generator fills. Their order, and every other column of the table
+ * (its default or NULL; generated columns are computed), come from the migrated schema's catalog
+ * (copyTables), checked once before anything is written.
+ */
+const FILLS = {
+  informants: ['pseudonym', 'channel', 'address_sealed', 'language', 'first_seen', 'last_seen', 'welcomed_at', 'created_at'],
+  cases: ['id', 'ref', 'status', 'priority', 'flags', 'tags', 'places', 'language', 'report_count', 'informant_count', 'channels', 'first_report_at', 'last_report_at', 'event_seq', 'head_hash', 'created_at', 'updated_at', 'related'],
+  case_informants: ['case_id', 'pseudonym', 'channel'],
+  reports: [
+    'id', 'case_id', 'informant', 'channel', 'account', 'native_id', 'origin', 'sent_at', 'received_at', 'text', 'language', 'tags', 'places', 'fingerprint',
+    'duplicate_of', 'duplicate_kind', 'location', 'contact', 'reply_to', 'forwarded', 'edited', 'group_key', 'raw_sealed', 'created_at', 'blocked', 'flooded',
+    'minhash', 'match_keys', 'entities', 'priority', 'noise', 'topic_break',
+  ],
+  report_bands: ['band', 'report_id'],
+  events: ['case_id', 'seq', 'at', 'kind', 'actor', 'data', 'prev_hash', 'hash'],
+} as const;
+type ReportColumn = (typeof FILLS.reports)[number];
+/** The report columns the main thread fills when it places a report (the rest: the worker threads). */
+const REPORT_LATE = ['case_id', 'duplicate_of', 'duplicate_kind'] as const;
+const TABLES = Object.keys(FILLS);
+/** The COPY shapes the worker threads build lines of, as plain data. */
+interface WorkerShapes {
+  reports: { table: string; columns: ReportColumn[] };
+  report_bands: { table: string; columns: (typeof FILLS.report_bands)[number][] };
+}
 
 function computeThread() {
-  const { secret, keys } = workerData as { secret: string; keys: string };
+  const { secret, keys, shapes } = workerData as { secret: string; keys: string; shapes: WorkerShapes };
+  const reportLine = new CopyTable(shapes.reports.table, shapes.reports.columns).split(REPORT_LATE);
+  const bandTable = new CopyTable(shapes.report_bands.table, shapes.report_bands.columns);
   const cfg = loadConfig({ configPath: process.env.TIPHUB_CONFIG });
   const keyring = new Keyring(secret).withStoredKeys(keys);
   const features = featureSource(cfg);
@@ -156,22 +184,45 @@ function computeThread() {
         fingerprint: f.fingerprint,
         media: [],
       };
-      const line = copyLine([
-        d.pseudonym, 'simulator', 'simulator', nativeId, 'live', sentAt, receivedAt, d.text, f.language, pgTextArray(f.tags), pgTextArray(f.places), f.fingerprint,
-        null, null, null, false, false, null, rawSealed, receivedAt, false, false,
-        f.minhash ? `{${Array.from(f.minhash).join(',')}}` : null, pgTextArray(f.matchKeys),
-        f.entities ? JSON.stringify(f.entities) : null, f.priority, f.noise, f.topicBreak,
-      ]);
-      const cut = line.split('\t', 12).join('\t').length; // after `fingerprint`
+      const pieces = reportLine.pieces({
+        id,
+        informant: d.pseudonym,
+        channel: 'simulator',
+        account: 'simulator',
+        native_id: nativeId,
+        origin: 'live',
+        sent_at: sentAt,
+        received_at: receivedAt,
+        text: d.text,
+        language: f.language,
+        tags: pgTextArray(f.tags),
+        places: pgTextArray(f.places),
+        fingerprint: f.fingerprint,
+        location: null,
+        contact: null,
+        reply_to: null,
+        forwarded: false,
+        edited: false,
+        group_key: null,
+        raw_sealed: rawSealed,
+        created_at: receivedAt,
+        blocked: false,
+        flooded: false,
+        minhash: f.minhash ? `{${Array.from(f.minhash).join(',')}}` : null,
+        match_keys: pgTextArray(f.matchKeys),
+        entities: f.entities ? JSON.stringify(f.entities) : null,
+        priority: f.priority,
+        noise: f.noise,
+        topic_break: f.topicBreak,
+      });
       return {
         id,
         subject: reportHash(keyring, content),
         f: { fingerprint: f.fingerprint, minhash: f.minhash, bands: f.bands, language: f.language, tags: f.tags, places: f.places },
         sentAt,
         receivedAt,
-        mid: line.slice(0, cut),
-        tail: line.slice(cut + 1, -1),
-        bandLines: f.minhash ? f.bands.map((b) => `${b}\t${id}\n`).join('') : '',
+        pieces,
+        bandLines: f.minhash ? f.bands.map((band) => bandTable.line({ band, report_id: id })).join('') : '',
       };
     });
     parentPort!.postMessage({ seq: m.seq, out });
@@ -190,8 +241,8 @@ class Pool {
       });
     }
   }
-  static async start(secret: string, keys: string): Promise<Pool> {
-    const threads = Array.from({ length: THREADS }, () => new Worker(__filename, { workerData: { kind: 'scale-gen-compute', secret, keys } }));
+  static async start(secret: string, keys: string, shapes: WorkerShapes): Promise<Pool> {
+    const threads = Array.from({ length: THREADS }, () => new Worker(__filename, { workerData: { kind: 'scale-gen-compute', secret, keys, shapes } }));
     const names = await Promise.all(
       threads.map(
         (t) =>
@@ -310,10 +361,15 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
   const N = req.reports;
   const I = req.informants;
   const load = ['SET synchronous_commit = off', "SET maintenance_work_mem = '1GB'"];
-  const pool = await Pool.start(req.secret, req.keys);
   const main = await connect(req.dbUrl, load);
   const clients = [main, ...(await Promise.all([1, 2, 3].map(() => connect(req.dbUrl, load))))];
+  let pool: Pool | null = null;
   try {
+    // The tables' shapes, from the migrated schema (checked before anything is changed).
+    const tables = await copyTables(main, req.schema, FILLS, (line) => progress(`scale_gen: ${line}`));
+    const reportLine = tables.reports.split(REPORT_LATE);
+    const shape = <K extends string>(t: CopyTable<K>) => ({ table: t.table, columns: [...t.columns] });
+    const workers = (pool = await Pool.start(req.secret, req.keys, { reports: shape(tables.reports), report_bands: shape(tables.report_bands) }));
     const before = await catalog(main, req.schema);
     const count = (await main.query(`SELECT (SELECT count(*) FROM reports)::int + (SELECT count(*) FROM cases)::int AS n`)).rows[0].n as number;
     if (count) throw new Error('the scale schema is not empty');
@@ -325,10 +381,10 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
     // 2. Stream the rows.
     const t0 = performance.now();
     const [reportsW, bandsW, eventsW, ciW] = await Promise.all([
-      copyIn(clients[0]!, `COPY reports (${REPORT_COLUMNS}) FROM STDIN`),
-      copyIn(clients[1]!, `COPY report_bands (band, report_id) FROM STDIN`),
-      copyIn(clients[2]!, `COPY events (case_id, seq, at, kind, actor, data, prev_hash, hash) FROM STDIN`),
-      copyIn(clients[3]!, `COPY case_informants (case_id, pseudonym, channel) FROM STDIN`),
+      copyIn(clients[0]!, tables.reports.sql),
+      copyIn(clients[1]!, tables.report_bands.sql),
+      copyIn(clients[2]!, tables.events.sql),
+      copyIn(clients[3]!, tables.case_informants.sql),
     ]).then((s) => s.map((x) => new TableWriter(x)));
 
     // Per report (by index).
@@ -369,7 +425,7 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
       const hash = eventHash(keyring, prev, { caseRef: caseRef[k]!, seq, at, kind, actor, data });
       caseSeq[k] = seq;
       caseHead[k] = hash;
-      eventsW.add(copyLine([caseId, seq, at, kind, actor, JSON.stringify(data), prev, hash]));
+      eventsW.add(tables.events.line({ case_id: caseId, seq, at, kind, actor, data: JSON.stringify(data), prev_hash: prev, hash }));
     };
     const newRef = () => {
       for (;;) {
@@ -478,7 +534,7 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
     const place = async (drawn: Drawn[], computed: Computed[]) => {
       for (let n = 0; n < drawn.length; n++) {
         const d = drawn[n]!;
-        const { id, subject, f, receivedAt, mid, tail, bandLines } = computed[n]!;
+        const { id, subject, f, receivedAt, pieces, bandLines } = computed[n]!;
         const i = d.i;
         reportId[i] = id;
         const firstOfFp = f.fingerprint ? fpFirst.get(f.fingerprint) : undefined;
@@ -519,7 +575,7 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
         if (!caseId) caseId = newCase(f.language, receivedAt);
         reportCase[i] = caseId;
 
-        reportsW.add(`${id}\t${caseId}\t${mid}\t${copyValue(duplicate?.of)}\t${copyValue(duplicate?.kind)}\t${tail}\n`);
+        reportsW.add(reportLine.finish(pieces, [caseId, duplicate?.of, duplicate?.kind]));
         appendEvent(caseId, receivedAt, 'report.added', 'intake', { report: id, subject, duplicate });
 
         // A text seen for the first time: its signature for near copies of it, and its band keys
@@ -544,7 +600,7 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
         if (!infs.includes(d.informant)) {
           infs.push(d.informant);
           caseInformants[k]!++;
-          ciW.add(copyLine([caseId, d.pseudonym, 'simulator']));
+          ciW.add(tables.case_informants.line({ case_id: caseId, pseudonym: d.pseudonym, channel: 'simulator' }));
         }
         if (!sampleFrom && i > N / 2 && kind === 'new' && f.minhash) sampleFrom = { text: d.text, lang: LANG_CODES[reportLang[i]!]!, id };
       }
@@ -558,7 +614,7 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
     let previous: { drawn: Drawn[]; computed: Promise<Computed[]> } | null = null;
     for (let start = 0; start < N; start += CHUNK) {
       const drawn = draw(start, Math.min(N, start + CHUNK));
-      const computed = pool.compute(drawn.map(({ i, text, sentMs, recvMs, pseudonym }) => ({ i, text, sentMs, recvMs, pseudonym })));
+      const computed = workers.compute(drawn.map(({ i, text, sentMs, recvMs, pseudonym }) => ({ i, text, sentMs, recvMs, pseudonym })));
       computed.catch(() => undefined);
       if (previous) await place(previous.drawn, await previous.computed);
       previous = { drawn, computed };
@@ -571,7 +627,7 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
     if (previous) await place(previous.drawn, await previous.computed);
     if (sampleFrom) {
       const s = sampleFrom as { text: string; lang: Lang; id: string };
-      const [c] = await pool.compute([{ i: N, text: nearVariant(s.text, s.lang, rng), sentMs: req.endMs, recvMs: req.endMs, pseudonym: '' }]);
+      const [c] = await workers.compute([{ i: N, text: nearVariant(s.text, s.lang, rng), sentMs: req.endMs, recvMs: req.endMs, pseudonym: '' }]);
       if (c!.f.minhash) sample = { bands: [...c!.f.bands], minhash: Array.from(c!.f.minhash), originalId: s.id };
     }
 
@@ -591,26 +647,47 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
     }
     const [reportRows, bandRows, eventRows, ciRows] = await Promise.all([reportsW.end(), bandsW.end(), eventsW.end(), ciW.end()]);
 
-    const casesW = new TableWriter(
-      await copyIn(clients[0]!, `COPY cases (id, ref, status, priority, flags, tags, places, language, report_count, informant_count, channels,
-        first_report_at, last_report_at, event_seq, head_hash, created_at, updated_at, related) FROM STDIN`),
-    );
+    const casesW = new TableWriter(await copyIn(clients[0]!, tables.cases.sql));
     for (let k = 0; k < caseRef.length; k++) {
       casesW.add(
-        copyLine([
-          k + 1, caseRef[k], caseStatus[k], 'normal', '{}', pgTextArray(caseTags[k] ?? []), pgTextArray(casePlaces[k] ?? []), caseLang[k],
-          caseReports[k], caseInformants[k], '{simulator}', iso(caseFirst[k]!), iso(caseLast[k]!), caseSeq[k], caseHead[k],
-          iso(caseFirst[k]!), iso(caseLast[k]!), '{}',
-        ]),
+        tables.cases.line({
+          id: k + 1,
+          ref: caseRef[k],
+          status: caseStatus[k],
+          priority: 'normal',
+          flags: '{}',
+          tags: pgTextArray(caseTags[k] ?? []),
+          places: pgTextArray(casePlaces[k] ?? []),
+          language: caseLang[k],
+          report_count: caseReports[k],
+          informant_count: caseInformants[k],
+          channels: '{simulator}',
+          first_report_at: iso(caseFirst[k]!),
+          last_report_at: iso(caseLast[k]!),
+          event_seq: caseSeq[k],
+          head_hash: caseHead[k],
+          created_at: iso(caseFirst[k]!),
+          updated_at: iso(caseLast[k]!),
+          related: '{}',
+        }),
       );
       await casesW.flush();
     }
-    const sealed = await pool.sealAddresses(Array.from({ length: nextInformant }, (_, n) => senderAddress(n)));
-    const informantsW = new TableWriter(
-      await copyIn(clients[1]!, `COPY informants (pseudonym, channel, address_sealed, language, first_seen, last_seen, welcomed_at, created_at) FROM STDIN`),
-    );
+    const sealed = await workers.sealAddresses(Array.from({ length: nextInformant }, (_, n) => senderAddress(n)));
+    const informantsW = new TableWriter(await copyIn(clients[1]!, tables.informants.sql));
     for (let n = 0; n < nextInformant; n++) {
-      informantsW.add(copyLine([infPseudonym[n], 'simulator', sealed[n], infLang[n], iso(infFirst[n]!), iso(infLast[n]!), iso(infFirst[n]! + 1000), iso(infFirst[n]!)]));
+      informantsW.add(
+        tables.informants.line({
+          pseudonym: infPseudonym[n],
+          channel: 'simulator',
+          address_sealed: sealed[n],
+          language: infLang[n],
+          first_seen: iso(infFirst[n]!),
+          last_seen: iso(infLast[n]!),
+          welcomed_at: iso(infFirst[n]! + 1000),
+          created_at: iso(infFirst[n]!),
+        }),
+      );
       await informantsW.flush();
     }
     const [caseRows, informantRows] = await Promise.all([casesW.end(), informantsW.end()]);
@@ -651,13 +728,13 @@ export async function generateScaleLog(req: ScaleGenRequest, progress: (line: st
       caseInformants: ciRows,
       kinds,
       statuses,
-      features: pool.featuresName,
+      features: workers.featuresName,
       copy: copyImplementation(),
       ms: { generateAndCopy: t1 - t0, keysAndIndexes: t2 - t1, vacuumAnalyze: t3 - t2, checkpoint: t4 - t3 },
       sample: sample ?? { bands: [], minhash: [], originalId: '' },
     };
   } finally {
-    await pool.close();
+    await pool?.close();
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
   }
 }
