@@ -6,7 +6,7 @@
  */
 import type { Config } from '../src/config';
 import { reportFeatures, type ReportFeatures } from '../src/grouping/features';
-import { taggingRulesFor } from '../workers/intake/worker';
+import { loadTaggingRules } from '../src/tagging';
 
 export type BulkFeatures = ReportFeatures;
 
@@ -16,7 +16,7 @@ export interface FeatureSource {
 }
 
 export function featureSource(cfg: Readonly<Config>): FeatureSource {
-  const rules = { short: cfg.grouping, tagging: taggingRulesFor(cfg) };
+  const rules = { short: cfg.grouping, tagging: loadTaggingRules(cfg.rulesDir) };
   return {
     name: 'intake reportFeatures (src/grouping/features)',
     compute: (text, sentAt, receivedAt) => reportFeatures({ text, sentAt, receivedAt, hasAttachment: false }, rules),
