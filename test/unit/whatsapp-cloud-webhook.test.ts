@@ -186,6 +186,8 @@ describe('whatsapp cloud webhook', () => {
       const ignored = await redis.hgetall(`${h.prefix}:ignored:whatsapp`);
       // (The core counts what an event concerned nothing of ours as well: the reports are not written yet.)
       expect(ignored).toMatchObject({ 'other-number': '3', unknown: '3' });
+      // Said, once a minute at most: a wrong phone number id would otherwise lose every tip silently.
+      expect(h.lines.filter((l) => l.includes('another phone number id'))).toHaveLength(1);
       // The intake worker writes each report once.
       h.startWorker();
       await h.drained();

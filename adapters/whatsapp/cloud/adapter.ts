@@ -90,12 +90,23 @@ export function createCloudAdapter(ports: AdapterPorts<WhatsAppSettings, WhatsAp
 
     async start(sink) {
       const listen = settings.webhookListen;
+      // Items for another number are ignored (counted); a wrong TIPHUB_WHATSAPP_PHONE_NUMBER_ID
+      // would make every tip vanish behind that counter, so it is said, once a minute at most.
+      let otherSaidAt = 0;
+      const otherNumber = () => {
+        if (Date.now() - otherSaidAt < 60_000) return;
+        otherSaidAt = Date.now();
+        log.warn({ channel: 'whatsapp' }, 'webhook items for another phone number id are being ignored: check TIPHUB_WHATSAPP_PHONE_NUMBER_ID against the number subscribed in Meta\'s app');
+      };
       const app = await buildCloudWebhookApp({
         path: listen.path,
         appSecret: cred.appSecret,
         verifyToken: cred.verifyToken,
         bodyLimitBytes: settings.bodyLimitBytes,
-        handleItem: (item) => path.handleInbound(item),
+        handleItem: (item) => {
+          if (item.phoneNumberId !== cred.phoneNumberId) otherNumber();
+          return path.handleInbound(item);
+        },
         handleUnusable,
         handleOther,
         onRefused,
