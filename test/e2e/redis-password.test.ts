@@ -6,12 +6,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
-import { capturingLogger, tmpDir } from '../helpers/env';
+import { capturingLogger, freePort, tmpDir } from '../helpers/env';
 import { describeConfig, loadConfig } from '../../app/config';
 import { isTiphubError } from '../../src/errors';
 import { provideRedis } from '../../app/hub/redis-provision';
@@ -27,17 +26,6 @@ interface ComposeService {
 }
 const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 const redisService = compose.services.redis!;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** What compose makes of `${REDIS_PASSWORD:?…}` once REDIS_PASSWORD is set. */
 const interpolate = (v: string, password: string) => v.replace(/\$\{REDIS_PASSWORD:\?[^}]*\}/g, password);

@@ -3,18 +3,9 @@
  * sends a text, a location and a forwarded text; each lands once; the acknowledgement with the
  * reference comes back; /status answers; an operator reply arrives in the user's chat.
  */
-import * as net from 'node:net';
 import TelegramServer from 'telegram-test-api';
-import { setup, waitFor, type TestSetup } from '../helpers/env';
+import { freePort, setup, waitFor, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 const TOKEN = '7000000002:AAtesttesttesttesttesttesttesttest00';
 

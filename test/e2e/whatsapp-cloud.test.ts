@@ -6,28 +6,18 @@
  * reply from the command line quoting the report, its statuses on the reply (delivered, then the
  * 24-hour window's failure), and nothing identifying in Redis or on the hub's output.
  */
-import * as net from 'node:net';
-import { setup, dumpPrefix, waitFor, type TestSetup } from '../helpers/env';
+import { capturingLogger, dumpPrefix, freePort, setup, waitFor, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
 import { FAKE_APP_SECRET, FAKE_PHONE_NUMBER_ID, FAKE_VERIFY_TOKEN, GraphApiFake, wamidFor, webhookBody } from '../helpers/graph-api-fake';
 import { openCaseLogAccess, type CaseLogAccess } from '../../app/hub/access';
 import { loadConfig } from '../../app/config';
 import { caseRecord } from '../../src/dashboard/case-history';
-import { capturingLogger } from '../helpers/env';
 
 jest.setTimeout(120_000);
 
 const NUMBER = '9647701234567';
 const NAME = 'Karim Ali';
 const TIP = 'رأيت ثلاث سيارات عسكرية قرب الجسر/المدخل الشمالي';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('WhatsApp Cloud API, end to end', () => {
   let s: TestSetup;

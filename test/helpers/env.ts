@@ -1,5 +1,6 @@
 /** Test isolation: each test gets its own queue prefix, PostgreSQL schema or PGlite folder. */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -154,4 +155,16 @@ export function withChannel(cfg: Readonly<Config>, channel: string, credentials:
   const c = cfg.channels[channel];
   if (!c) throw new Error(`no channel ${channel} in this configuration`);
   return { ...cfg, channels: { ...cfg.channels, [channel]: { enabled: true, settings: { ...(c.settings as object), ...settings }, credentials } } };
+}
+
+/** A TCP port free on 127.0.0.1 now (for a listener a test starts, or points a child process at). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
