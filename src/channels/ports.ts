@@ -69,6 +69,7 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
   heartbeat.unref();
 
   const ports: AdapterPorts = {
+    channel,
     settings: configured.settings,
     credentials: configured.credentials,
     dataDir: cfg.dataDir,

@@ -132,6 +132,8 @@ export interface QuarantineRequest {
 }
 
 export interface AdapterPorts<Settings = unknown, Credentials = unknown> {
+  /** The channel's name, as the registry lists it (for log fields and messages). */
+  readonly channel: string;
   /** The channel's YAML section (`channels.<name>`), validated, with the environment's overrides. */
   readonly settings: Settings;
   /** What its environment variables gave: set when they enable the channel (null only where `resolve` enabled it without any). */

@@ -145,6 +145,7 @@ export function fakePorts(opts: { web?: Partial<typeof FAST_WEB>; lease?: LeaseP
   let onLost: (() => void) | undefined;
   const line = (level: string) => (fields: object, msg: string) => void lines.push(JSON.stringify({ level, ...fields, msg }));
   const ports: AdapterPorts<WhatsAppSettings, WhatsAppCredentials> = {
+    channel: 'whatsapp',
     settings,
     credentials: { mode: 'web' },
     dataDir,

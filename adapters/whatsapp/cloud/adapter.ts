@@ -9,7 +9,7 @@ import type { AdapterPorts, ChannelAdapter, NormalizeContext, OutboundMessage, S
 import type { EventOnly, Ignored, InboundMessage, Rejected } from '../../../src/contracts/inbound-message';
 import { TiphubError } from '../../../src/errors';
 import type { WhatsAppCloudCredentials, WhatsAppSettings } from '../config';
-import { inboundPath } from '../inbound';
+import { inboundPath } from '../../../src/contracts/inbound-path';
 import { isCloudPayload, isWebPayload } from '../payload';
 import { normalizeWeb } from '../web/normalize';
 import { GraphClient, mediaError, sendError } from './graph';

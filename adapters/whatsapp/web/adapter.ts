@@ -20,7 +20,7 @@ import type { AdapterPorts, ChannelAdapter, LeasePort, OutboundMessage, SendResu
 import type { EventOnly, Ignored, InboundMessage, Rejected } from '../../../src/contracts/inbound-message';
 import { describeForeignError, TiphubError } from '../../../src/errors';
 import type { WhatsAppCredentials, WhatsAppSettings } from '../config';
-import { inboundPath } from '../inbound';
+import { inboundPath } from '../../../src/contracts/inbound-path';
 import { isCloudPayload, isWebPayload, type WebPayload } from '../payload';
 import { normalizeCloud } from '../cloud/normalize';
 import { normalizeWeb, WEB_EVENTS, webNativeId } from './normalize';

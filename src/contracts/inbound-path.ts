@@ -1,13 +1,14 @@
 /**
- * The receive path both back ends share (the contract's `handleInbound`): normalize one item,
+ * The receive path a channel's transports share (the contract's `handleInbound`), for adapters to
+ * build theirs on: normalize one item,
  * then count it (ignored), record it (an event: reaction, retraction, status, a second address),
  * enqueue it (a report), or quarantine it with its reason. Resolves once one of these is done; it
  * rejects only when not started or stopping, or when the quarantine or the case log fails: the
  * caller then leaves the platform's delivery unconfirmed (Meta retries, the web session asks again).
  */
-import type { AdapterPorts, InboundSink, NormalizeContext } from '../../src/contracts/channel-adapter';
-import { describeIssues, InboundMessage, isEventOnly, isIgnored, isRejected, type EventOnly, type Ignored, type Rejected } from '../../src/contracts/inbound-message';
-import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
+import type { AdapterPorts, InboundSink, NormalizeContext } from './channel-adapter';
+import { describeIssues, InboundMessage, isEventOnly, isIgnored, isRejected, type EventOnly, type Ignored, type Rejected } from './inbound-message';
+import { describeForeignError, isTiphubError, TiphubError } from '../errors';
 
 export interface InboundPath {
   handleInbound(raw: unknown): Promise<void>;
@@ -44,13 +45,13 @@ export function inboundPath(
     ignored,
     async handleInbound(raw) {
       const to = sink;
-      if (!to) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', 'the WhatsApp adapter is not started');
+      if (!to) throw new TiphubError('TIPHUB_HUB_UNAVAILABLE', `the ${ports.channel} adapter is not started`);
       const n = normalize(raw, { account: account(), receivedAt: new Date(), messageId: ports.messageId });
       if (isIgnored(n)) {
         const kind = n.reason.replace(/ .*/, '');
         ignored.set(kind, (ignored.get(kind) ?? 0) + 1);
         await ports.countIgnored(kind);
-        ports.log.debug({ channel: 'whatsapp', reason: n.reason }, 'message ignored');
+        ports.log.debug({ channel: ports.channel, reason: n.reason }, 'message ignored');
         return;
       }
       if (isRejected(n)) return quarantine(raw, 'TIPHUB_MESSAGE_INVALID', n.reason);
