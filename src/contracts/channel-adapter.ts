@@ -73,6 +73,12 @@ export interface ChannelAdapter<Raw = unknown> {
    * error otherwise. Absent: the channel's media arrive already stored (the simulator).
    */
   openMedia?(ref: string, maxBytes: number): Promise<NodeJS.ReadableStream>;
+  /**
+   * The media step is done with a file the platform keeps until told (signal-cli-rest-api never
+   * deletes attachments): called once it is stored, or recorded missing for good. A failure only
+   * leaves the file on the platform's side.
+   */
+  releaseMedia?(ref: string): Promise<void>;
 }
 
 // --- Ports: what the composition root hands an adapter --------------------------------------------

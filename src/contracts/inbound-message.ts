@@ -161,6 +161,8 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** What normalize gives for a payload that is an event, not a report. */
 export interface EventOnly {
   readonly event: ChannelEvent;
+  /** Further events of the same payload (a Signal receipt names several of our messages), recorded after `event`, in order. */
+  readonly more?: readonly ChannelEvent[];
 }
 
 export function isEventOnly(v: InboundMessage | Rejected | Ignored | EventOnly): v is EventOnly {

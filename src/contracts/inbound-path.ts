@@ -58,6 +58,7 @@ export function inboundPath(
       if (isEventOnly(n)) {
         // The case log refusing is not this item's fault: it stays unconfirmed and comes again.
         await ports.events.record(n.event);
+        for (const e of n.more ?? []) await ports.events.record(e);
         return;
       }
       const checked = InboundMessage.safeParse(n);

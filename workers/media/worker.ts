@@ -87,8 +87,16 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
     const row = await pendingRow(p);
     if (!row) return { stored: false };
     let stored;
+    let ref: string | null = null;
+    // The platform may keep the file until told (signal-cli-rest-api never deletes attachments):
+    // once it is stored, or missing for good, it is released. A failure costs only space on the
+    // platform's side, never the record: logged, not retried.
+    const release = async () => {
+      if (!ref || !adapter.releaseMedia) return;
+      await adapter.releaseMedia(ref).catch((err: unknown) => opts.log.warn({ channel, code: isTiphubError(err) ? err.code : 'error' }, 'media not released on the platform'));
+    };
     try {
-      const ref = refOf(row, p);
+      ref = refOf(row, p) ?? null;
       if (!ref) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'the case log keeps no reference for this media');
       if (!adapter.openMedia) throw new TiphubError('TIPHUB_MEDIA_UNREADABLE', `the ${channel} channel cannot fetch media`);
       const stream = await adapter.openMedia(ref, opts.maxBytes);
@@ -98,6 +106,7 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
       if (!final) throw err;
       const reason = isTiphubError(err, 'TIPHUB_MEDIA_TOO_LARGE') ? `larger than ${mb(opts.maxBytes)}` : isTiphubError(err) ? err.message : 'download failed';
       await markMissing(p, reason);
+      await release();
       throw new UnrecoverableError(isTiphubError(err) ? `${err.code}: ${err.message}` : 'download failed');
     }
     // Computed outside the transaction: decoding a picture takes milliseconds.
@@ -114,6 +123,7 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
       await appendCaseEvent(tx, caseId, 'media.stored', 'media', { report: p.reportId, idx: p.idx, sha256: stored.sha256 });
       await matchStoredMedia(tx, { reportId: p.reportId, caseId, sha256: stored.sha256, phash }, opts.cfg.grouping.imageMaxDistance);
     });
+    await release();
     return { stored: true };
   };
 
