@@ -205,6 +205,13 @@ export interface ChannelModule<Name extends string = string, Settings = unknown,
   readonly alwaysOn?: boolean;
   /** Whether its login is a QR code scanned with a phone (its state then carries `qr`): `tiphub start` shows it on a terminal. */
   login?(credentials: Credentials): 'qr' | null;
+  /** What an operator does to the channel's account from the command line (`tiphub <channel> link|challenge`), without a running adapter. */
+  readonly account?: {
+    /** The URI a phone scans to link the hub as a device of an existing account (printed as a QR code). */
+    linkUri?(settings: Settings, credentials: Credentials, deviceName: string): Promise<string>;
+    /** Answers the platform's rate-limit challenge (a token it gave with a refused send) with a solved captcha. */
+    submitChallenge?(settings: Settings, credentials: Credentials, token: string, captcha: string): Promise<void>;
+  };
   /**
    * The platform's own words that `tiphub quarantine show` may print in a kept payload's shape:
    * its schema's field names (space-separated runs) and the values of its fixed lists. Never a
