@@ -11,8 +11,9 @@ import { shapeVocabulary, type ShapeVocabulary } from '../src/caselog/quarantine
 import { simulator } from './simulator';
 import { telegram } from './telegram';
 import { whatsapp } from './whatsapp';
+import { signal } from './signal';
 
-export const channelModules = [simulator, telegram, whatsapp] as const;
+export const channelModules = [simulator, telegram, whatsapp, signal] as const;
 
 export type ChannelName = (typeof channelModules)[number]['name'];
 type ModuleOf<N extends ChannelName> = Extract<(typeof channelModules)[number], { name: N }>;
@@ -73,3 +74,4 @@ for (const m of channelModules) ChannelNameShape.parse(m.name);
 export type { SimulatorAdapter, DeliveredMessage, SimulatorSettings } from './simulator';
 export type { TelegramAdapter } from './telegram';
 export type { WhatsAppAdapter } from './whatsapp';
+export type { SignalAdapter } from './signal';

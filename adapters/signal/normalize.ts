@@ -174,8 +174,10 @@ function receiptOf(e: Obj, r: Obj, ctx: NormalizeContext): EventOnly | Rejected 
   if (!status) return { ignored: true, reason: 'unknown' };
   const when = stampOf(r.when) ?? stampOf(e.timestamp);
   const at = when !== null ? iso(when) : ctx.receivedAt.toISOString();
-  // One receipt may name several of our sends; EventOnly holds one event: the first (see the report of issue 13).
-  return { event: { kind: 'delivery', sentId: ctx.messageId(['sig-sent', first]), status, at, error: null } };
+  // One receipt may name several of our sends: the first is `event`, the others (each once) `more`.
+  const event = (ts: number): ChannelEvent => ({ kind: 'delivery', sentId: ctx.messageId(['sig-sent', ts]), status, at, error: null });
+  const rest = [...new Set(stamps.slice(1).filter((s): s is number => s !== null && s !== first))].slice(0, 100);
+  return rest.length ? { event: event(first), more: rest.map(event) } : { event: event(first) };
 }
 
 function dataResult(e: Obj, d: Obj, sender: { uuid: string; number: string | null; name: string | null }, timestamp: number, ctx: NormalizeContext, edit: { target: number } | null): Result {

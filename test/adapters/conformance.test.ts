@@ -246,12 +246,14 @@ describe.each(channelNames)('channel %s conforms to the channel contract', (chan
     for (const f of kit.recorded().fixtures) {
       const out = normalize(f);
       if (!isEventOnly(out)) continue;
-      const ids = idsOf(out.event);
+      // Every event of the payload: the first, and any further ones (`more`, a receipt of several sends).
+      const allIds = (o: EventOnly) => [o.event, ...(o.more ?? [])].flatMap(idsOf);
+      const ids = allIds(out);
       expect({ [f.name]: ids.every((id) => MessageId.safeParse(id).success) }).toEqual({ [f.name]: true });
       const again = normalize(f, contextOf(kit, later));
-      expect({ [f.name]: isEventOnly(again) && idsOf(again.event) }).toEqual({ [f.name]: ids });
+      expect({ [f.name]: isEventOnly(again) && allIds(again) }).toEqual({ [f.name]: ids });
       const otherwise = normalize(f, contextOf(kit, GOLDEN_RECEIVED_AT, otherKeyring));
-      const keyed = isEventOnly(otherwise) && idsOf(otherwise.event).every((id, i) => id !== ids[i]);
+      const keyed = isEventOnly(otherwise) && allIds(otherwise).every((id, i) => id !== ids[i]);
       expect({ [f.name]: keyed }).toEqual({ [f.name]: true });
     }
   });
@@ -265,11 +267,14 @@ describe.each(channelNames)('channel %s conforms to the channel contract', (chan
       expect(f.identifiers.filter((id) => !payload.includes(id)).map((id) => `${f.name} does not hold ${id}`)).toEqual([]);
       const out = normalize(f);
       if (isEventOnly(out)) {
-        // An event names its informant in its address fields only (sender; from and to of an alias).
-        const { sender, from, to, name: _name, ...rest } = out.event as { sender?: string; from?: string; to?: string; name?: string | null };
-        for (const address of [sender, from].filter((a): a is string => a !== undefined)) expect({ [f.name]: f.identifiers.includes(address) }).toEqual({ [f.name]: true });
-        expect({ [f.name]: to === undefined || to.length > 0 }).toEqual({ [f.name]: true });
-        expectAbsent(`${f.name}: event`, JSON.stringify(rest), f.identifiers);
+        // Each event of the payload (the first and any in `more`) is checked alike.
+        for (const e of [out.event, ...(out.more ?? [])]) {
+          // An event names its informant in its address fields only (sender; from and to of an alias).
+          const { sender, from, to, name: _name, ...rest } = e as { sender?: string; from?: string; to?: string; name?: string | null };
+          for (const address of [sender, from].filter((a): a is string => a !== undefined)) expect({ [f.name]: f.identifiers.includes(address) }).toEqual({ [f.name]: true });
+          expect({ [f.name]: to === undefined || to.length > 0 }).toEqual({ [f.name]: true });
+          expectAbsent(`${f.name}: event`, JSON.stringify(rest), f.identifiers);
+        }
         continue;
       }
       const m = messageOf(out);

@@ -196,8 +196,13 @@ test('receipts: delivery events of our sends, named as our send names them (the 
   expect(ev('receipt-delivered')).toEqual({ kind: 'delivery', sentId: sent(OUR_SEND), status: 'delivered', at: at('receipt-delivered'), error: null });
   expect(ev('receipt-read')).toMatchObject({ sentId: sent(OUR_SEND), status: 'read' });
   expect(ev('receipt-viewed')).toMatchObject({ sentId: sent(OUR_SEND), status: 'played' });
-  // EventOnly holds one event: a receipt of several sends gives the first (a contract limitation).
+  // A receipt of several sends: the first is the event, each other one of `more`, in order.
   expect(ev('receipt-several')).toMatchObject({ sentId: sent(OUR_SEND), status: 'read' });
+  const several = norm('receipt-several') as EventOnly;
+  const stamps = (load('receipt-several').envelope.receiptMessage as { timestamps: number[] }).timestamps;
+  expect(several.more?.map((e) => e.kind === 'delivery' && e.sentId)).toEqual(stamps.slice(1).map(sent));
+  expect(several.more?.every((e) => e.kind === 'delivery' && e.status === 'read')).toBe(true);
+  expect(norm('receipt-read')).not.toHaveProperty('more');
   // The adapter's send hashes the timestamp /v2/send answers (a string): the same id.
   expect(ctx.messageId(['sig-sent', String(OUR_SEND)])).toBe(sent(OUR_SEND));
 });

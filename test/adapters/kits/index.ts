@@ -7,11 +7,13 @@ import type { ChannelKit } from './kit';
 import { simulatorKit } from './simulator';
 import { telegramKit } from './telegram';
 import { whatsappKit } from './whatsapp';
+import { signalKit } from './signal';
 
 export const kits: Readonly<Record<ChannelName, ChannelKit>> = {
   simulator: simulatorKit,
   telegram: telegramKit,
   whatsapp: whatsappKit,
+  signal: signalKit,
 };
 
 export type { ChannelKit } from './kit';
