@@ -93,12 +93,15 @@ export class Inbox {
   }
 
   /** Resolves when every frame was handled, or the inbox was told to stop trying (`stopTrying`). */
-  drain(): Promise<void> {
+  async drain(): Promise<void> {
     this.giveUp = false;
-    this.running ??= this.run().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    // A run may be ending (its loop done, its promise not yet settled) when a frame comes: go again.
+    while (this.items.length && !this.giveUp) {
+      this.running ??= this.run().finally(() => {
+        this.running = null;
+      });
+      await this.running;
+    }
   }
 
   /** Ends a drain at its next retry (frames that failed stay in memory). */
