@@ -103,6 +103,45 @@ function mediaError(err: unknown): TiphubError {
   return new TiphubError('TIPHUB_MEDIA_UNREADABLE', 'attachment download failed', { retryable: true });
 }
 
+/**
+ * Posts a solved captcha for a rate-limit challenge token (`tiphub signal challenge TOKEN CAPTCHA`,
+ * or the adapter's `submitChallenge`). Its errors name no one: the server's text without digits.
+ */
+export async function postChallenge(client: SignalClient, token: string, captcha: string): Promise<void> {
+  const t = token.trim();
+  const c = captcha.trim();
+  if (!t || !c) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'a challenge token and a captcha (signalcaptcha://…) are both needed');
+  try {
+    await client.rateLimitChallenge(t, c);
+  } catch (err) {
+    if (err instanceof SignalHttpError) {
+      if (err.status === 401 || err.status === 403) throw new TiphubError('TIPHUB_CONFIG_INVALID', `signal-cli-rest-api refused the request (${err.status}): check TIPHUB_SIGNAL_AUTH`);
+      const said = safeServerText(err.serverText);
+      throw new TiphubError('TIPHUB_SEND_FAILED', `Signal did not accept the challenge (${err.status})${said ? `: ${said}` : ''}: solve a new captcha and try again`, { retryable: err.status >= 500 });
+    }
+    throw new TiphubError('TIPHUB_SEND_FAILED', 'signal-cli-rest-api could not be reached to post the challenge', { retryable: true });
+  }
+}
+
+/** The link URI of `tiphub signal link` (GET /v1/qrcodelink/raw), for a QR code rendered locally. */
+export async function linkUri(client: SignalClient, deviceName: string): Promise<string> {
+  try {
+    return await client.linkUri(deviceName);
+  } catch (err) {
+    if (err instanceof SignalHttpError && (err.status === 401 || err.status === 403)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `signal-cli-rest-api refused the request (${err.status}): check TIPHUB_SIGNAL_AUTH`);
+    if (err instanceof SignalHttpError) {
+      // signal-cli answers 400 when the number is already registered or linked on this server.
+      throw new TiphubError('TIPHUB_CONFIG_INVALID', `signal-cli-rest-api gave no link URI (${err.status})${safeServerText(err.serverText) ? `: ${safeServerText(err.serverText)}` : ''}`);
+    }
+    throw new TiphubError('TIPHUB_CHANNEL_NOT_LINKED', 'signal-cli-rest-api at TIPHUB_SIGNAL_URL is not reachable: is its container running?', { retryable: true });
+  }
+}
+
+/** A client of the server the settings and credentials name (for the command line's account operations). */
+export function clientOf(settings: SignalSettings, cred: SignalCredentials): SignalClient {
+  return new SignalClient({ url: cred.url, number: cred.number, auth: cred.auth, timeoutMs: settings.requestTimeoutMs });
+}
+
 /** Which receive mode a server's `/v1/about` mode means. */
 function modeOf(serverMode: string | null): 'websocket' | 'polling' | null {
   if (serverMode === 'json-rpc' || serverMode === 'json-rpc-native') return 'websocket';
@@ -115,7 +154,7 @@ export function createSignalAdapter(ports: AdapterPorts<SignalSettings, SignalCr
   if (!cred) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the Signal channel needs TIPHUB_SIGNAL_URL and TIPHUB_SIGNAL_NUMBER');
   const settings = ports.settings;
   const log = ports.log;
-  const client = new SignalClient({ url: cred.url, number: cred.number, auth: cred.auth, timeoutMs: settings.requestTimeoutMs });
+  const client = clientOf(settings, cred);
   const path = inboundPath(ports, normalizeSignal, () => cred.number, () => 'receive frame');
   const inbox = new Inbox((frame) => path.handleInbound(frame), log, settings.reconnectBackoffMs, settings.reconnectBackoffMaxMs, (kind) => ports.countIgnored(kind));
   const downtime = new Downtime();
@@ -293,18 +332,7 @@ export function createSignalAdapter(ports: AdapterPorts<SignalSettings, SignalCr
     },
 
     async submitChallenge(token: string, captcha: string) {
-      const t = token.trim();
-      const c = captcha.trim();
-      if (!t || !c) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'a challenge token and a captcha (signalcaptcha://…) are both needed');
-      try {
-        await client.rateLimitChallenge(t, c);
-      } catch (err) {
-        if (err instanceof SignalHttpError) {
-          const said = safeServerText(err.serverText);
-          throw new TiphubError('TIPHUB_SEND_FAILED', `Signal did not accept the challenge (${err.status})${said ? `: ${said}` : ''}: solve a new captcha and try again`, { retryable: false });
-        }
-        throw new TiphubError('TIPHUB_SEND_FAILED', 'signal-cli-rest-api could not be reached to post the challenge', { retryable: true });
-      }
+      await postChallenge(client, token, captcha);
       pendingChallenge = null;
       log.info({ channel: 'signal' }, 'Signal accepted the captcha; replies go again');
       publish();

@@ -173,6 +173,16 @@ export class SignalClient {
     return ts;
   }
 
+  /** The `sgnl://linkdevice?…` URI a phone scans to link this server as a device of its account. */
+  async linkUri(deviceName: string): Promise<string> {
+    const res = await this.call(this.http.get('/v1/qrcodelink/raw', { params: { device_name: deviceName } }));
+    if (res.status !== 200) throw errorOf(res);
+    const b: unknown = res.data;
+    const uri = isObj(b) && typeof b.device_link_uri === 'string' ? b.device_link_uri : null;
+    if (!uri || !/^sgnl:\/\//.test(uri)) throw new SignalHttpError(res.status, null, []);
+    return uri;
+  }
+
   async rateLimitChallenge(challengeToken: string, captcha: string): Promise<void> {
     const res = await this.call(
       this.http.post(`/v1/accounts/${this.numberPath}/rate-limit-challenge`, { challenge_token: challengeToken, captcha }, { headers: { 'content-type': 'application/json' } }),

@@ -5,7 +5,7 @@
  * quote's `<timestamp>:<uuid>` travels sealed (`platformRef`).
  */
 import type { ChannelModule } from '../../src/contracts/channel-adapter';
-import { createSignalAdapter, SIGNAL_TEXT_LIMIT, type SignalAdapter } from './adapter';
+import { clientOf, createSignalAdapter, linkUri, postChallenge, SIGNAL_TEXT_LIMIT, type SignalAdapter } from './adapter';
 import { signalConfig, type SignalCredentials, type SignalSettings } from './config';
 import { normalizeSignal } from './normalize';
 
@@ -40,5 +40,10 @@ export const signal: ChannelModule<'signal', SignalSettings, SignalCredentials, 
   limits: { mediaMaxBytes: (s) => s.mediaMaxBytes, textLength: SIGNAL_TEXT_LIMIT, sendPerSecond: 5 },
   normalize: normalizeSignal,
   vocabulary: signalVocabulary,
+  // `tiphub signal link` and `tiphub signal challenge TOKEN CAPTCHA`, without a running adapter.
+  account: {
+    linkUri: (settings, credentials, deviceName) => linkUri(clientOf(settings, credentials), deviceName),
+    submitChallenge: (settings, credentials, token, captcha) => postChallenge(clientOf(settings, credentials), token, captcha),
+  },
   create: createSignalAdapter,
 };

@@ -11,8 +11,8 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { createChannel } from '../../adapters/registry';
-import type { SignalAdapter } from '../../adapters/signal';
+import { channelModule, createChannel } from '../../adapters/registry';
+import type { SignalAdapter, SignalSettings } from '../../adapters/signal';
 import type { ChannelEvent, InboundMessage } from '../../src/contracts/inbound-message';
 import type { QuarantineEntry } from '../../src/caselog/quarantine';
 import { readChannelStates } from '../../src/channels/state';
@@ -383,6 +383,24 @@ describe('signal adapter on the signal-cli-rest-api fake', () => {
     await waitFor(async () => (await state()).state === 'connected');
     await a.send(KARIM.uuid, { text: 'are you safe?' });
     expect(fake.sent.at(-1)!.message).toBe('are you safe?');
+    fake.expectNoViolations();
+  });
+
+  test('account operations without an adapter (tiphub signal link / challenge): the link URI, and a challenge answered', async () => {
+    fake = await startFake('json-rpc');
+    const m = channelModule('signal');
+    const settings = withChannel(h.cfg, 'signal', { url: fake.url, number: NUMBER, auth: AUTH }).channels.signal!.settings as SignalSettings;
+    const cred = { url: fake.url, number: NUMBER, auth: AUTH };
+    const uri = await m.account!.linkUri!(settings, cred, 'tiphub');
+    expect(uri).toMatch(/^sgnl:\/\/linkdevice\?/);
+    expect(uri).toBe(fake.linkUri);
+    expect(fake.linkRequests).toEqual(['tiphub']);
+    const [token] = fake.requireChallenge(['challenge-token-2']);
+    await expect(m.account!.submitChallenge!(settings, cred, 'not-it', 'signalcaptcha://x')).rejects.toMatchObject({ code: 'TIPHUB_SEND_FAILED', retryable: false });
+    await m.account!.submitChallenge!(settings, cred, token!, 'signalcaptcha://x');
+    expect(fake.challengePending).toBe(false);
+    await expect(m.account!.linkUri!(settings, { ...cred, auth: 'Bearer wrong' }, 'tiphub')).rejects.toMatchObject({ code: 'TIPHUB_CONFIG_INVALID' });
+    fake.violations.splice(0); // the wrong header, on purpose
     fake.expectNoViolations();
   });
 
