@@ -63,8 +63,8 @@ export function safeServerText(text: string | null): string {
   if (!text) return '';
   const t = text
     .replace(UUID, '[id]')
-    .replace(/"[^"]*"|'[^']*'/g, '"…"')
-    .replace(/\+?\d[\d\s().-]*/g, '#')
+    .replace(/"[^"]*"|(?<=^|\s)'[^']*'/g, '"..."')
+    .replace(/\+?\d(?:[\d\s.-]*\d)?/g, '#')
     .replace(/[^\x20-\x7e]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
