@@ -177,7 +177,9 @@ export function createSignalAdapter(ports: AdapterPorts<SignalSettings, SignalCr
   /** Says the state: a captcha pending outranks the receiver's own state (the lead line of `tiphub status`). */
   const publish = () => {
     if (!running && receiverState.state !== 'stopped') return;
-    if (pendingChallenge && running) ports.events.state({ state: 'needs-captcha', detail: CAPTCHA_DETAIL, mode });
+    // The token is Signal's, for this account's sending (no one's identity): the operator reads it
+    // off `tiphub status` to answer; it is kept out of the log, whose lines travel further.
+    if (pendingChallenge && running) ports.events.state({ state: 'needs-captcha', detail: `${CAPTCHA_DETAIL} ${pendingChallenge} CAPTCHA`, mode });
     else ports.events.state(receiverState);
   };
   const setReceiver = (s: ChannelState) => {
@@ -316,7 +318,7 @@ export function createSignalAdapter(ports: AdapterPorts<SignalSettings, SignalCr
         if (err instanceof SignalHttpError && err.status === 429 && err.challengeTokens.length) {
           const was = pendingChallenge;
           pendingChallenge = err.challengeTokens[err.challengeTokens.length - 1]!;
-          if (!was) log.warn({ channel: 'signal', code: 'TIPHUB_SEND_RATE_LIMITED' }, 'Signal asks for a captcha before this number sends more: replies wait; solve one and run tiphub signal challenge TOKEN CAPTCHA');
+          if (!was) log.warn({ channel: 'signal', code: 'TIPHUB_SEND_RATE_LIMITED' }, 'Signal asks for a captcha before this number sends more: replies wait; tiphub status shows the token for tiphub signal challenge TOKEN CAPTCHA');
           publish();
         }
         const e = sendError(err);

@@ -17,7 +17,7 @@ import { formatPurgePlan } from '../../src/caselog/purge';
 import { loadTexts } from '../../src/conversation/texts';
 import { taggingRulesFor } from '../../workers/intake/worker';
 import { channelModule, channelNames, enabledChannels, isChannelName } from '../../adapters/registry';
-import { linkChannel, watchLogin } from './link';
+import { linkChannel, terminalQr, watchLogin } from './link';
 import type { ChannelModule } from '../../src/contracts/channel-adapter';
 import * as os from 'node:os';
 import { OutboxRelay } from '../../src/queue/outbound-queue';
@@ -191,6 +191,39 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write('not linked in time; run it again (a new code is shown)\n');
         exitCode = 1;
       }
+    });
+
+  const signal = program.command('signal').description('Signal channel (a signal-cli-rest-api server)');
+  const signalAccount = () => {
+    const { cfg } = context(program);
+    const c = cfg.channels.signal;
+    if (!c?.enabled || !c.credentials) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the Signal channel is not enabled: set TIPHUB_SIGNAL_URL and TIPHUB_SIGNAL_NUMBER');
+    const m = channelModule('signal') as ChannelModule;
+    return { settings: c.settings, credentials: c.credentials, ops: m.account ?? {} };
+  };
+  signal
+    .command('link')
+    .description("link the hub as a device of the tip line's existing Signal account: prints the QR code to scan in Signal on that phone")
+    .option('--device-name <name>', 'the name the phone lists the hub under', 'tiphub')
+    .action(async (o: { deviceName: string }) => {
+      const a = signalAccount();
+      if (!a.ops.linkUri) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'this Signal channel cannot link devices');
+      const uri = await a.ops.linkUri(a.settings, a.credentials, o.deviceName.slice(0, 64));
+      process.stdout.write(
+        `\n${await terminalQr(uri)}\nScan it in Signal on the tip line's phone: Settings → Linked devices → Link new device (+).\n` +
+          'The code is good for a minute or so; the server finishes the link itself. Then start the hub.\n',
+      );
+    });
+  signal
+    .command('challenge')
+    .description('answer Signal\'s rate-limit challenge (when sends are refused with a captcha): the token from the log or tiphub status, and the captcha solved at https://signalcaptchas.org/challenge/generate.html')
+    .argument('<token>', 'the challenge token')
+    .argument('<captcha>', 'the solved captcha (signalcaptcha://…)')
+    .action(async (token: string, captcha: string) => {
+      const a = signalAccount();
+      if (!a.ops.submitChallenge) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'this Signal channel takes no challenge');
+      await a.ops.submitChallenge(a.settings, a.credentials, token, captcha);
+      process.stdout.write('challenge answered: waiting replies go out again\n');
     });
 
   program

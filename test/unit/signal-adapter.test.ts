@@ -363,7 +363,7 @@ describe('signal adapter on the signal-cli-rest-api fake', () => {
     expect(err).toMatchObject({ code: 'TIPHUB_SEND_RATE_LIMITED', retryable: true, retryAfterMs: 60_000 });
     expect(a.pendingChallenge).toBe(token);
     await waitFor(async () => (await state()).state === 'needs-captcha');
-    expect((await state()).detail).toBe('Signal asks for a captcha: tiphub signal challenge');
+    expect((await state()).detail).toBe(`Signal asks for a captcha: tiphub signal challenge ${token} CAPTCHA`);
     expect(h.lines.some((l) => l.includes('tiphub signal challenge TOKEN CAPTCHA'))).toBe(true);
     expect(h.lines.join('')).not.toContain(token);
     // A reconnect does not hide it.
