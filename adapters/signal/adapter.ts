@@ -156,7 +156,17 @@ export function createSignalAdapter(ports: AdapterPorts<SignalSettings, SignalCr
   const log = ports.log;
   const client = clientOf(settings, cred);
   const path = inboundPath(ports, normalizeSignal, () => cred.number, () => 'receive frame');
-  const inbox = new Inbox((frame) => path.handleInbound(frame), log, settings.reconnectBackoffMs, settings.reconnectBackoffMaxMs, (kind) => ports.countIgnored(kind));
+  // A frame for another number the server serves is not a tip to this line: kept aside, never
+  // answered from our number (that would tell its sender this line knows them).
+  const handle = async (frame: unknown) => {
+    const account = (frame as { account?: unknown } | null)?.account;
+    if (typeof account === 'string' && account !== cred.number) {
+      await ports.quarantine({ source: 'receive frame', code: 'TIPHUB_MESSAGE_INVALID', reason: 'frame for another account of the server', payload: frame });
+      return;
+    }
+    await path.handleInbound(frame);
+  };
+  const inbox = new Inbox(handle, log, settings.reconnectBackoffMs, settings.reconnectBackoffMaxMs, (kind) => ports.countIgnored(kind));
   const downtime = new Downtime();
   // The lease names the number by its keyed hash, never by itself (it is a Redis key).
   const leaseName = `receiver-${ports.messageId(['receiver', cred.number]).slice(1, 17)}`;
@@ -287,14 +297,27 @@ export function createSignalAdapter(ports: AdapterPorts<SignalSettings, SignalCr
       const wasRunning = running;
       running = false;
       receiver?.stop();
+      // What was received and not yet handed on: the server will not send it again, so it is
+      // handed on now, for 10 s at most, whether the loop is still draining or not.
+      let late = false;
+      const deadline = setTimeout(() => {
+        late = true;
+        inbox.stopTrying();
+      }, 10_000);
       await loop;
       loop = null;
-      // What was received and not yet handed on: the server will not send it again, so it is handed on now (for a while).
-      if (inbox.size) {
-        const t = setTimeout(() => inbox.stopTrying(), 10_000);
-        await inbox.drain();
-        clearTimeout(t);
-        if (inbox.size) log.error({ channel: 'signal', left: inbox.size }, 'Signal messages received but not handled at stop: signal-cli-rest-api will not send them again');
+      if (inbox.size && !late) await inbox.drain();
+      clearTimeout(deadline);
+      // Still there (Redis or the case log down): kept in quarantine when the case log answers.
+      const left = inbox.takeAll();
+      let lost = 0;
+      for (const frame of left) {
+        await ports
+          .quarantine({ source: 'receive frame', code: 'TIPHUB_HUB_UNAVAILABLE', reason: 'the adapter stopped before it was handled', payload: frame })
+          .catch(() => void lost++);
+      }
+      if (left.length) {
+        log.error({ channel: 'signal', kept: left.length - lost, lost }, 'Signal messages received but not handed on at stop: kept in quarantine (tiphub quarantine list); signal-cli-rest-api will not send them again');
       }
       path.close();
       await lease?.release();

@@ -55,6 +55,8 @@ export class Inbox {
   private readonly items: unknown[] = [];
   private running: Promise<void> | null = null;
   private giveUp = false;
+  /** Ends the retry wait of a run at once when told to stop trying. */
+  private wait = new AbortController();
   failures = 0;
   /** Frames that were not `{envelope, account}` (signal-cli's exception frames, text that is no JSON), counted, not handed on. */
   notEnvelopes = 0;
@@ -71,15 +73,25 @@ export class Inbox {
     return this.items.length;
   }
 
-  /** A frame as it came; only `{envelope, account}` is kept. */
+  /**
+   * A frame as it came; `{envelope, account}` is kept as it is. signal-cli's `exception` frames
+   * (a message it could not decrypt: nothing to read) are counted. Anything else, a frame that is
+   * not JSON or has no envelope, goes to the receive path too, which quarantines it with its
+   * reason: a change of the server's framing then shows in `tiphub quarantine list`, instead of
+   * every message vanishing behind a counter.
+   */
   push(frame: unknown): void {
-    if (!isObj(frame) || !isObj(frame.envelope)) {
-      this.notEnvelopes++;
-      void this.countOther(isObj(frame) && 'exception' in frame ? 'exception' : 'frame').catch(() => undefined);
-      this.log.debug({ channel: 'signal', kind: isObj(frame) && 'exception' in frame ? 'exception' : 'frame' }, 'receive frame without an envelope (counted)');
+    if (isObj(frame) && isObj(frame.envelope)) {
+      this.items.push({ envelope: frame.envelope, account: frame.account });
       return;
     }
-    this.items.push({ envelope: frame.envelope, account: frame.account });
+    this.notEnvelopes++;
+    if (isObj(frame) && 'exception' in frame && !('envelope' in frame)) {
+      void this.countOther('exception').catch(() => undefined);
+      this.log.debug({ channel: 'signal', kind: 'exception' }, 'receive frame without an envelope (counted)');
+      return;
+    }
+    this.items.push(frame);
   }
 
   pushText(text: string): void {
@@ -87,9 +99,14 @@ export class Inbox {
     try {
       frame = JSON.parse(text);
     } catch {
-      frame = null;
+      frame = { unparsable: text.slice(0, 65_536) };
     }
     this.push(frame);
+  }
+
+  /** What is still waiting, taken out (the adapter keeps it in quarantine at stop). */
+  takeAll(): unknown[] {
+    return this.items.splice(0);
   }
 
   /** Resolves when every frame was handled, or the inbox was told to stop trying (`stopTrying`). */
@@ -104,9 +121,11 @@ export class Inbox {
     }
   }
 
-  /** Ends a drain at its next retry (frames that failed stay in memory). */
+  /** Ends a drain now, in its retry wait too (frames that failed stay in memory). */
   stopTrying(): void {
     this.giveUp = true;
+    this.wait.abort();
+    this.wait = new AbortController();
   }
 
   private async run(): Promise<void> {
@@ -121,7 +140,7 @@ export class Inbox {
         attempt++;
         const wait = Math.max(200, backoffMs(attempt, this.retryBaseMs, this.retryMaxMs));
         this.log.warn({ channel: 'signal', waiting: this.items.length, retryInMs: wait, cause: describeForeignError(err) }, 'Signal message not handled yet; kept in memory and tried again');
-        await sleep(wait);
+        await sleep(wait, this.wait.signal);
       }
     }
   }

@@ -21,7 +21,7 @@ import { intakeJobId, SEAL_AAD_INTAKE } from '../../src/queue/intake-queue';
 import { connectRedis } from '../../src/queue/redis';
 import { dumpPrefix, TEST_REDIS_URL, waitFor, withChannel } from '../helpers/env';
 import { harness, type Harness } from '../helpers/harness';
-import { SignalFake, type Informant } from '../helpers/signal-fake';
+import { SignalFake, type Informant, envelopes } from '../helpers/signal-fake';
 import { expectAbsent } from '../adapters/identifiers';
 
 const NUMBER = '+15550009999';
@@ -186,7 +186,7 @@ describe('signal adapter on the signal-cli-rest-api fake', () => {
     expect(fake.requests.filter((r) => r.path.startsWith('/v1/receive/')).every((r) => r.query.timeout === '1' && r.headers.authorization === AUTH)).toBe(true);
   });
 
-  test('settings.mode overrides the server\'s mode; frames that are not envelopes are counted and passed over', async () => {
+  test('settings.mode overrides the server\'s mode; an exception frame is counted; a frame that is not JSON, or for another account, is quarantined', async () => {
     fake = await startFake('json-rpc');
     const a = make();
     await a.start(h.sink);
@@ -197,7 +197,13 @@ describe('signal adapter on the signal-cli-rest-api fake', () => {
     karim.text('after the odd frames');
     await waitFor(async () => (await jobs()).length === 1);
     expect(a.notEnvelopes).toBe(2);
-    expect(quarantined).toHaveLength(0);
+    expect(quarantined.map((q) => q.reason)).toEqual(['frame has no envelope']);
+    // A frame the server received for another number it serves: kept aside, never a tip of this line.
+    const other = envelopes.text({ uuid: '1b7f5a0e-9f0c-4c1e-8d2a-3e4f5a6b7c8d', number: '+9647705550000', name: 'Someone' }, 'meant for another number');
+    fake.pushFrame(JSON.stringify({ envelope: other.envelope, account: '+15550001111' }));
+    await waitFor(async () => quarantined.length === 2);
+    expect(quarantined[1]).toMatchObject({ code: 'TIPHUB_MESSAGE_INVALID', reason: 'frame for another account of the server' });
+    expect(await jobs()).toHaveLength(1);
     fake.expectNoViolations();
     await a.stop();
 
@@ -295,6 +301,38 @@ describe('signal adapter on the signal-cli-rest-api fake', () => {
     expectAbsent('log', h.lines.join(''), IDENTIFIERS);
     fake.expectNoViolations();
   });
+
+  test('stop while Redis and the case log are down: it returns within its 10 s and says what it could not keep; with the case log back, it is kept', async () => {
+    fake = await startFake('normal');
+    let caseLogDown = true;
+    const a = make({
+      quarantine: async (e) => {
+        if (caseLogDown) throw new Error('case log down');
+        quarantined.push(e);
+      },
+    });
+    await a.start(async () => {
+      throw new Error('redis down');
+    });
+    fake.informant(KARIM).text('held when the hub stops');
+    await waitFor(async () => h.lines.some((l) => l.includes('kept in memory and tried again')));
+    const t0 = Date.now();
+    await a.stop();
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(h.lines.filter((l) => l.includes('not handed on at stop')).map((l) => JSON.parse(l) as { kept: number; lost: number })).toMatchObject([{ kept: 0, lost: 1 }]);
+
+    // The same with the case log answering: the refused enqueue is quarantined by the receive path.
+    caseLogDown = false;
+    const b = make({ quarantine: async (e) => void quarantined.push(e) });
+    await b.start(async () => {
+      throw new Error('redis down');
+    });
+    fake.informant(KARIM).text('kept although Redis is down');
+    await waitFor(async () => quarantined.length === 1);
+    await b.stop();
+    expect(quarantined[0]!.reason).toMatch(/^not enqueued/);
+    expectAbsent('log', h.lines.join(''), IDENTIFIERS);
+  }, 40_000);
 
   test('one receiver per number: a second process waits (the lease) and takes over when the first stops', async () => {
     fake = await startFake('json-rpc');
