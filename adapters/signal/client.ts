@@ -115,7 +115,9 @@ export class SignalClient {
    */
   async receive(timeoutS: number, signal?: AbortSignal): Promise<unknown[]> {
     const res = await this.call(
-      this.http.get(`/v1/receive/${this.numberPath}`, { params: { timeout: String(timeoutS) }, timeout: this.opts.timeoutMs + timeoutS * 1000, ...(signal ? { signal } : {}) }),
+      // Generous: a poll we give up on may already have taken messages from Signal (normal mode
+      // starts a JVM and may fetch a backlog for long), and its answer would be lost with it.
+      this.http.get(`/v1/receive/${this.numberPath}`, { params: { timeout: String(timeoutS) }, timeout: Math.max(this.opts.timeoutMs, 300_000) + timeoutS * 1000, ...(signal ? { signal } : {}) }),
     );
     if (res.status !== 200) throw errorOf(res);
     const b: unknown = res.data;
