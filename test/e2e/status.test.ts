@@ -49,11 +49,12 @@ describe('tiphub status', () => {
       return r.rows.filter((c) => c.enabled).every((c) => c.state === 'connected') ? r : null;
     }, 30_000, 200);
     expect(up.code).toBe(0);
-    // WhatsApp is not configured here: listed, not enabled, never run, and needing no one.
+    // WhatsApp and Signal are not configured here: listed, not enabled, never run, and needing no one.
     expect(up.rows.map((c) => [c.channel, c.enabled, c.mode, c.needsPerson])).toEqual([
       ['simulator', true, 'local', false],
       ['telegram', true, 'polling', false],
       ['whatsapp', false, null, false],
+      ['signal', false, null, false],
     ]);
     expect(up.rows.find((c) => c.channel === 'telegram')!.lastMessageAt).toBeNull();
 
@@ -77,6 +78,6 @@ describe('tiphub status', () => {
     hub = null;
     const down = await status();
     expect(down.code).toBe(1);
-    expect(down.rows.map((c) => [c.channel, c.state, c.needsPerson])).toEqual([['simulator', 'stopped', true], ['telegram', 'stopped', true], ['whatsapp', null, false]]);
+    expect(down.rows.map((c) => [c.channel, c.state, c.needsPerson])).toEqual([['simulator', 'stopped', true], ['telegram', 'stopped', true], ['whatsapp', null, false], ['signal', null, false]]);
   });
 });
