@@ -61,7 +61,9 @@ export async function matchStoredMedia(tx: Queryable, m: StoredMediaRef, maxDist
   }
   if (!hit) return null;
   // Media are matched in the order they are stored, not sent: when the copy found was sent later
-  // and is alone in its case, it is the one that moves, so the case stays the first copy's.
+  // and is alone in its case, it is the one that moves, so the case stays the first copy's. When
+  // the later copies were stored first and already gathered (two batches committed out of order),
+  // the earlier copy alone in its case joins them instead of staying apart.
   const { rows: st } = await tx.query<{ id: string; case_id: number; sent_at: Date | string; open: boolean; n: number }>(
     `SELECT r.id, r.case_id, r.sent_at, c.status <> 'closed' AND c.merged_into IS NULL AS open,
             (SELECT count(*)::int FROM reports x WHERE x.case_id = r.case_id) AS n
@@ -71,7 +73,8 @@ export async function matchStoredMedia(tx: Queryable, m: StoredMediaRef, maxDist
   const mine = st.find((r) => r.id === m.reportId)!;
   const theirs = st.find((r) => r.id === hit!.report_id)!;
   const t = (r: { sent_at: Date | string }) => new Date(r.sent_at).getTime();
-  const [from, to] = t(theirs) > t(mine) ? [theirs, mine] : [mine, theirs];
+  let [from, to] = t(theirs) > t(mine) ? [theirs, mine] : [mine, theirs];
+  if (from.n > 1 && to.n === 1 && from.open) [from, to] = [to, from];
   const moved = from.n === 1 && to.open;
   if (moved) await moveReport(tx, from.id, from.case_id, to.case_id, { of: to.id, kind: 'media' }, actor);
   else await appendCaseEvent(tx, m.caseId, 'media.match', actor, { report: m.reportId, sameAs: hit.report_id, by: kind, distance: hit.distance ?? 0 });

@@ -52,4 +52,34 @@ describe.each(BACKENDS)('images across messengers on %s', (backend) => {
     const verify = await runCli(['verify'], s.env);
     expect(verify.code).toBe(0);
   });
+
+  test('an earlier copy stored after its later copies were gathered joins them', async () => {
+    // Two batches committed out of sent order: the two later copies meet first, then the first.
+    const photo = await sharp(svg(120, '<circle cx="400" cy="300" r="200" fill="#fafafa"/><rect x="40" y="40" width="160" height="520" fill="#111"/>')).jpeg({ quality: 90 }).toBuffer();
+    fs.writeFileSync(path.join(s.dataDir, 'a.jpg'), photo);
+    fs.writeFileSync(path.join(s.dataDir, 'b.jpg'), await sharp(photo).resize(500).jpeg({ quality: 60 }).toBuffer());
+    fs.writeFileSync(path.join(s.dataDir, 'c.webp'), await sharp(photo).resize(1000).webp({ quality: 70 }).toBuffer());
+    const write = (name: string, lines: object[]) => {
+      const f = path.join(s.dataDir, name);
+      fs.writeFileSync(f, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      return f;
+    };
+    const later = write('later.jsonl', [
+      { id: 'q2', from: '+9647700000012', text: 'seen this one on a channel today', media: [{ file: 'b.jpg' }], sentAt: '2026-06-11T08:00:00Z' },
+      { id: 'q3', from: '+9647700000013', media: [{ file: 'c.webp' }], sentAt: '2026-06-11T09:00:00Z' },
+    ]);
+    expect((await runCli(['ingest', later], s.env)).code).toBe(0);
+    const first = write('first.jsonl', [{ id: 'q1', from: '+9647700000011', text: 'I took this photo at the checkpoint', media: [{ file: 'a.jpg' }], sentAt: '2026-06-11T06:00:00Z' }]);
+    expect((await runCli(['ingest', first], s.env)).code).toBe(0);
+
+    const out = path.join(s.dataDir, 'export.jsonl');
+    expect((await runCli(['export', '--format', 'jsonl', '--out', out], s.env)).code).toBe(0);
+    const cases = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ref: string; reportCount: number; reports: { nativeId: string }[] });
+    // The cases the copies were first written into are left empty.
+    const full = cases.filter((c) => c.reportCount > 0);
+    expect(full).toHaveLength(1);
+    expect(full[0]!.reportCount).toBe(3);
+    expect(full[0]!.reports.map((r) => r.nativeId).sort()).toEqual(['q1', 'q2', 'q3']);
+    expect((await runCli(['verify'], s.env)).code).toBe(0);
+  });
 });
