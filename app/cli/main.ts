@@ -9,7 +9,7 @@ import { startHub } from '../hub/hub';
 import { formatVerify } from '../../src/caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
-import { channelStatus, formatStatus } from './status';
+import { formatStatus, NEEDS_PERSON_HELP, readStatus, useColour } from './status';
 import { runKeysRotate } from './keys';
 import { serveDashboard } from '../../src/dashboard/serve';
 import { openOperatorService, registerOperatorCommands } from './operator';
@@ -259,13 +259,14 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('status')
-    .description('each channel: enabled, receiving or not, since when, the last message (no identifiers)')
-    .option('--json', 'print JSON for scripts')
+    .description('the hub at a glance: channels, queues, the case log, outbox, media backlog, disk (no identifiers)')
+    .option('--json', 'print JSON for scripts (stable field names)')
+    .addHelpText('after', `\n${NEEDS_PERSON_HELP}\nColours on a terminal only (not on a pipe, nor with NO_COLOR set).`)
     .action(async (o: { json?: boolean }) => {
-      const { cfg } = context(program);
-      const report = await channelStatus(cfg, channelNames, enabledChannels(cfg));
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-      if (report.channels.some((c) => c.needsPerson)) exitCode = 1;
+      const { cfg, log } = context(program);
+      const report = await readStatus(cfg, log, channelNames, enabledChannels(cfg));
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, { colour: useColour(process.stdout) }));
+      if (report.needsPerson.length) exitCode = 1;
     });
 
   const config = program.command('config').description('configuration');

@@ -391,3 +391,12 @@ export function describeConfig(cfg: Readonly<Config>, channels: readonly Channel
     migrateDatabaseUrl: mask(cfg.migrateDatabaseUrl),
   };
 }
+
+/**
+ * NO_COLOR (https://no-color.org), set to anything but the empty string: the user wants no colour
+ * on a terminal. A convention of terminals, not a setting of tiphub: read here, the one module
+ * that reads the environment, for commands that colour their output (tiphub status).
+ */
+export function noColorRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.NO_COLOR ?? '') !== '';
+}
