@@ -5,6 +5,8 @@
  * needs a person: a channel stopped, a job that failed for real (the Bot API stand-in refusing a
  * send for good). The real program against the Bot API stand-in and the real Redis.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import { setup, TEST_REDIS_URL, waitFor, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
@@ -162,5 +164,16 @@ describe('tiphub status', () => {
       await media.close();
       await outbound.close();
     }
+
+    // A line ingest cannot read is quarantined: that needs a person too, said without what it held.
+    const file = path.join(s.dataDir, 'bad.jsonl');
+    fs.writeFileSync(file, JSON.stringify({ id: 'q1', from: '+9647700123987', name: 'Abu Quarantined', text: 42 }) + '\n');
+    await runCli(['ingest', file], env);
+    const q = await status();
+    expect(q.code).toBe(1);
+    expect(q.report.caseLog!.quarantined).toBe(1);
+    expect(q.report.needsPerson).toContain('quarantine: 1 message kept aside');
+    expect(q.text).not.toContain('9647700123987');
+    expect(q.text).not.toContain('Quarantined');
   });
 });
