@@ -13,7 +13,7 @@ import { runCli, startCli, type Background } from '../helpers/cli';
 import { BotApiStandin, textUpdate } from '../helpers/bot-api-standin';
 import { redisOptions } from '../../src/queue/redis';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 interface Row { channel: string; enabled: boolean; state: string | null; mode: string | null; since: string | null; lastMessageAt: string | null; needsPerson: boolean; reconnects: number; disconnectedSeconds: number }
 interface QueueRow { name: string; waiting: number; active: number; delayed: number; failed: number; oldestWaitingAt: string | null }
