@@ -7,7 +7,7 @@
  *
  * The decided alert is kept in the channel's hash (`alertPending`) until it is in the alerts
  * queue, under a job id of the transition: a crash between deciding and enqueueing leaves it for
- * the next check of any process, and a second enqueue of it is the same job.
+ * the checks of any process after PENDING_GRACE_MS, and a second enqueue of it is the same job.
  *
  * Down: disconnected, needs-login, needs-captcha, or stale (no process rewrote it for STALE_MS).
  * Up: connected, after an alerted down. `connecting` is neither (a reconnect in progress); a down
@@ -30,7 +30,8 @@ local now = tonumber(ARGV[1])
 local updated = tonumber(h[4] or '0')
 local stale = state ~= 'stopped' and now - updated > tonumber(ARGV[2])
 local down = stale or state == 'disconnected' or state == 'needs-login' or state == 'needs-captcha'
-local pending = h[7]
+local pending = false
+if h[7] and now - cjson.decode(h[7]).at > tonumber(ARGV[4]) then pending = h[7] end
 if down then
   local from = h[6]
   if not from then
@@ -49,12 +50,15 @@ elseif state == 'connected' or state == 'stopped' then
   redis.call('hdel', KEYS[1], 'downFrom')
   if state == 'connected' and h[5] == 'down' then
     local since = tonumber(h[3] or ARGV[1])
-    if since < from then since = now end
+    if since <= from then since = updated end
     pending = cjson.encode({ kind = 'channel.up', state = 'connected', detail = h[2] or '', since = since, at = now })
     redis.call('hset', KEYS[1], 'alerted', 'up', 'alertPending', pending)
   end
 end
-return pending or false`;
+return pending`;
+
+/** A decision not enqueued this long after it was made was left by a crash: any check enqueues it (the deciding process has it meanwhile). */
+const PENDING_GRACE_MS = 5_000;
 
 const CLEAR = `if redis.call('hget', KEYS[1], 'alertPending') == ARGV[1] then redis.call('hdel', KEYS[1], 'alertPending') end return 1`;
 
@@ -82,7 +86,7 @@ export class ChannelAlerts {
   /** Decides (at most once per transition across processes) and enqueues; resolves to the alert enqueued, if any. */
   async check(channel: string, now = Date.now()): Promise<ChannelAlert | null> {
     const k = channelStateKey(this.cfg.queue.prefix, channel);
-    const got = (await this.redis.eval(CHECK, 1, k, String(now), String(STALE_MS), String(this.cfg.alerts.channelDownAfterSeconds * 1000))) as string | null;
+    const got = (await this.redis.eval(CHECK, 1, k, String(now), String(STALE_MS), String(this.cfg.alerts.channelDownAfterSeconds * 1000), String(PENDING_GRACE_MS))) as string | null;
     if (!got) return null;
     const p = JSON.parse(got) as Pending;
     const alert: ChannelAlert = {
