@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config';
 import { createAlertsQueue, ALERTS_QUEUE } from '../../src/alerts/queue';
 import { startAlertSender } from '../../src/alerts/sender';
 import type { Alert } from '../../src/alerts/payload';
-import { capturingLogger, dropPrefix, freePort, newPrefix, TEST_REDIS_URL, waitFor } from '../helpers/env';
+import { capturingLogger, dropPrefix, freePort, newPrefix, TEST_REDIS_URL } from '../helpers/env';
 import { startReceiver, type Receiver } from './alerts-receiver';
 
 const key = Buffer.from('k'.repeat(32));
