@@ -60,5 +60,5 @@ describe('channel alerts from tiphub start', () => {
     const all = receiver.got.map((g) => g.body).join('\n');
     expect(all).not.toContain(token.split(':')[1]!);
     expect(all).not.toContain(String(api.botId));
-  });
+  }, 300_000); // two hubs' starts (or PGlite) on a loaded machine: more than the default 120 s
 });

@@ -126,7 +126,7 @@ describe.each(BACKENDS)('alerts on %s', (backend) => {
       expect(out).not.toContain(TOKEN_PATH);
       expect(out).not.toContain(TOKEN_QUERY);
     }
-  });
+  }, 300_000); // two hubs' starts (or PGlite) on a loaded machine: more than the default 120 s
 });
 
 /** PGlite is held by the running hub: stop it first (PostgreSQL is shared). */

@@ -70,5 +70,5 @@ describe.each(BACKENDS)('case alerts on %s', (backend) => {
     expect(await h.count('SELECT count(*) AS n FROM alert_outbox')).toBe(1);
     expect(await jobs()).toHaveLength(1);
     expect((await verifyCaseLog(h.db)).problems).toEqual([]);
-  });
+  }, 300_000); // two hubs' starts (or PGlite) on a loaded machine: more than the default 120 s
 });
