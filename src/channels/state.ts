@@ -14,6 +14,8 @@ import type { Redis } from 'ioredis';
 import type { ChannelState } from '../contracts/channel-adapter';
 
 const key = (prefix: string, channel: string) => `${prefix}:channel:${channel}`;
+/** The channel's hash (src/alerts/channel-alerts.ts keeps its alert decisions beside the state). */
+export const channelStateKey = key;
 
 /** A running process rewrites its channel's state this often; one not rewritten for STALE_MS is gone. */
 export const STATE_REFRESH_MS = 30_000;
