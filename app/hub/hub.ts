@@ -24,6 +24,7 @@ import { startMediaWorker } from '../../workers/media/worker';
 import { openCaseLogAccess } from './access';
 import { caseLogOps, startControlServer, type OpHandler } from './control';
 import { provideRedis } from './redis-provision';
+import { startHubOps } from './ops';
 import { LocalCaseLogService } from './service';
 
 export interface RunningHub {
@@ -31,6 +32,8 @@ export interface RunningHub {
   readonly adapters: ReadonlyMap<ChannelName, ChannelAdapter>;
   /** Where the operators' dashboard answers; null when this process serves none. */
   readonly dashboardUrl: string | null;
+  /** Where /metrics, /healthz and /readyz answer (app/hub/ops.ts); null when ops.enabled is false. */
+  readonly opsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -56,9 +59,14 @@ export async function startHub(
     // closed after everything that uses it has stopped.
     const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
     stack.push(() => relay.close());
+    // The channels this process runs: /readyz waits for each to be connected.
+    const receivers = opts.adapters !== false ? enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c)) : [];
+    const operations = await startHubOps(cfg, log, { redis: redis.target, db: caselog.db, receivers });
+    stack.push(() => operations.close());
+    const metrics = operations.metrics;
 
     if (opts.workers !== false) {
-      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log, relay });
+      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log, relay, metrics });
       stack.push(() => worker.close());
     }
 
@@ -94,6 +102,7 @@ export async function startHub(
       let noted = 0;
       return async (m, meta) => {
         const done = await sink(m, meta);
+        metrics.received(channel);
         if (Date.now() - noted >= 1000) {
           noted = Date.now();
           void noteChannelMessage(counters, cfg.queue.prefix, channel).catch(() => undefined);
@@ -102,7 +111,7 @@ export async function startHub(
       };
     };
     if (opts.adapters !== false) {
-      for (const channel of enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c))) {
+      for (const channel of receivers) {
         const adapter: ChannelAdapter = createChannel(channel, {
           keyring: caselog.keyring,
           log: log.child({ channel }),
@@ -128,12 +137,13 @@ export async function startHub(
           const media = startMediaWorker({
             cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, log,
             relay: cfg.conversation.enabled ? relay : null,
+            metrics,
             maxBytes: (channelModule(channel).limits.mediaMaxBytes as (s: unknown) => number)(cfg.channels[channel]!.settings),
           });
           stack.push(() => media.close());
         }
         if (cfg.conversation.enabled) {
-          const out = startOutboundWorker({ cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, texts, log });
+          const out = startOutboundWorker({ cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, texts, log, metrics });
           stack.push(() => out.close());
         }
       }
@@ -191,8 +201,8 @@ export async function startHub(
         dashboardUrl = dashboard.url;
       }
     }
-    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', dashboard: dashboardUrl, channels: [...running.keys()] }, 'hub ready');
-    return { redis: redis.target, adapters: running, dashboardUrl, stop };
+    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', dashboard: dashboardUrl, ops: operations.url, channels: [...running.keys()] }, 'hub ready');
+    return { redis: redis.target, adapters: running, dashboardUrl, opsUrl: operations.url, stop };
   } catch (err) {
     await stop();
     throw err;
