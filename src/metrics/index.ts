@@ -97,67 +97,75 @@ export function createHubMetrics(channels: readonly string[], sources: ScrapeSou
   }
   for (const k of DEDUPE_KINDS) dedupe.labels(k).inc(0);
 
-  const up = new Gauge({ name: 'tiphub_source_up', help: 'Whether the last read of a source for this scrape answered (queues, channels, caselog, disk).', labelNames: ['source'], registers });
-  const guard = async <T>(source: string, read: () => Promise<T>, use: (v: T) => void) => {
-    try {
-      use(await read());
-      up.labels(source).set(1);
-    } catch {
-      up.labels(source).set(0);
-    }
+  // Each source read once per scrape (cached), by its gauges and by tiphub_source_up alike.
+  const probes: { source: string; read: () => Promise<unknown> }[] = [];
+  // A source that did not answer: labelled gauges are left out (`miss`) rather than showing old
+  // figures; a single value keeps its last one (a 0 would say the disk is full), and
+  // tiphub_source_up says it is old.
+  const guard = async <T>(read: () => Promise<T>, use: (v: T) => void, miss?: () => void) => {
+    const v = await read().then(
+      (x) => ({ x }),
+      () => null,
+    );
+    if (v) use(v.x);
+    else miss?.();
   };
 
   if (sources.queues) {
     const read = cached(sources.queues, cacheMs);
+    probes.push({ source: 'queues', read });
     new Gauge({
       name: 'tiphub_queue_jobs',
       help: 'Jobs in each queue by state (waiting includes the slow lane of flooding senders).',
       labelNames: ['queue', 'state'],
       registers,
       async collect() {
-        await guard('queues', read, (counts) => {
+        await guard(read, (counts) => {
           this.reset();
           for (const [queue, c] of Object.entries(counts)) for (const s of QUEUE_STATES) this.labels(queue, s).set(c[s]);
-        });
+        }, () => this.reset());
       },
     });
   }
   if (sources.channels) {
     const read = cached(sources.channels, cacheMs);
+    probes.push({ source: 'channels', read });
     new Gauge({
       name: 'tiphub_channel_connected',
       help: '1 while a channel this process runs is connected (its state in Redis, not stale), else 0.',
       labelNames: ['channel'],
       registers,
       async collect() {
-        await guard('channels', read, (list) => {
+        await guard(read, (list) => {
           this.reset();
           for (const c of list) this.labels(ch(c.channel)).set(c.connected ? 1 : 0);
-        });
+        }, () => this.reset());
       },
     });
   }
   if (sources.openCases) {
     // One indexed count; Prometheus scrapes every 15 s or so, the cache spares several scrapers.
     const read = cached(sources.openCases, cacheMs);
+    probes.push({ source: 'caselog', read });
     new Gauge({
       name: 'tiphub_cases_open',
       help: 'Cases in the case log that are not closed.',
       registers,
       async collect() {
-        await guard('caselog', read, (n) => this.set(n));
+        await guard(read, (n) => this.set(n));
       },
     });
   }
   if (sources.dataDir) {
     const dir = sources.dataDir;
     const read = cached(() => fs.promises.statfs(dir), cacheMs);
+    probes.push({ source: 'disk', read });
     new Gauge({
       name: 'tiphub_data_dir_free_bytes',
       help: "Bytes free for this process on the data directory's file system.",
       registers,
       async collect() {
-        await guard('disk', read, (s) => this.set(s.bavail * s.bsize));
+        await guard(read, (s) => this.set(s.bavail * s.bsize));
       },
     });
     new Gauge({
@@ -165,10 +173,20 @@ export function createHubMetrics(channels: readonly string[], sources: ScrapeSou
       help: "Size of the data directory's file system.",
       registers,
       async collect() {
-        await guard('disk', read, (s) => this.set(s.blocks * s.bsize));
+        await guard(read, (s) => this.set(s.blocks * s.bsize));
       },
     });
   }
+
+  new Gauge({
+    name: 'tiphub_source_up',
+    help: 'Whether a source read when scraped answered: queues and channels (Redis), caselog, disk.',
+    labelNames: ['source'],
+    registers,
+    async collect() {
+      for (const p of probes) this.labels(p.source).set(await p.read().then(() => 1, () => 0));
+    },
+  });
 
   const pipeline: PipelineMetrics = {
     received: (c) => received.labels(ch(c)).inc(),
