@@ -24,9 +24,10 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
 function parseValue(v: string, where: string): number {
-  if (v === '+Inf') return Infinity;
-  if (v === '-Inf') return -Infinity;
-  if (v === 'NaN') return NaN;
+  // As Prometheus reads them (Go's ParseFloat): NaN and Inf in any case (prom-client writes `Nan`).
+  if (/^\+?inf$/i.test(v)) return Infinity;
+  if (/^-inf$/i.test(v)) return -Infinity;
+  if (/^nan$/i.test(v)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) throw new Error(`${where}: not a number: ${v}`);
   return Number(v);
 }
