@@ -24,6 +24,7 @@ import { startMediaWorker } from '../../workers/media/worker';
 import { openCaseLogAccess } from './access';
 import { caseLogOps, startControlServer, type OpHandler } from './control';
 import { provideRedis } from './redis-provision';
+import { startHubOps } from './ops';
 import { LocalCaseLogService } from './service';
 import { startAlerts } from '../../src/alerts';
 
@@ -32,6 +33,8 @@ export interface RunningHub {
   readonly adapters: ReadonlyMap<ChannelName, ChannelAdapter>;
   /** Where the operators' dashboard answers; null when this process serves none. */
   readonly dashboardUrl: string | null;
+  /** Where /metrics, /healthz and /readyz answer (app/hub/ops.ts); null when ops.enabled is false. */
+  readonly opsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -57,13 +60,18 @@ export async function startHub(
     // closed after everything that uses it has stopped.
     const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
     stack.push(() => relay.close());
+    // The channels this process runs: /readyz waits for each to be connected.
+    const receivers = opts.adapters !== false ? enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c)) : [];
+    const operations = await startHubOps(cfg, log, { redis: redis.target, db: caselog.db, receivers });
+    stack.push(() => operations.close());
+    const metrics = operations.metrics;
 
     // Alerts (alerts.webhookUrl): channel transitions wherever channels run, posting where the workers are.
     const alerts = startAlerts({ cfg, redis: redis.target, log, keyring: caselog.keyring, instance: caselog.instance, db: opts.workers !== false ? caselog.db : null, send: opts.workers !== false });
     if (alerts) stack.push(() => alerts.close());
 
     if (opts.workers !== false) {
-      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log, relay, alerts: alerts?.cases });
+      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log, relay, alerts: alerts?.cases, metrics });
       stack.push(() => worker.close());
     }
 
@@ -99,6 +107,7 @@ export async function startHub(
       let noted = 0;
       return async (m, meta) => {
         const done = await sink(m, meta);
+        metrics.received(channel);
         if (Date.now() - noted >= 1000) {
           noted = Date.now();
           void noteChannelMessage(counters, cfg.queue.prefix, channel).catch(() => undefined);
@@ -107,7 +116,7 @@ export async function startHub(
       };
     };
     if (opts.adapters !== false) {
-      for (const channel of enabledChannels(cfg).filter((c) => !opts.channels || opts.channels.includes(c))) {
+      for (const channel of receivers) {
         const adapter: ChannelAdapter = createChannel(channel, {
           keyring: caselog.keyring,
           log: log.child({ channel }),
@@ -134,12 +143,13 @@ export async function startHub(
           const media = startMediaWorker({
             cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, log,
             relay: cfg.conversation.enabled ? relay : null,
+            metrics,
             maxBytes: (channelModule(channel).limits.mediaMaxBytes as (s: unknown) => number)(cfg.channels[channel]!.settings),
           });
           stack.push(() => media.close());
         }
         if (cfg.conversation.enabled) {
-          const out = startOutboundWorker({ cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, texts, log });
+          const out = startOutboundWorker({ cfg, redis: redis.target, db: caselog.db, keyring: caselog.keyring, adapter, texts, log, metrics });
           stack.push(() => out.close());
         }
       }
@@ -197,8 +207,8 @@ export async function startHub(
         dashboardUrl = dashboard.url;
       }
     }
-    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', dashboard: dashboardUrl, channels: [...running.keys()] }, 'hub ready');
-    return { redis: redis.target, adapters: running, dashboardUrl, stop };
+    log.info({ backend: caselog.db.backend, redis: redis.private ? 'private' : 'shared', dashboard: dashboardUrl, ops: operations.url, channels: [...running.keys()] }, 'hub ready');
+    return { redis: redis.target, adapters: running, dashboardUrl, opsUrl: operations.url, stop };
   } catch (err) {
     await stop();
     throw err;

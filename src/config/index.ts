@@ -163,6 +163,22 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
+    ops: z
+      .object({
+        /**
+         * The operations listener (/metrics, /healthz, /readyz) of `tiphub start`, `worker` and
+         * `adapter`; override: TIPHUB_OPS_LISTEN=host:port (each process on one host its own port).
+         * Port 0: any free port, logged at start. 9464 is the port Prometheus lists for exporters.
+         */
+        listen: z
+          .object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) })
+          .strict()
+          .prefault({}),
+        /** Off: no operations listener (nothing to scrape, no readiness probe). */
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     hub: z
       .object({
         /** How long a command waits for the embedded case log held by a process with no control socket. */
@@ -178,12 +194,13 @@ const FileSchema = z
 
 /** The core's variables; each channel adds its own (its module's config.env). */
 export const CORE_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL', 'TIPHUB_DASHBOARD_LISTEN',
-  'TIPHUB_ALERTS_WEBHOOK_URL', 'TIPHUB_ALERTS_SECRET'] as const;
+  'TIPHUB_ALERTS_WEBHOOK_URL', 'TIPHUB_ALERTS_SECRET', 'TIPHUB_OPS_LISTEN'] as const;
 
 const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
 
 const EnvSchema = z.object({
   TIPHUB_DASHBOARD_LISTEN: ListenEnv.optional(),
+  TIPHUB_OPS_LISTEN: ListenEnv.optional(),
   TIPHUB_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
@@ -228,6 +245,12 @@ export interface Config extends Omit<FileConfig, 'channels'> {
   readonly configFile: string | null;
   /** Where tags.yaml, places.yaml and priority.yaml are read from (absolute). */
   readonly rulesDir: string;
+  /**
+   * Whether ops.listen was chosen (TIPHUB_OPS_LISTEN or the file): a chosen port that is taken
+   * stops the start; the default one taken (a second process on the host) only costs that process
+   * its listener, with a warning.
+   */
+  readonly opsListenChosen?: boolean;
 }
 
 export interface LoadOptions {
@@ -365,6 +388,8 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
         : path.join(packageRoot(), 'config', 'replies.yaml'),
     },
     alerts: { ...f.alerts, webhookUrl: e.TIPHUB_ALERTS_WEBHOOK_URL ?? f.alerts.webhookUrl ?? null, secret: e.TIPHUB_ALERTS_SECRET ?? f.alerts.secret ?? null },
+    ops: { ...f.ops, listen: e.TIPHUB_OPS_LISTEN ?? f.ops.listen },
+    opsListenChosen: e.TIPHUB_OPS_LISTEN !== undefined || (merged.ops as { listen?: unknown } | undefined)?.listen !== undefined,
     channels: channelConfigs,
     outbound: {
       ...f.outbound,
@@ -384,6 +409,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   // Every listener of one process on its own address (port 0: any free port, never a clash).
   const listeners = [
     ...(cfg.dashboard.enabled ? [{ name: 'dashboard', ...cfg.dashboard.listen }] : []),
+    ...(cfg.ops.enabled ? [{ name: 'ops', ...cfg.ops.listen }] : []),
     ...channels.flatMap((c) => {
       const got = cfg.channels[c.name];
       return got?.enabled && got.credentials !== null && c.config.listeners ? c.config.listeners(got.settings, got.credentials) : [];

@@ -102,6 +102,8 @@ export async function setup(backend: Backend, overrides: Record<string, unknown>
     hub: { lockWaitMs: 5000 },
     // Tests run hubs side by side: each dashboard on a free port.
     dashboard: { listen: { host: '127.0.0.1', port: 0 } },
+    // and each operations listener (/metrics, /readyz) too.
+    ops: { listen: { host: '127.0.0.1', port: 0 } },
   };
   const fileOverrides: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(overrides)) fileOverrides[k] = { ...(defaults[k] ?? {}), ...(v as object) };

@@ -32,6 +32,7 @@ import { anchorHeads } from '../../src/caselog/anchor';
 import { Lease } from '../../src/queue/lease';
 import { publishCaseUpdates } from '../../src/queue/case-updates';
 import { CaseAlertRelay } from '../../src/alerts/case-alerts';
+import { NO_METRICS, type PipelineMetrics } from '../../src/metrics/port';
 
 
 export interface IntakeWorkerOptions {
@@ -48,6 +49,8 @@ export interface IntakeWorkerOptions {
   readonly anchorEveryMs?: number;
   /** The process's case alerts relay (src/alerts/); without it, the worker makes its own while alerts.webhookUrl is set. */
   readonly alerts?: CaseAlertRelay;
+  /** Counts reports committed, dedupe decisions and sink → commit latency (src/metrics); default: nothing. */
+  readonly metrics?: PipelineMetrics;
 }
 
 /** Every few seconds: often enough that little is ever unanchored, rarely enough to cost nothing. */
@@ -130,6 +133,7 @@ export function prepareItem(caselog: OpenCaseLog, cfg: Readonly<Config>, data: I
 export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorker {
   const { cfg, caselog, log } = opts;
   const group = opts.group ?? groupReports;
+  const metrics = opts.metrics ?? NO_METRICS;
   taggingRulesFor(cfg); // a bad rules file stops the worker at start, not at its first message
   const converse = cfg.conversation.enabled;
   const counters = connectRedis(opts.redis);
@@ -228,6 +232,16 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     },
     onWritten: (items, results, ms) => {
       log.debug({ reports: items.length, ms: Math.round(ms) }, 'batch committed');
+      // Two copies of one message in a batch share its result: the second is a transport duplicate.
+      const now = Date.now();
+      const counted = new Set<string>();
+      results.forEach((r, i) => {
+        const m = items[i]!.message;
+        if (r.status === 'inserted' && !counted.has(r.id)) {
+          counted.add(r.id);
+          metrics.committed(m.channel, items[i]!.origin, r.duplicate ?? 'none', (now - Date.parse(m.receivedAt)) / 1000);
+        } else metrics.alreadyPresent();
+      });
       // The cases that got reports, for the dashboards' live lists: references only, never content.
       const refs = results.flatMap((r) => (r.status === 'inserted' ? [r.caseRef] : []));
       if (refs.length) void publishCaseUpdates(counters, cfg.queue.prefix, refs, log);

@@ -8,7 +8,7 @@ import { eventHash, isoMs, reportHash, sealedDigest, type ReportContent } from '
 import type { AuditKey } from '../../src/crypto/keyring';
 import { newCaseRef } from '../../src/caselog/refs';
 import type { InboundMessage, Origin } from '../../src/contracts/inbound-message';
-import type { CaseTarget, GroupBatch, GroupingRules } from '../../src/grouping/group';
+import type { CaseTarget, DuplicateKind, GroupBatch, GroupingRules } from '../../src/grouping/group';
 import { TiphubError } from '../../src/errors';
 import { appendCaseEvent } from '../../src/caselog/events';
 import type { Priority, ReportFeatures } from '../../src/grouping/features';
@@ -38,7 +38,14 @@ export interface IntakeItem {
 }
 
 export type IntakeResult =
-  | { readonly id: string; readonly status: 'inserted'; readonly caseRef: string; readonly newCase: boolean }
+  | {
+      readonly id: string;
+      readonly status: 'inserted';
+      readonly caseRef: string;
+      readonly newCase: boolean;
+      /** How grouping linked it to an earlier report (src/grouping/group.ts); null: to none. */
+      readonly duplicate: DuplicateKind | null;
+    }
   | { readonly id: string; readonly status: 'present' };
 
 export interface WriteOptions {
@@ -520,7 +527,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   const refOf = new Map<number, string>([...heads].map(([id, h]) => [id, h.ref]));
   const createdIds = new Set(created.map((c) => c.id));
   reportRows.forEach((r) => {
-    results.set(r.id, { id: r.id, status: 'inserted', caseRef: refOf.get(r.case_id)!, newCase: createdIds.has(r.case_id) });
+    results.set(r.id, { id: r.id, status: 'inserted', caseRef: refOf.get(r.case_id)!, newCase: createdIds.has(r.case_id), duplicate: r.duplicate_kind });
   });
   const ob = written.rows[0]!.outbox;
   const pendingMedia = fresh.flatMap((it) =>

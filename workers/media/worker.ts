@@ -23,6 +23,7 @@ import { MediaStore } from '../../src/media/store';
 import { addOutbox, type OutboxRelay } from '../../src/queue/outbound-queue';
 import { redisOptions, type RedisTarget } from '../../src/queue/redis';
 import { mediaQueueName, SEAL_AAD_MEDIA, type MediaJobData, type MediaJobPayload } from '../../src/queue/media-queue';
+import { NO_METRICS, type PipelineMetrics } from '../../src/metrics/port';
 
 // Their home is src/queue/media-queue.ts; re-exported while callers still import them from here.
 export { createMediaQueue, enqueueMedia, mediaQueueName, SEAL_AAD_MEDIA, type MediaJobPayload } from '../../src/queue/media-queue';
@@ -36,6 +37,8 @@ export interface MediaWorkerOptions {
   readonly relay: OutboxRelay | null;
   readonly maxBytes: number;
   readonly log: Logger;
+  /** Counts media stored (files, bytes) and recorded missing (src/metrics); default: nothing. */
+  readonly metrics?: PipelineMetrics;
 }
 
 const mb = (n: number) => (n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
@@ -44,6 +47,7 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
   const { db, keyring, adapter, log } = opts;
   const store = new MediaStore(path.join(opts.cfg.dataDir, 'media'));
   const channel = adapter.channel;
+  const metrics = opts.metrics ?? NO_METRICS;
 
   const markMissing = async (p: MediaJobPayload, reason: string) => {
     const ids = await db.transaction(async (tx) => {
@@ -106,6 +110,7 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
       if (!final) throw err;
       const reason = isTiphubError(err, 'TIPHUB_MEDIA_TOO_LARGE') ? `larger than ${mb(opts.maxBytes)}` : isTiphubError(err) ? err.message : 'download failed';
       await markMissing(p, reason);
+      metrics.mediaFailed(channel, isTiphubError(err) ? err.code : 'other');
       await release();
       throw new UnrecoverableError(isTiphubError(err) ? `${err.code}: ${err.message}` : 'download failed');
     }
@@ -123,6 +128,7 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
       await appendCaseEvent(tx, caseId, 'media.stored', 'media', { report: p.reportId, idx: p.idx, sha256: stored.sha256 });
       await matchStoredMedia(tx, { reportId: p.reportId, caseId, sha256: stored.sha256, phash }, opts.cfg.grouping.imageMaxDistance);
     });
+    metrics.mediaStored(channel, stored.size);
     await release();
     return { stored: true };
   };

@@ -18,6 +18,7 @@ import type { Logger } from '../../src/log';
 import { outboundQueueName, SEAL_AAD_OUTBOUND, type OutboundJobData, type OutboundJobPayload } from '../../src/queue/outbound-queue';
 import { connectRedis, countInWindow, informantCounterKey, redisOptions, type RedisTarget } from '../../src/queue/redis';
 import { sealRow } from '../../src/crypto/keyring';
+import { NO_METRICS, type PipelineMetrics } from '../../src/metrics/port';
 
 export interface OutboundWorkerOptions {
   readonly cfg: Readonly<Config>;
@@ -27,6 +28,8 @@ export interface OutboundWorkerOptions {
   readonly adapter: ChannelAdapter;
   readonly texts: Texts;
   readonly log: Logger;
+  /** Counts sends and failed send attempts by error code (src/metrics); default: nothing. */
+  readonly metrics?: PipelineMetrics;
 }
 
 export type OutboundResult = { readonly sent: true; readonly nativeId: string } | { readonly sent: false; readonly skipped: string };
@@ -42,6 +45,7 @@ interface InformantState {
 export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Worker<OutboundJobData, OutboundResult>; close(): Promise<void> } {
   const { cfg, db, keyring, adapter, texts, log } = opts;
   const channel = adapter.channel;
+  const metrics = opts.metrics ?? NO_METRICS;
   const counters: Redis = connectRedis(opts.redis);
   const limit = cfg.outbound.limits[channel];
 
@@ -145,11 +149,16 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
     const lang = isLanguage(p.lang) ? p.lang : isLanguage(who.language) ? who.language : DEFAULT_LANGUAGE;
     const text = render(texts, lang, p.key, p.params);
     const sender = keyring.unseal<{ address: string }>(addressSealed, sealRow.address(p.kind === 'stopped' ? p.pseudonym : to));
+    let sent = false;
     try {
       const { nativeId, platformRef } = await adapter.send(sender.address, { text, replyTo: await quoteOf(p.replyTo) });
+      sent = true;
+      metrics.outboundSent(channel);
       await record(p, jobId, 'message.sent', { nativeId, language: lang }, text, { id: nativeId, ref: platformRef });
       return { sent: true, nativeId };
     } catch (err) {
+      // Only a failed send: a failed record of a sent message is not a send failure.
+      if (!sent) metrics.outboundFailed(channel, isTiphubError(err) ? err.code : 'other');
       if (isTiphubError(err) && err.retryable) {
         if (err.retryAfterMs) {
           await worker.rateLimit(err.retryAfterMs);
