@@ -248,11 +248,13 @@ async function main() {
     await events.waitUntilReady();
     const outcome = { inserted: 0, present: 0, command: 0, failed: 0 };
     events.on('completed', ({ returnvalue }) => {
-      const rv = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as { status?: keyof typeof outcome } | null;
-      const s = rv?.status && rv.status in outcome ? rv.status : 'inserted';
+      const rv = returnvalue as unknown as { status?: string } | null; // parsed by BullMQ
+      const s = rv && typeof rv === 'object' && (rv.status === 'present' || rv.status === 'command') ? rv.status : 'inserted';
       outcome[s]++;
     });
+    // A job given up (a retry may still come: counted when it is in the failed set at the end).
     events.on('failed', () => outcome.failed++);
+    events.on('error', (err) => console.error(`soak: intake events: ${err}`));
 
     // The adapter's way in for messages with media: into the store, then the intake sink (live).
     const intake = createIntakeQueue(REDIS_URL, cfg);
@@ -345,7 +347,6 @@ async function main() {
         setTimeout(() => leaving.stream.close(), LINGER_MS).unref();
         s = await openSession();
         sessions[i] = s;
-        closers.push(async () => s.stream.close());
       }
     };
 
@@ -372,7 +373,7 @@ async function main() {
       const q = (k: keyof typeof queues) => `${d[k].now}${d[k].delayed ? `+${d[k].delayed}d` : ''}${d[k].failed ? ` (${d[k].failed} failed)` : ''}`;
       console.log(
         `${final ? 'end ' : ''}t=${(at / 60).toFixed(1)}min rss=${mb(rss)}MB heapUsed=${hs ? mb(hs.heapUsed) : '?'}MB ` +
-          `eld_p50=${hs ? hs.eventLoopDelayMs.p50.toFixed(1) : '?'}ms eld_p99=${hs ? hs.eventLoopDelayMs.p99.toFixed(1) : '?'}ms ` +
+          `eld_p50=${hs ? hs.eventLoopDelayMs.p50.toFixed(1) : '?'}ms eld_p99=${hs ? hs.eventLoopDelayMs.p99.toFixed(1) : '?'}ms eld_max=${hs ? hs.eventLoopDelayMs.max.toFixed(0) : '?'}ms ` +
           `queues intake=${q('intake')} media=${q('media')} outbound=${q('outbound')} sent=${count.sent} stored=${outcome.inserted} ` +
           `answers=${count.answers} (acks ${count.acks}, replies ${count.repliesReceived}/${count.replies}) driver_eld_p99=${(driverDelay.percentile(99) / 1e6).toFixed(1)}ms`,
       );
@@ -382,6 +383,10 @@ async function main() {
     let nextReport = t0 + o.everyS * 1000;
     const inFlight = new Set<Promise<void>>();
     while (!stopFeed && Date.now() - t0 < durationMs) {
+      if (hub.exitCode !== null || hub.signalCode !== null) {
+        console.log(`soak: the hub exited during the run (${hub.exitCode ?? hub.signalCode}): ${hubErrors.slice(0, 3).join(' | ')}`);
+        break;
+      }
       const due = Math.floor(((Date.now() - t0) / 1000) * o.rate) - (count.sent + count.redelivered);
       for (let k = 0; k < due; k++) {
         const p = sendOne().catch((err) => {
@@ -402,15 +407,24 @@ async function main() {
     const feedEnded = Date.now();
 
     // --- drain: everything sent is stored, the answers have gone out ---
-    const drainDeadline = Date.now() + 180_000;
+    // As long as the hub gets on (2 minutes at most without a report stored, 15 in all): a hub
+    // that fell behind shows its backlog below rather than keeping the run going for ever.
+    let progressAt = Date.now();
+    let lastStored = outcome.inserted;
     for (;;) {
       const [i, out] = await Promise.all([depth(queues.intake), depth(queues.outbound)]);
-      if ((outcome.inserted + outcome.failed >= count.sent && i.now === 0 && out.now + out.delayed === 0) || Date.now() > drainDeadline) break;
+      if (outcome.inserted + outcome.failed >= count.sent && i.now + i.delayed === 0 && out.now + out.delayed === 0) break;
+      if (outcome.inserted !== lastStored) [lastStored, progressAt] = [outcome.inserted, Date.now()];
+      if (Date.now() - progressAt > 120_000 || Date.now() - feedEnded > 15 * 60_000 || hub.exitCode !== null) break;
       await sleep(500);
     }
     const drainS = (Date.now() - feedEnded) / 1000;
     await report(true);
     const outCounts = await queues.outbound.getJobCounts('completed', 'failed', 'delayed');
+    const left = await depth(queues.intake); // not yet taken by the hub when it is stopped
+    const failedJobs = await queues.intake.getFailed(0, 999);
+    const failedWhy: Record<string, number> = {};
+    for (const j of failedJobs) failedWhy[j.failedReason] = (failedWhy[j.failedReason] ?? 0) + 1;
 
     // --- stop the hub, then look at the case log itself ---
     // The informants leave first: the hub's control socket closes only when its connections have.
@@ -442,7 +456,14 @@ async function main() {
     console.log('--- soak summary ---');
     console.log(`feed: ${((feedEnded - t0) / 60_000).toFixed(1)} min, ${count.sent} messages sent (${(count.sent / ((feedEnded - t0) / 1000)).toFixed(1)}/s: ${count.chat} typed in chat sessions incl. ${count.copies} copies of earlier texts, ${count.media} with an image) + ${count.redelivered} redeliveries; ${nextSession} informants; ${count.sendErrors} send errors; drained ${drainS.toFixed(1)} s after the feed stopped`);
     console.log(`hub RSS: first ${mb(first.rss)} MB, after the first minute ${mb(minute1.rss)} MB, last ${mb(last.rss)} MB, max ${mb(Math.max(maxRss, ...samples.map((x) => x.rss)))} MB; slope ${perHour(samples)} MB/hour over the run, ${afterWarmup.length >= 2 ? `${perHour(afterWarmup)} MB/hour after the first minute` : 'n/a after the first minute (run too short)'}`);
-    console.log(`stored == sent: ${counts.reports === count.sent ? 'OK' : 'MISMATCH'} (${counts.reports} reports in the case log, ${count.sent} sent; intake jobs inserted ${outcome.inserted}, present ${outcome.present}, failed ${outcome.failed}); ${counts.cases} cases, ${counts.media} media attached`);
+    const stillQueued = left.now + left.delayed;
+    const verdict =
+      counts.reports === count.sent
+        ? 'OK'
+        : counts.reports + stillQueued + left.failed === count.sent
+          ? `MISMATCH: ${stillQueued} still queued, ${left.failed} failed jobs (${Object.entries(failedWhy).map(([k, n]) => `${n}x ${k}`).join('; ')}), the rest stored`
+          : 'MISMATCH';
+    console.log(`stored == sent: ${verdict} (${counts.reports} reports in the case log, ${count.sent} sent; intake jobs inserted ${outcome.inserted}, present ${outcome.present}, failed ${outcome.failed}); ${counts.cases} cases, ${counts.media} media attached`);
     console.log(`duplicates: ${Object.entries(dups).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'} (${count.copies} copies sent); redeliveries ${count.redelivered}, of which stored twice: ${Math.max(0, counts.reports - count.sent)}`);
     console.log(`answers: ${count.answers} received (${count.acks} with a case reference); operator replies ${count.replies} queued, ${count.repliesReceived} delivered, ${count.replyErrors} refused; outbound jobs completed ${outCounts.completed ?? 0}, failed ${outCounts.failed ?? 0}`);
     console.log(`verify: ${formatVerify(v).split('\n')[0]}`);
