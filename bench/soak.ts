@@ -185,13 +185,13 @@ async function main() {
 
   // --- the hub ---
   const spawnedAt = Date.now();
-  let hub: ChildProcess | null = spawn(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const hub: ChildProcess = spawn(process.execPath, [BIN, 'start'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let hubStats: HubStats | null = null;
   const hubErrors: string[] = [];
   let hubWarnings = 0;
   let ready!: () => void;
   const hubReady = new Promise<void>((r) => (ready = r));
-  const hubExited = new Promise<number | null>((r) => hub!.on('exit', (code) => r(code)));
+  const hubExited = new Promise<number | null>((r) => hub.on('exit', (code) => r(code)));
   // The hub logs JSON lines (on stderr); anything else it writes is kept as a problem.
   const onHubLine = (line: string) => {
     let rec: { level?: number | string; msg?: string } & Partial<HubStats>;
@@ -215,7 +215,7 @@ async function main() {
     if (cleaned) return;
     cleaned = true;
     while (closers.length) await closers.pop()!().catch((err) => console.error(`soak: cleanup: ${err}`));
-    if (hub && hub.exitCode === null) hub.kill('SIGKILL');
+    if (hub.exitCode === null && hub.signalCode === null) hub.kill('SIGKILL');
     await deleteKeysWithPrefix(REDIS_URL, prefix).catch((err) => console.error(`soak: could not delete ${prefix}:* keys: ${err}`));
     if (pg && schema) {
       await pg.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch((err) => console.error(`soak: could not drop ${schema}: ${err}`));
@@ -431,9 +431,14 @@ async function main() {
     for (const s of sessions) s.stream.close();
     const stopAt = Date.now();
     hub.kill('SIGTERM');
-    const exitCode = await Promise.race([hubExited, sleep(60_000).then(() => 'timeout')]);
+    let exitCode: number | null | string = await Promise.race([hubExited, sleep(120_000).then(() => 'timeout')]);
     const stopS = (Date.now() - stopAt) / 1000;
-    hub = null;
+    if (exitCode === 'timeout') {
+      // Still draining (or stuck) after two minutes: killed, as a service manager would.
+      hub.kill('SIGKILL');
+      await hubExited;
+      exitCode = 'none (killed: not stopped within 120 s)';
+    }
     const access = await openCaseLogAccess(cfg, log, { role: 'soak', allowHub: false });
     const caselog = access.local!;
     const counts = (
