@@ -42,6 +42,8 @@ export const errorCodes = {
   TIPHUB_DASHBOARD_MEDIA_TYPE: { retryable: false, summary: "A media file's sniffed type is not on the allow-list for a thumbnail or for playing in the page; it can still be downloaded." },
   TIPHUB_DASHBOARD_MEDIA_RANGE: { retryable: false, summary: 'A byte range asked of a media file lies outside the file.' },
   TIPHUB_DASHBOARD_FAILED: { retryable: true, summary: 'The dashboard failed to answer a request (a fault on the server, logged there); trying again may help.' },
+  TIPHUB_ALERT_UNDELIVERED: { retryable: true, summary: 'The alert webhook could not be reached or answered 5xx, 408 or 429; the alert is posted again with backoff.' },
+  TIPHUB_ALERT_REJECTED: { retryable: false, summary: 'The alert webhook refused an alert for good (a 4xx answer other than 408 and 429): it is logged and not posted again.' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

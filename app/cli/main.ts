@@ -9,7 +9,7 @@ import { startHub } from '../hub/hub';
 import { formatVerify } from '../../src/caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
-import { channelStatus, formatStatus } from './status';
+import { formatStatus, NEEDS_PERSON_HELP, readStatus, useColour } from './status';
 import { runKeysRotate } from './keys';
 import { serveDashboard } from '../../src/dashboard/serve';
 import { openOperatorService, registerOperatorCommands } from './operator';
@@ -27,6 +27,7 @@ import { editorFromEnvironment, MESSAGE_MAX_BYTES, readMessageText } from './tex
 import { formatQuarantineDetail, formatQuarantineList } from '../../src/caselog/quarantine';
 import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../../src/caselog/actions';
 import { PRIORITIES } from '../../src/tagging/vocabulary';
+import { registerAlertsCommands } from './alerts';
 
 interface Ctx {
   cfg: Readonly<Config>;
@@ -259,13 +260,14 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('status')
-    .description('each channel: enabled, receiving or not, since when, the last message (no identifiers)')
-    .option('--json', 'print JSON for scripts')
+    .description('the hub at a glance: channels, queues, the case log, outbox, media backlog, disk (no identifiers)')
+    .option('--json', 'print JSON for scripts (stable field names)')
+    .addHelpText('after', `\n${NEEDS_PERSON_HELP}\nColours on a terminal only (not on a pipe, nor with NO_COLOR set).`)
     .action(async (o: { json?: boolean }) => {
-      const { cfg } = context(program);
-      const report = await channelStatus(cfg, channelNames, enabledChannels(cfg));
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
-      if (report.channels.some((c) => c.needsPerson)) exitCode = 1;
+      const { cfg, log } = context(program);
+      const report = await readStatus(cfg, log, channelNames, enabledChannels(cfg));
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, { colour: useColour(process.stdout) }));
+      if (report.needsPerson.length) exitCode = 1;
     });
 
   const config = program.command('config').description('configuration');
@@ -612,6 +614,8 @@ export async function main(argv: string[]): Promise<number> {
       const { cfg } = context(program);
       exitCode = await runChat(cfg, { as: o.as }, { input: process.stdin, out: process.stdout });
     });
+
+  registerAlertsCommands(program, () => context(program));
 
   registerOperatorCommands(program, () => {
     const { cfg, log } = context(program);

@@ -22,6 +22,7 @@ import type { QuarantineDetail, QuarantineEntry, QuarantineListing } from '../..
 import type { AssignChange, CaseLogService, PriorityChange } from './service';
 import type { CaseView, StatusChange, TagChange } from '../../src/caselog/actions';
 import type { VerifyResult } from '../../src/caselog/verify';
+import type { CaseLogStats } from '../../src/caselog/stats';
 import type { ReplyRequest, ReplyResult } from '../../src/conversation/operator';
 
 export function controlDir(dataDir: string): string {
@@ -83,6 +84,7 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     'quarantine.add': async (a) => service.quarantine(a.entries as QuarantineEntry[]),
     export: async (a, emit) => service.exportCases(a.format as ExportFormat, emit),
     verify: async () => service.verify(),
+    'caselog.stats': async () => service.stats(),
     reply: async (a) => service.reply(a as unknown as ReplyRequest),
     'informant.block': async (a) => service.setBlocked(String(a.pseudonym), a.blocked !== false, String(a.actor ?? 'operator')),
     'case.merge': async (a) => service.mergeCases(String(a.into), String(a.from), String(a.actor ?? 'operator')),
@@ -344,6 +346,9 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   verify() {
     return callHub<VerifyResult>(this.dataDir, 'verify');
+  }
+  stats() {
+    return callHub<CaseLogStats>(this.dataDir, 'caselog.stats');
   }
   reply(req: ReplyRequest) {
     return callHub<ReplyResult>(this.dataDir, 'reply', req);

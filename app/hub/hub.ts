@@ -26,6 +26,7 @@ import { caseLogOps, startControlServer, type OpHandler } from './control';
 import { provideRedis } from './redis-provision';
 import { LocalCaseLogService } from './service';
 import { startProcessStats } from './process-stats';
+import { startAlerts } from '../../src/alerts';
 
 export interface RunningHub {
   readonly redis: string;
@@ -59,8 +60,12 @@ export async function startHub(
     const relay = new OutboxRelay(redis.target, cfg, caselog.keyring, caselog.instance);
     stack.push(() => relay.close());
 
+    // Alerts (alerts.webhookUrl): channel transitions wherever channels run, posting where the workers are.
+    const alerts = startAlerts({ cfg, redis: redis.target, log, keyring: caselog.keyring, instance: caselog.instance, db: opts.workers !== false ? caselog.db : null, send: opts.workers !== false });
+    if (alerts) stack.push(() => alerts.close());
+
     if (opts.workers !== false) {
-      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log, relay });
+      const worker = startIntakeWorker({ cfg, redis: redis.target, caselog, log, relay, alerts: alerts?.cases });
       stack.push(() => worker.close());
     }
 
@@ -112,6 +117,7 @@ export async function startHub(
           redis: redis.target,
           quarantine: (entry) => addQuarantine(caselog.db, [entry]),
           record: (name, e) => recordChannelEvent(caselog.db, caselog.keyring, name, e, { conversation: cfg.conversation.enabled }),
+          onStateWritten: alerts ? (name) => alerts.channels.afterWrite(name) : undefined,
         });
         try {
           await adapter.start(noting(channel));

@@ -26,6 +26,7 @@ import { planPurge, purgeCases, type PurgePlan, type PurgeSummary } from '../../
 import { MediaStore } from '../../src/media/store';
 import { addNote, assign, editTags, resolveActor, setPriority, setStatus, showCase, type CaseView, type StatusChange, type TagChange } from '../../src/caselog/actions';
 import { quarantineVocabulary } from '../../adapters/registry';
+import { readCaseLogStats, type CaseLogStats } from '../../src/caselog/stats';
 
 /** What the operator actions on a case answer (issue 11, item 1). */
 export interface AssignChange {
@@ -48,6 +49,8 @@ export interface CaseLogService {
   quarantine(entries: readonly QuarantineEntry[]): Promise<void>;
   exportCases(format: ExportFormat, write: (chunk: string) => void | Promise<void>): Promise<ExportSummary>;
   verify(): Promise<VerifyResult>;
+  /** Counts and times for `tiphub status` (src/caselog/stats.ts). */
+  stats(): Promise<CaseLogStats>;
   reply(req: ReplyRequest): Promise<ReplyResult>;
   setBlocked(pseudonym: string, blocked: boolean, actor: string): Promise<void>;
   mergeCases(into: string, from: string, actor: string): Promise<{ into: string; from: string; moved: number }>;
@@ -131,6 +134,10 @@ export class LocalCaseLogService implements CaseLogService {
     const audit = await verifyOperatorAudit(this.db);
     const problems = [...r.problems, ...audit.problems.map((p) => ({ kind: p.kind, caseRef: 'operator audit', event: p.seq, what: p.what }))];
     return { ...r, ok: problems.length === 0, problems };
+  }
+
+  stats() {
+    return readCaseLogStats(this.db);
   }
 
   async reply(req: ReplyRequest) {

@@ -532,6 +532,26 @@ CREATE TABLE channel_events (
 CREATE INDEX channel_events_by_target ON channel_events (channel, target) WHERE kind = 'retraction';
 `,
   },
+  {
+    id: 12,
+    name: 'alert outbox',
+    sql: `
+-- Alerts to post (src/alerts/), written in the transaction that raised a case to high or urgent
+-- and relayed to the alerts queue after commit (a sweeper relays what a crash left behind). One
+-- per case and kind: a case is alerted the first time the rules make it high or urgent, never again.
+-- data holds what the POST says (reference, priority, tags, channels, report count): no content.
+CREATE TABLE alert_outbox (
+  id bigserial PRIMARY KEY,
+  kind text NOT NULL,
+  case_id integer NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+  data jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  enqueued_at timestamptz,
+  UNIQUE (case_id, kind)
+);
+CREATE INDEX alert_outbox_pending ON alert_outbox (created_at) WHERE enqueued_at IS NULL;
+`,
+  },
 ];
 
 /**

@@ -30,6 +30,8 @@ export interface ChannelDeps {
    * the adapter's `record` then rejects and the platform's delivery stays unconfirmed.
    */
   readonly record?: (channel: string, e: ChannelEvent) => Promise<'recorded' | 'again' | 'unmatched' | 'pending'>;
+  /** Called after each write of the channel's state by this process (src/alerts/channel-alerts.ts: did it go down or come back?). */
+  readonly onStateWritten?: (channel: string) => void;
 }
 
 export interface MadePorts {
@@ -59,6 +61,7 @@ export function channelPorts(channel: string, deps: ChannelDeps): MadePorts {
       () => {
         lastSaid = said;
         lastAt = Date.now();
+        deps.onStateWritten?.(channel);
       },
       // Not `err` itself: a Redis reply error carries the command's arguments (a QR code among them).
       (err: unknown) => log.debug({ channel, cause: describeForeignError(err) }, 'channel state not written'),

@@ -3,11 +3,19 @@
  * adapter said last (connected, needs login, disconnected…), since when, its receive mode, and
  * when a message last came in. Words and times only, never an identifier. Written by the process
  * that runs the adapter, read by `tiphub status` from anywhere.
+ *
+ * Two counters are kept here, the same for every channel, from the states the adapter reports (no
+ * adapter counts anything itself): `reconnects`, each time a connected channel lost its connection
+ * (went to connecting, disconnected, needs-login or needs-captcha; a stop is not one), and the time
+ * it spent down (from losing the connection, or from a start that could not connect, to being
+ * connected again or stopped). Both add up for as long as the hash lives (this Redis), across restarts.
  */
 import type { Redis } from 'ioredis';
 import type { ChannelState } from '../contracts/channel-adapter';
 
 const key = (prefix: string, channel: string) => `${prefix}:channel:${channel}`;
+/** The channel's hash (src/alerts/channel-alerts.ts keeps its alert decisions beside the state). */
+export const channelStateKey = key;
 
 /** A running process rewrites its channel's state this often; one not rewritten for STALE_MS is gone. */
 export const STATE_REFRESH_MS = 30_000;
@@ -22,7 +30,21 @@ local now = tonumber(ARGV[4])
 if h[2] and h[2] ~= ARGV[5] and h[1] == 'connected' and (ARGV[1] == 'connecting' or ARGV[1] == 'stopped') and now - tonumber(h[3] or '0') < tonumber(ARGV[6]) then
   return 0
 end
-if h[1] ~= ARGV[1] then redis.call('hset', KEYS[1], 'since', ARGV[4]) end
+if h[1] ~= ARGV[1] then
+  redis.call('hset', KEYS[1], 'since', ARGV[4])
+  local down = ARGV[1] == 'disconnected' or ARGV[1] == 'needs-login' or ARGV[1] == 'needs-captcha'
+  if h[1] == 'connected' and (down or ARGV[1] == 'connecting') then
+    redis.call('hincrby', KEYS[1], 'reconnects', 1)
+    down = true
+  end
+  local downSince = redis.call('hget', KEYS[1], 'downSince')
+  if downSince and (ARGV[1] == 'connected' or ARGV[1] == 'stopped') then
+    redis.call('hincrby', KEYS[1], 'disconnectedMs', math.max(0, now - tonumber(downSince)))
+    redis.call('hdel', KEYS[1], 'downSince')
+  elseif down and not downSince then
+    redis.call('hset', KEYS[1], 'downSince', ARGV[4])
+  end
+end
 redis.call('hset', KEYS[1], 'state', ARGV[1], 'detail', ARGV[2], 'mode', ARGV[3], 'updatedAt', ARGV[4], 'owner', ARGV[5])
 if ARGV[7] ~= '' then redis.call('set', KEYS[2], ARGV[7], 'PX', ARGV[8]) elseif ARGV[1] ~= 'needs-login' then redis.call('del', KEYS[2]) end
 return 1`;
@@ -65,6 +87,10 @@ export interface ChannelStatus {
   readonly updatedAt: string | null;
   /** The state is a process's last word, not rewritten for STALE_MS (it crashed, or was killed). */
   readonly stale: boolean;
+  /** How often a connected channel lost its connection (see the module's comment). */
+  readonly reconnects: number;
+  /** Seconds spent down, the current spell included (see the module's comment). */
+  readonly disconnectedSeconds: number;
 }
 
 const iso = (v: string | undefined) => (v && /^\d+$/.test(v) ? new Date(Number(v)).toISOString() : null);
@@ -83,6 +109,8 @@ export async function readChannelStates(r: Redis, prefix: string, channels: read
       lastMessageAt: iso(h.lastMessageAt),
       updatedAt: iso(h.updatedAt),
       stale: state !== null && state !== 'stopped' && now - Number(h.updatedAt ?? 0) > STALE_MS,
+      reconnects: Number(h.reconnects ?? 0) || 0,
+      disconnectedSeconds: Math.round(((Number(h.disconnectedMs ?? 0) || 0) + (h.downSince ? Math.max(0, now - Number(h.downSince)) : 0)) / 1000),
     });
   }
   return out;

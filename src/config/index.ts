@@ -14,6 +14,30 @@ import { ListenEnv, maskUserinfo } from '../contracts/listen';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** An alert webhook: http or https, nothing else (no file:, no javascript:). */
+const WebhookUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+/**
+ * Alerts without Prometheus (src/alerts/): a signed JSON POST for each new high-priority case and
+ * each channel going down or coming back. Off while `webhookUrl` is unset.
+ */
+const AlertsSection = z
+  .object({
+    /** Where alerts are posted; override: TIPHUB_ALERTS_WEBHOOK_URL. */
+    webhookUrl: WebhookUrl.nullish(),
+    /** The signing key (X-Tiphub-Signature); override: TIPHUB_ALERTS_SECRET. Unset: derived from the hub's secret (`tiphub alerts key` prints it). */
+    secret: z.string().min(16, 'must be at least 16 characters').nullish(),
+    /** A channel down for less than this long is not alerted (a reconnect, a restart): flapping stays quiet. */
+    channelDownAfterSeconds: z.number().int().min(0).max(24 * 3600).default(30),
+    /** Tries of one POST, with exponential backoff from `backoffMs` (12 × from 2 s: about two hours and a quarter in all). */
+    attempts: z.number().int().min(1).max(100).default(12),
+    backoffMs: z.number().int().min(10).default(2000),
+    /** One POST waits this long for an answer. */
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  })
+  .strict()
+  .prefault({});
+
 const FileSchema = z
   .object({
     queue: z
@@ -148,13 +172,15 @@ const FileSchema = z
       })
       .strict()
       .prefault({}),
+    alerts: AlertsSection,
     /** Each channel's own section (`channels.<name>`), validated by its module (adapters/<name>/). */
     channels: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
 
 /** The core's variables; each channel adds its own (its module's config.env). */
-export const CORE_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL', 'TIPHUB_DASHBOARD_LISTEN'] as const;
+export const CORE_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL', 'TIPHUB_DASHBOARD_LISTEN',
+  'TIPHUB_ALERTS_WEBHOOK_URL', 'TIPHUB_ALERTS_SECRET'] as const;
 
 const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
 
@@ -174,6 +200,8 @@ const EnvSchema = z.object({
   TIPHUB_DATA_DIR: z.string().min(1).optional(),
   TIPHUB_LOG_LEVEL: LogLevel.optional(),
   TIPHUB_CONFIG: z.string().min(1).optional(),
+  TIPHUB_ALERTS_WEBHOOK_URL: WebhookUrl.optional(),
+  TIPHUB_ALERTS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type FileConfig = z.infer<typeof FileSchema>;
@@ -338,6 +366,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
         ? path.resolve(configFile ? path.dirname(configFile) : cwd, f.dashboard.cannedReplies)
         : path.join(packageRoot(), 'config', 'replies.yaml'),
     },
+    alerts: { ...f.alerts, webhookUrl: e.TIPHUB_ALERTS_WEBHOOK_URL ?? f.alerts.webhookUrl ?? null, secret: e.TIPHUB_ALERTS_SECRET ?? f.alerts.secret ?? null },
     channels: channelConfigs,
     outbound: {
       ...f.outbound,
@@ -374,6 +403,32 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   return deepFreeze(cfg);
 }
 
+/**
+ * A webhook URL as `tiphub config check` shows it: user and password, every query value, and any
+ * path segment that looks like a token (Slack's and Discord's webhooks carry theirs in the path)
+ * masked. Not a valid URL: nothing of it shown.
+ */
+export function maskWebhookUrl(url: string | null): string | null {
+  if (!url) return null;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return '***';
+  }
+  if (u.username || u.password) {
+    u.username = '***';
+    u.password = '';
+  }
+  u.pathname = u.pathname
+    .split('/')
+    .map((seg) => (seg.length >= 16 && /\d/.test(seg) && /[A-Za-z]/.test(seg) ? '***' : seg))
+    .join('/');
+  const q = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=***`).join('&');
+  u.search = q ? `?${q}` : '';
+  return decodeURI(u.toString());
+}
+
 /** A description of the configuration with secrets masked, for `tiphub config check`. */
 export function describeConfig(cfg: Readonly<Config>, channels: readonly ChannelConfigSource[] = []): Record<string, unknown> {
   const mask = maskUserinfo;
@@ -391,5 +446,15 @@ export function describeConfig(cfg: Readonly<Config>, channels: readonly Channel
     redisUrl: mask(cfg.redisUrl),
     databaseUrl: mask(cfg.databaseUrl),
     migrateDatabaseUrl: mask(cfg.migrateDatabaseUrl),
+    alerts: { ...cfg.alerts, webhookUrl: maskWebhookUrl(cfg.alerts.webhookUrl ?? null), secret: cfg.alerts.secret ? '(set)' : '(derived from the hub secret)' },
   };
+}
+
+/**
+ * NO_COLOR (https://no-color.org), set to anything but the empty string: the user wants no colour
+ * on a terminal. A convention of terminals, not a setting of tiphub: read here, the one module
+ * that reads the environment, for commands that colour their output (tiphub status).
+ */
+export function noColorRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.NO_COLOR ?? '') !== '';
 }

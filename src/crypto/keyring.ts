@@ -134,6 +134,14 @@ export class Keyring implements AuditKey {
     };
   }
 
+  /**
+   * A key for a use outside the case log, derived from the secret (so every process with the
+   * secret has it, and it survives a key rotation): the alerts' signing key (src/alerts/sign.ts).
+   */
+  derivedKey(purpose: string): Buffer {
+    return derive(this.secret, `external/${purpose}`);
+  }
+
   /** A new random key set for a new case log. */
   static generateKeys(): KeySet {
     const kid = 'k' + randomBytes(4).toString('hex');

@@ -3,13 +3,9 @@
  * tags and places, the cases flagged as campaign, and the queues' depth. Reads only, aggregates
  * only: no tip text but a campaign case's first words, no informant.
  */
-import { Queue } from 'bullmq';
 import type { Queryable } from '../caselog/db';
 import { isoMs } from '../caselog/chain';
-import { connectRedis, type RedisTarget } from '../queue/redis';
-import { INTAKE_QUEUE } from '../queue/intake-queue';
-import { outboundQueueName } from '../queue/outbound-queue';
-import { mediaQueueName } from '../queue/media-queue';
+import { hubQueueNames } from '../queue/stats';
 import { firstWordsOf } from './case-list';
 
 export const HOURS = 48;
@@ -139,56 +135,10 @@ export async function campaignCases(q: Queryable, limit = 10): Promise<CampaignC
   };
 }
 
-export interface QueueCounts {
-  readonly waiting: number;
-  readonly active: number;
-  readonly delayed: number;
-  readonly failed: number;
-}
-
-/** Queue name → its counts: names and numbers only (a job's payload is sealed anyway). */
-export type QueueDepth = () => Promise<Record<string, QueueCounts>>;
-
-export interface QueueDepthReader {
-  readonly read: QueueDepth;
-  close(): Promise<void>;
-}
-
-/**
- * Reads the depth of the named BullMQ queues under `prefix` over one Redis connection of its own
- * (the queues share it; close() ends it). Waiting counts the jobs BullMQ keeps apart by priority
- * (a flooding sender's slow lane) too. A Redis that does not answer within `timeoutMs` rejects.
- */
-export function queueDepthReader(redis: RedisTarget, prefix: string, names: readonly string[], timeoutMs = 2000): QueueDepthReader {
-  const connection = connectRedis(redis);
-  const queues = names.map((name) => new Queue(name, { connection, prefix }));
-  for (const queue of queues) queue.on('error', () => undefined); // a failed read rejects below; the connection reconnects on its own
-  const counts = async (): Promise<Record<string, QueueCounts>> => {
-    const out: Record<string, QueueCounts> = {};
-    for (const queue of queues) {
-      const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
-      out[queue.name] = { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
-    }
-    return out;
-  };
-  return {
-    read: () => {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the queues did not answer in time')), timeoutMs);
-      });
-      return Promise.race([counts(), late]).finally(() => clearTimeout(timer));
-    },
-    async close() {
-      await Promise.all(queues.map((queue) => queue.close().catch(() => undefined)));
-      await connection.quit().catch(() => connection.disconnect());
-    },
-  };
-}
+// The queues' depth is read by src/queue/stats.ts (tiphub status and the metrics read it too).
+export { queueDepthReader, type QueueCounts, type QueueDepth, type QueueDepthReader } from '../queue/stats';
 
 /**
  * The queues an overview shows: intake, and each channel's outbound and media queue.
  */
-export function overviewQueueNames(channels: readonly string[]): string[] {
-  return [INTAKE_QUEUE, ...channels.flatMap((c) => [outboundQueueName(c), mediaQueueName(c)])];
-}
+export const overviewQueueNames = hubQueueNames;

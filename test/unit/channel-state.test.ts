@@ -33,6 +33,39 @@ test('the live owner keeps its word against a standby; a silent owner goes stale
   // A stopped channel is not stale, however old: it said it stopped.
   await writeChannelState(redis, prefix, 'telegram', { state: 'stopped', mode: 'polling' }, 'B', t0 + 200_000);
   expect(await state(t0 + 10 * STALE_MS)).toMatchObject({ state: 'stopped', stale: false });
-  // Only words and times are kept.
-  expect(Object.keys(await redis.hgetall(`${prefix}:channel:telegram`)).sort()).toEqual(['detail', 'mode', 'owner', 'since', 'state', 'updatedAt']);
+  // Only words, times and counts are kept.
+  expect(Object.keys(await redis.hgetall(`${prefix}:channel:telegram`)).sort()).toEqual(['detail', 'disconnectedMs', 'mode', 'owner', 'reconnects', 'since', 'state', 'updatedAt']);
+});
+
+test('the core counts each lost connection and adds up the time down, whatever the channel', async () => {
+  const ch = 'whatsapp';
+  const at = async (now: number) => (await readChannelStates(redis, prefix, [ch], now))[0]!;
+  const w = (st: 'connected' | 'connecting' | 'disconnected' | 'needs-login' | 'stopped', now: number) => writeChannelState(redis, prefix, ch, { state: st }, 'A', now);
+  const t0 = 1_900_000_000_000;
+  // A start's first "connecting" is neither a reconnect nor time down.
+  await w('connecting', t0);
+  await w('connected', t0 + 2000);
+  expect(await at(t0 + 3000)).toMatchObject({ reconnects: 0, disconnectedSeconds: 0 });
+  // Lost: one reconnect; down 10 s so far, counted while it lasts, the state's own repeat changes nothing.
+  await w('disconnected', t0 + 10_000);
+  await w('disconnected', t0 + 15_000);
+  expect(await at(t0 + 20_000)).toMatchObject({ state: 'disconnected', reconnects: 1, disconnectedSeconds: 10 });
+  await w('connecting', t0 + 25_000);
+  await w('connected', t0 + 40_000);
+  expect(await at(t0 + 100_000)).toMatchObject({ reconnects: 1, disconnectedSeconds: 30 });
+  // connected -> connecting is a reconnect too; a logout is time down until it is connected again.
+  await w('connecting', t0 + 110_000);
+  await w('needs-login', t0 + 115_000);
+  await w('connected', t0 + 130_000);
+  expect(await at(t0 + 140_000)).toMatchObject({ reconnects: 2, disconnectedSeconds: 50 });
+  // A stop is not a reconnect, and stopped time is not time down.
+  await w('stopped', t0 + 150_000);
+  await w('connecting', t0 + 500_000);
+  await w('connected', t0 + 501_000);
+  expect(await at(t0 + 600_000)).toMatchObject({ reconnects: 2, disconnectedSeconds: 50 });
+  // A start that cannot connect is time down from when it said so, until stopped.
+  await w('stopped', t0 + 610_000);
+  await w('disconnected', t0 + 620_000);
+  await w('stopped', t0 + 625_000);
+  expect(await at(t0 + 700_000)).toMatchObject({ reconnects: 2, disconnectedSeconds: 55 });
 });

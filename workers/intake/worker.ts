@@ -31,6 +31,7 @@ import { sealRow } from '../../src/crypto/keyring';
 import { anchorHeads } from '../../src/caselog/anchor';
 import { Lease } from '../../src/queue/lease';
 import { publishCaseUpdates } from '../../src/queue/case-updates';
+import { CaseAlertRelay } from '../../src/alerts/case-alerts';
 
 
 export interface IntakeWorkerOptions {
@@ -45,6 +46,8 @@ export interface IntakeWorkerOptions {
   readonly relay?: OutboxRelay;
   /** How often the holder of the anchor lease anchors the chains' heads (0: never, for benchmarks). */
   readonly anchorEveryMs?: number;
+  /** The process's case alerts relay (src/alerts/); without it, the worker makes its own while alerts.webhookUrl is set. */
+  readonly alerts?: CaseAlertRelay;
 }
 
 /** Every few seconds: often enough that little is ever unanchored, rarely enough to cost nothing. */
@@ -150,6 +153,13 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       relaying = null;
     });
   };
+  // Case alerts go to the alerts queue after commit, one relay after another (the sweep of
+  // src/alerts/ takes what a failure here or a crash left).
+  const alerts = opts.alerts ?? (cfg.alerts.webhookUrl ? new CaseAlertRelay(opts.redis, cfg, caselog.instance) : null);
+  let alertsRelaying: Promise<unknown> = Promise.resolve();
+  const relayAlerts = (ids: number[]) => {
+    alertsRelaying = alertsRelaying.then(() => alerts?.relay(caselog.db, ids)).catch((err) => log.warn({ err, alerts: ids.length }, 'alert relay failed; the sweeper will retry'));
+  };
   // Media the platform holds go to their channel's media step once the reports are committed.
   const mediaQueues = new Map<string, MediaQueue>();
   const queueMedia = async (items: { channel: string; reportId: string; idx: number; ref: string }[]) => {
@@ -209,8 +219,9 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     maxWaitMs: cfg.worker.batchWaitMs,
     writers: caselog.db.backend === 'pglite' ? 1 : cfg.worker.writers,
     write: async (items) => {
-      const written = await writeBatch(caselog.db, items, { group, rules: cfg.grouping, converse });
+      const written = await writeBatch(caselog.db, items, { group, rules: cfg.grouping, converse, alerts: alerts !== null });
       if (written.outbox.length) relayNow(written.outbox);
+      if (written.alerts?.length) relayAlerts(written.alerts);
       if (written.pendingMedia.length) void queueMedia(written.pendingMedia);
       if (written.storedImages.length) matchImages(written.storedImages);
       return written.results;
@@ -284,7 +295,9 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
       await batcher.drain();
       await imagesMatching;
       while (relaying) await relaying;
+      await alertsRelaying;
       if (!opts.relay) await relay.close();
+      if (!opts.alerts) await alerts?.close();
       await Promise.all([...mediaQueues.values()].map((q) => q.close()));
       counters.disconnect();
     },

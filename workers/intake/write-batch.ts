@@ -14,6 +14,7 @@ import { appendCaseEvent } from '../../src/caselog/events';
 import type { Priority, ReportFeatures } from '../../src/grouping/features';
 import { applyPendingRetractions } from '../../src/caselog/channel-events';
 import { advisoryKey, lockAdvisory } from '../../src/caselog/advisory';
+import { addCaseAlerts } from '../../src/alerts/case-alerts';
 
 export interface IntakeItem {
   readonly message: InboundMessage;
@@ -45,6 +46,8 @@ export interface WriteOptions {
   readonly rules: GroupingRules;
   /** Decide welcomes and acknowledgements for live messages (the conversation). */
   readonly converse?: boolean;
+  /** Write an alert for each case this batch makes high or urgent for the first time (alerts.webhookUrl is set). */
+  readonly alerts?: boolean;
 }
 
 export interface BatchWritten {
@@ -55,6 +58,8 @@ export interface BatchWritten {
   readonly pendingMedia: { channel: string; reportId: string; idx: number; ref: string }[];
   /** Images already in the store (brought by the channel itself): for perceptual matching. */
   readonly storedImages: { reportId: string; sha256: string }[];
+  /** Alert outbox rows written with the batch (src/alerts/case-alerts.ts), to relay once it committed. */
+  readonly alerts?: number[];
 }
 
 const lockKey = advisoryKey;
@@ -368,6 +373,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   // Priority from the rules: a new case takes its reports' highest; an existing one is only raised
   // (an operator's choice is never lowered by intake). Each change is an event of the chain.
   const topPriority = new Map<number, Priority>();
+  const raisedHigh: number[] = [];
   for (const r of reportRows) {
     const cur = topPriority.get(r.case_id);
     if (!cur || PRIORITY_RANK[r.priority] > PRIORITY_RANK[cur]) topPriority.set(r.case_id, r.priority);
@@ -377,6 +383,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     const from = h.priority ?? 'normal';
     if (h.priority === null ? p !== 'normal' : PRIORITY_RANK[p] > PRIORITY_RANK[from]) {
       append(caseId, 'case.priority', { priority: p, from, by: 'rules' });
+      if (PRIORITY_RANK[p] >= PRIORITY_RANK.high && PRIORITY_RANK[from] < PRIORITY_RANK.high) raisedHigh.push(caseId);
       h.priority = p;
     }
   }
@@ -507,6 +514,9 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   // 10. A retraction that came before its report (src/caselog/channel-events.ts).
   await applyPendingRetractions(tx, fresh.map((it) => ({ channel: it.message.channel, nativeId: it.message.nativeId })));
 
+  // 11. Alerts for the cases made high or urgent, with the counts just written (src/alerts/case-alerts.ts).
+  const alerts = opts.alerts && raisedHigh.length ? await addCaseAlerts(tx, raisedHigh) : [];
+
   const refOf = new Map<number, string>([...heads].map(([id, h]) => [id, h.ref]));
   const createdIds = new Set(created.map((c) => c.id));
   reportRows.forEach((r) => {
@@ -522,5 +532,6 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
     outbox: (typeof ob === 'string' ? (JSON.parse(ob) as number[]) : ob).map(Number),
     pendingMedia,
     storedImages,
+    alerts,
   };
 }
