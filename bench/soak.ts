@@ -454,7 +454,7 @@ async function main() {
     // --- summary ---
     const first = samples[0]!;
     const last = samples[samples.length - 1]!;
-    const minute1 = samples.filter((x) => x.at <= 60).at(-1) ?? first;
+    const minute1 = samples.find((x) => x.at >= 60) ?? last; // the sample that ends the first minute
     const afterWarmup = samples.filter((x) => x.at >= 60);
     const perHour = (pts: typeof samples) => (slope(pts.map((x) => [x.at / 3600, x.rss / MB])) || 0).toFixed(1);
     const dups = counts.dups ?? {};
