@@ -26,6 +26,7 @@ import { caseLogOps, startControlServer, type OpHandler } from './control';
 import { provideRedis } from './redis-provision';
 import { startHubOps } from './ops';
 import { LocalCaseLogService } from './service';
+import { startProcessStats } from './process-stats';
 import { startAlerts } from '../../src/alerts';
 
 export interface RunningHub {
@@ -49,6 +50,7 @@ export async function startHub(
     while (stack.length) await stack.pop()!().catch((err) => log.error({ err }, 'error while stopping'));
   };
   try {
+    if (cfg.hub.statsLogSeconds !== null) stack.push(startProcessStats(log, cfg.hub.statsLogSeconds));
     const texts = loadTexts(); // validated at start: a bad text file stops the hub here
     taggingRulesFor(cfg); // and so does a bad rules file (tags, places, priority)
     const access = await openCaseLogAccess(cfg, log, { role: 'hub', allowHub: false });

@@ -183,6 +183,8 @@ const FileSchema = z
       .object({
         /** How long a command waits for the embedded case log held by a process with no control socket. */
         lockWaitMs: z.number().int().min(0).default(15_000),
+        /** Off (null): else the hub logs its memory and event-loop delay once per this many seconds (`npm run soak`). */
+        statsLogSeconds: z.number().min(0.1).max(86_400).nullable().default(null),
       })
       .strict()
       .prefault({}),
