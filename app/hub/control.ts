@@ -273,7 +273,13 @@ export function callHubWith<T>(dataDir: string, token: string | null, op: string
         }
         if (msg.chunk !== undefined) {
           sock.pause();
-          await onChunk?.(msg.chunk);
+          try {
+            await onChunk?.(msg.chunk);
+          } catch (err) {
+            // Our reader went away (a closed pipe): stop the hub's stream instead of waiting on it.
+            sock.destroy();
+            return done(() => reject(err));
+          }
           sock.resume();
         } else if (msg.error) {
           const code = (msg.error.code in errorCodes ? msg.error.code : 'TIPHUB_HUB_PROTOCOL') as ErrorCode;
