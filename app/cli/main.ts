@@ -27,7 +27,7 @@ import { editorFromEnvironment, MESSAGE_MAX_BYTES, readMessageText } from './tex
 import { formatQuarantineDetail, formatQuarantineList } from '../../src/caselog/quarantine';
 import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../../src/caselog/actions';
 import { PRIORITIES } from '../../src/tagging/vocabulary';
-import { commandLogger, endedByClosedPipe, guardOutput, progress } from './output';
+import { commandLogger, endedByClosedPipe, guardOutput, progress, waitingWriter } from './output';
 import { versionText } from './version';
 
 interface Ctx {
@@ -332,16 +332,11 @@ export async function main(argv: string[]): Promise<number> {
       const out = o.out ? fs.createWriteStream(o.out, { mode: 0o600 }) : process.stdout;
       const shown = progress(process.stderr, 'export:', { what: o.format === 'jsonl' ? 'cases' : 'lines' });
       let lines = 0;
-      // Each write waits for its callback: a closed pipe rejects it and the export stops there.
-      const write = (chunk: string) =>
-        new Promise<void>((resolve, reject) =>
-          out.write(chunk, (e) => {
-            if (e) return reject(e);
-            if (shown) for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) lines++;
-            shown?.update(lines);
-            resolve();
-          }),
-        );
+      const write = waitingWriter(out, (chunk) => {
+        if (!shown) return;
+        for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) lines++;
+        shown.update(lines);
+      });
       try {
         const s = await access.service.exportCases(o.format, write);
         shown?.stop();
@@ -663,7 +658,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (err) {
     // The reader of our output went away (`| head`): it had what it wanted.
-    if (endedByClosedPipe(err)) return 0;
+    if (endedByClosedPipe()) return 0;
     if (err instanceof CommanderError) return err.exitCode;
     if (isTiphubError(err)) {
       process.stderr.write(`tiphub: ${err.code}: ${err.message}${err.retryable ? ' (may succeed if tried again)' : ''}\n`);

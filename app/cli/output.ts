@@ -64,10 +64,30 @@ export function guardOutput(): void {
   });
 }
 
-/** True when the reader of stdout went away: what failed after it is that, not the command. */
-export function endedByClosedPipe(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return stdoutClosed || code === 'EPIPE' || (code === 'ERR_STREAM_DESTROYED' && process.stdout.destroyed);
+/**
+ * True when the reader of stdout went away: what failed after it is that, not the command. Only
+ * stdout's own EPIPE counts (one from a socket to Redis or PostgreSQL is a real error).
+ */
+export function endedByClosedPipe(): boolean {
+  return stdoutClosed;
+}
+
+/**
+ * A write that waits for its callback, for long writers (export): the first write a closed pipe
+ * refuses rejects, and the writer stops there. `written` is called with each chunk written.
+ */
+export function waitingWriter(out: NodeJS.WritableStream, written?: (chunk: string) => void): (chunk: string) => Promise<void> {
+  return (chunk) =>
+    new Promise<void>((resolve, reject) =>
+      out.write(chunk, (e?: Error | null) => {
+        if (e) {
+          if (out === process.stdout && ['EPIPE', 'ERR_STREAM_DESTROYED'].includes((e as NodeJS.ErrnoException).code ?? '')) stdoutClosed = true;
+          return reject(e);
+        }
+        written?.(chunk);
+        resolve();
+      }),
+    );
 }
 
 /** A stream that may be a terminal: progress is drawn only there. */

@@ -160,7 +160,7 @@ const FileSchema = z
   .strict();
 
 /** The core's variables; each channel adds its own (its module's config.env). */
-export const CORE_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL', 'TIPHUB_DASHBOARD_LISTEN'] as const;
+export const CORE_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL', 'TIPHUB_DASHBOARD_LISTEN', 'TIPHUB_LOG_FORMAT'] as const;
 
 const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
 
