@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { QueueEvents, type Job } from 'bullmq';
-import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../../src/config';
 import type { Logger } from '../../src/log';
 import { channelModule, type SimulatorSettings } from '../../adapters/registry';
@@ -22,6 +21,7 @@ import { provideRedis, type ProvidedRedis } from '../hub/redis-provision';
 import { openCaseLogAccess } from '../hub/access';
 import { startIntakeWorker, type IntakeJobResult, type RunningIntakeWorker } from '../../workers/intake/worker';
 import type { QuarantineEntry } from '../../src/caselog/quarantine';
+import { progress as progressOn, type ProgressStream } from './output';
 
 export interface IngestSummary {
   lines: number;
@@ -32,7 +32,8 @@ export interface IngestSummary {
 
 export interface IngestIo {
   readonly out: NodeJS.WritableStream;
-  readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Progress goes here when it is a terminal. */
+  readonly err: ProgressStream;
 }
 
 const CHUNK = 500;
@@ -83,9 +84,8 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
     const messageId = (parts: readonly (string | number)[]) => access.keyring.messageId('simulator', parts);
     const startedAt = Date.now();
 
-    const bar = io.err.isTTY ? new SingleBar({ format: 'ingest [{bar}] {value}/{total} lines', stream: io.err }, Presets.shades_classic) : null;
-    const totalLines = bar ? await countLines(abs) : 0;
-    bar?.start(totalLines, 0);
+    const bar = io.err.isTTY ? progressOn(io.err, 'ingest', { total: await countLines(abs), what: 'lines' }) : null;
+    cleanup.push(async () => bar?.stop());
     const progress = () => bar?.update(summary.accepted + summary.present + summary.rejected);
 
     const baseDir = path.dirname(abs);

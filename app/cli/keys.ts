@@ -13,11 +13,12 @@ import type { Logger } from '../../src/log';
 import { openCaseLogAccess } from '../hub/access';
 import { rotateKeys, type RotationProgress } from '../../src/caselog/rotate';
 import { keyFilePath, nextKeyFilePath, readSecretFile, writeNewSecretFile } from '../../src/crypto/secret-file';
+import { progress, type ProgressStream } from './output';
 
 export interface RotateIo {
   readonly out: NodeJS.WritableStream;
   /** Progress goes here when it is a terminal. */
-  readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly err: ProgressStream;
 }
 
 function stamp(): string {
@@ -38,14 +39,22 @@ function swapKeyFiles(dataDir: string): string {
   return old;
 }
 
-function progressPrinter(err: RotateIo['err']): ((p: RotationProgress) => void) | undefined {
-  if (!err.isTTY) return undefined;
-  let last = 0;
-  return (p) => {
-    const now = Date.now();
-    if (p.done < p.total && now - last < 200) return;
-    last = now;
-    err.write(`\r\u001b[2Kkeys rotate: ${p.column}: ${p.done}/${p.total}${p.done >= p.total ? '\n' : ''}`);
+/** One bar per sealed column, on a terminal only. */
+function progressPrinter(err: RotateIo['err']): { onProgress?: (p: RotationProgress) => void; stop(): void } {
+  let column: string | null = null;
+  let bar: ReturnType<typeof progress> = null;
+  return {
+    onProgress: err.isTTY
+      ? (p) => {
+          if (p.column !== column) {
+            bar?.stop();
+            column = p.column;
+            bar = p.total > 0 ? progress(err, 'keys rotate', { total: p.total, what: p.column }) : null;
+          }
+          bar?.update(p.done, p.total);
+        }
+      : undefined,
+    stop: () => bar?.stop(),
   };
 }
 
@@ -87,9 +96,11 @@ export async function runKeysRotate(cfg: Readonly<Config>, log: Logger, opts: { 
     throw err;
   }
   let summary;
+  const shown = progressPrinter(io.err);
   try {
-    summary = await rotateKeys(access.local!.db, access.keyring, newSecret, { onProgress: progressPrinter(io.err) });
+    summary = await rotateKeys(access.local!.db, access.keyring, newSecret, { onProgress: shown.onProgress });
   } finally {
+    shown.stop();
     await access.close();
   }
   const n = Object.values(summary.resealed).reduce((a, b) => a + b, 0);

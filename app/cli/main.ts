@@ -1,9 +1,9 @@
 /** The `tiphub` program: one subcommand per role. */
 import * as fs from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { describeConfig, loadConfig, type Config } from '../config';
 import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
-import { createLogger, type Logger } from '../../src/log';
+import type { Logger } from '../../src/log';
 import { openCaseLogAccess } from '../hub/access';
 import { startHub } from '../hub/hub';
 import { formatVerify } from '../../src/caselog/verify';
@@ -28,16 +28,21 @@ import { formatQuarantineDetail, formatQuarantineList } from '../../src/caselog/
 import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../../src/caselog/actions';
 import { PRIORITIES } from '../../src/tagging/vocabulary';
 import { registerAlertsCommands } from './alerts';
+import { commandLogger, endedByClosedPipe, guardOutput, progress, waitingWriter } from './output';
+import { versionText } from './version';
 
 interface Ctx {
   cfg: Readonly<Config>;
   log: Logger;
 }
 
+/** The command being run (its first word): it decides which log lines show (app/cli/output.ts). */
+let running = '';
+
 function context(program: Command): Ctx {
-  const o = program.opts<{ config?: string }>();
+  const o = program.opts<{ config?: string; logLevel?: string; logFormat?: string }>();
   const cfg = loadConfig({ configPath: o.config });
-  return { cfg, log: createLogger(cfg.log.level) };
+  return { cfg, log: commandLogger(cfg, running, o) };
 }
 
 /**
@@ -111,12 +116,30 @@ function waitForSignal(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  guardOutput();
   let exitCode = 0;
   const program = new Command('tiphub')
     .description('An open tip line: messages from Telegram, WhatsApp and Signal become reports in one case log.')
     .option('--config <file>', 'YAML configuration file (default: ./tiphub.yaml if present)')
+    .addOption(
+      new Option('--log-format <format>', 'log lines as json, or pretty for a person (default: pretty when stderr is a terminal, else json; TIPHUB_LOG_FORMAT)').choices([
+        'json',
+        'pretty',
+      ]),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log from this level on (default: log.level for start, worker, adapter and dashboard; warn for every other command)').choices([
+        'trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent',
+      ]),
+    )
+    .version(versionText(), '-V, --version', 'the version, and the case log schema it expects')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook('preAction', (_root, action) => {
+      let c: Command = action;
+      while (c.parent && c.parent !== program) c = c.parent;
+      running = c.name();
+    });
 
   program
     .command('start')
@@ -309,11 +332,19 @@ export async function main(argv: string[]): Promise<number> {
       const { cfg, log } = context(program);
       const access = await openCaseLogAccess(cfg, log, { role: 'export' });
       const out = o.out ? fs.createWriteStream(o.out, { mode: 0o600 }) : process.stdout;
-      const write = (chunk: string) => new Promise<void>((resolve, reject) => out.write(chunk, (e) => (e ? reject(e) : resolve())));
+      const shown = progress(process.stderr, 'export:', { what: o.format === 'jsonl' ? 'cases' : 'lines' });
+      let lines = 0;
+      const write = waitingWriter(out, (chunk) => {
+        if (!shown) return;
+        for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) lines++;
+        shown.update(lines);
+      });
       try {
         const s = await access.service.exportCases(o.format, write);
+        shown?.stop();
         process.stderr.write(`export: ${s.cases} cases, ${s.reports} reports\n`);
       } finally {
+        shown?.stop();
         if (o.out) await new Promise<void>((r) => (out as fs.WriteStream).end(() => r()));
         await access.close();
       }
@@ -325,11 +356,14 @@ export async function main(argv: string[]): Promise<number> {
     .action(async () => {
       const { cfg, log } = context(program);
       const access = await openCaseLogAccess(cfg, log, { role: 'verify' });
+      const shown = progress(process.stderr, 'verify: checking every chain, report and counter');
       try {
         const r = await access.service.verify();
+        shown?.stop();
         (r.ok ? process.stdout : process.stderr).write(formatVerify(r) + '\n');
         exitCode = r.ok ? 0 : 2;
       } finally {
+        shown?.stop();
         await access.close();
       }
     });
@@ -586,7 +620,9 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(formatPurgePlan(await access.service.planPurge(days)) + '\n');
           return;
         }
-        const r = await access.service.purgeCases(days, await access.service.resolveActor(o.as ?? null, os.userInfo().username));
+        const actor = await access.service.resolveActor(o.as ?? null, os.userInfo().username);
+        const shown = progress(process.stderr, `purge: closed cases older than ${days} days`);
+        const r = await access.service.purgeCases(days, actor).finally(() => shown?.stop());
         process.stdout.write(`purge: ${r.cases} case(s) purged: ${r.reports} report(s), ${r.texts} text(s), ${r.media} media (${r.files} file(s) removed); their chains end in a case.purged event\n`);
       } finally {
         await access.close();
@@ -625,6 +661,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    // The reader of our output went away (`| head`): it had what it wanted.
+    if (endedByClosedPipe()) return 0;
     if (err instanceof CommanderError) return err.exitCode;
     if (isTiphubError(err)) {
       process.stderr.write(`tiphub: ${err.code}: ${err.message}${err.retryable ? ' (may succeed if tried again)' : ''}\n`);

@@ -185,6 +185,9 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
       ended = true;
       wake?.();
     });
+    // A caller that goes away mid-stream (`tiphub export | head`) resets the socket: readline
+    // passes the socket's error on, and unheard it would end the hub.
+    rl.on('error', () => undefined);
     let first = true;
     rl.on('line', async (line) => {
       if (!first) return push(line);
@@ -204,9 +207,12 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
       const op = typeof req.op === 'string' ? ops[req.op] : undefined;
       try {
         if (!op) throw new TiphubError('TIPHUB_UNKNOWN_OPERATION', `unknown operation ${JSON.stringify(String(req.op)).slice(0, 60)}`);
-        const result = await op((req.args ?? {}) as Record<string, unknown>, (chunk) => send({ chunk }), input);
+        // Once the caller is gone, the next chunk stops the operation (an export would run on for nobody).
+        const emit = (chunk: string) => (sock.destroyed ? Promise.reject(new TiphubError('TIPHUB_HUB_UNAVAILABLE', 'the caller closed the control connection')) : send({ chunk }));
+        const result = await op((req.args ?? {}) as Record<string, unknown>, emit, input);
         await send({ result: result ?? null });
       } catch (err) {
+        if (sock.destroyed) return; // the caller went away: nobody to answer, nothing wrong here
         log.warn({ err, op: req.op }, 'control operation failed');
         const e = isTiphubError(err) ? err : new TiphubError('TIPHUB_CASELOG_WRITE_FAILED', 'operation failed in the hub');
         await send({ error: { code: e.code, message: e.message, retryable: e.retryable } });
@@ -264,6 +270,7 @@ export function callHubWith<T>(dataDir: string, token: string | null, op: string
     );
     sock.on('connect', () => sock.write(JSON.stringify(token === null ? { op, args } : { op, args, token }) + '\n'));
     const rl = createInterface({ input: sock });
+    rl.on('error', () => undefined); // the socket's own error listener above answers for it
     let chain = Promise.resolve();
     rl.on('line', (line) => {
       chain = chain.then(async () => {
@@ -275,7 +282,13 @@ export function callHubWith<T>(dataDir: string, token: string | null, op: string
         }
         if (msg.chunk !== undefined) {
           sock.pause();
-          await onChunk?.(msg.chunk);
+          try {
+            await onChunk?.(msg.chunk);
+          } catch (err) {
+            // Our reader went away (a closed pipe): stop the hub's stream instead of waiting on it.
+            sock.destroy();
+            return done(() => reject(err));
+          }
           sock.resume();
         } else if (msg.error) {
           const code = (msg.error.code in errorCodes ? msg.error.code : 'TIPHUB_HUB_PROTOCOL') as ErrorCode;

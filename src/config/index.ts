@@ -13,6 +13,7 @@ import type { ChannelModule } from '../contracts/channel-adapter';
 import { ListenEnv, maskUserinfo } from '../contracts/listen';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const LogFormat = z.enum(['auto', 'json', 'pretty']);
 
 /** An alert webhook: http or https, nothing else (no file:, no javascript:). */
 const WebhookUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
@@ -122,7 +123,14 @@ const FileSchema = z
       .object({ maxBytes: z.number().int().min(1).default(16 * 1024 * 1024) })
       .strict()
       .prefault({}),
-    log: z.object({ level: LogLevel.default('info') }).strict().prefault({}),
+    log: z
+      .object({
+        level: LogLevel.default('info'),
+        /** auto: short readable lines when stderr is a terminal, JSON lines otherwise (a service's log). */
+        format: LogFormat.default('auto'),
+      })
+      .strict()
+      .prefault({}),
     retention: z
       .object({
         /** Closed cases older than this many days are purged; null keeps everything (a case log is evidence). */
@@ -196,7 +204,7 @@ const FileSchema = z
 
 /** The core's variables; each channel adds its own (its module's config.env). */
 export const CORE_ENV = ['TIPHUB_SECRET', 'TIPHUB_DATA_DIR', 'TIPHUB_LOG_LEVEL', 'TIPHUB_CONFIG', 'TIPHUB_MIGRATE_DATABASE_URL', 'TIPHUB_DASHBOARD_LISTEN',
-  'TIPHUB_ALERTS_WEBHOOK_URL', 'TIPHUB_ALERTS_SECRET', 'TIPHUB_OPS_LISTEN'] as const;
+  'TIPHUB_ALERTS_WEBHOOK_URL', 'TIPHUB_ALERTS_SECRET', 'TIPHUB_OPS_LISTEN', 'TIPHUB_LOG_FORMAT'] as const;
 
 const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
 
@@ -216,6 +224,7 @@ const EnvSchema = z.object({
   TIPHUB_MIGRATE_DATABASE_URL: PostgresUrl.optional(),
   TIPHUB_DATA_DIR: z.string().min(1).optional(),
   TIPHUB_LOG_LEVEL: LogLevel.optional(),
+  TIPHUB_LOG_FORMAT: LogFormat.optional(),
   TIPHUB_CONFIG: z.string().min(1).optional(),
   TIPHUB_ALERTS_WEBHOOK_URL: WebhookUrl.optional(),
   TIPHUB_ALERTS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -379,7 +388,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const f = fileParsed.data;
   const cfg: Config = {
     ...f,
-    log: { level: e.TIPHUB_LOG_LEVEL ?? f.log.level },
+    log: { level: e.TIPHUB_LOG_LEVEL ?? f.log.level, format: e.TIPHUB_LOG_FORMAT ?? f.log.format },
     // Every listener: a YAML {host, port}, and TIPHUB_<NAME>_LISTEN=host:port over it.
     dashboard: {
       ...f.dashboard,

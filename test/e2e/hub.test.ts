@@ -27,10 +27,11 @@ describe('tiphub start on the embedded case log', () => {
       file,
       Array.from({ length: 200 }, (_, i) => JSON.stringify({ id: `h${i}`, from: `sender-${i % 50}`, text: `${texts[i % 4]} #${i}`, sentAt: new Date(Date.parse('2026-06-10T05:00:00Z') + i * 60_000).toISOString() })).join('\n'),
     );
+    // At info (a CLI command otherwise logs warnings only): the lines would show a case log opened here.
     const [ingest, exp, verify] = await Promise.all([
-      runCli(['ingest', file], s.env),
-      runCli(['export', '--format', 'csv'], s.env),
-      runCli(['verify'], s.env),
+      runCli(['--log-level', 'info', 'ingest', file], s.env),
+      runCli(['--log-level', 'info', 'export', '--format', 'csv'], s.env),
+      runCli(['--log-level', 'info', 'verify'], s.env),
     ]);
     expect(ingest.stdout).toContain('ingest: 200 lines: 200 accepted, 0 already present, 0 rejected');
     expect(ingest.code).toBe(0);
@@ -38,7 +39,7 @@ describe('tiphub start on the embedded case log', () => {
     expect(exp.stdout.startsWith('\uFEFFref,status,priority')).toBe(true);
     expect(verify.code).toBe(0);
 
-    const after = await runCli(['export', '--format', 'jsonl'], s.env);
+    const after = await runCli(['--log-level', 'info', 'export', '--format', 'jsonl'], s.env);
     const reports = after.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { reports: unknown[] }).reports);
     expect(reports).toHaveLength(200);
     expect((await runCli(['verify'], s.env)).stdout).toMatch(/^verify: intact: \d+ cases, 200 reports/);
@@ -52,7 +53,7 @@ describe('tiphub start on the embedded case log', () => {
     hub = null;
     expect(readLock(s.dataDir)).toBeNull();
     // With no hub running, a command opens the case log itself, under the lock.
-    const alone = await runCli(['verify'], s.env);
+    const alone = await runCli(['--log-level', 'info', 'verify'], s.env);
     expect(alone.stdout).toMatch(/^verify: intact: \d+ cases, 200 reports/);
     expect(alone.stderr).toContain('case log opened');
   });
