@@ -42,6 +42,10 @@ export const errorCodes = {
   TIPHUB_DASHBOARD_MEDIA_TYPE: { retryable: false, summary: "A media file's sniffed type is not on the allow-list for a thumbnail or for playing in the page; it can still be downloaded." },
   TIPHUB_DASHBOARD_MEDIA_RANGE: { retryable: false, summary: 'A byte range asked of a media file lies outside the file.' },
   TIPHUB_DASHBOARD_FAILED: { retryable: true, summary: 'The dashboard failed to answer a request (a fault on the server, logged there); trying again may help.' },
+  TIPHUB_BACKUP_KEY_WRONG: { retryable: false, summary: 'The secret or passphrase given does not open the backup archive (another secret made it, e.g. before a key rotation; or the wrong passphrase).' },
+  TIPHUB_BACKUP_CORRUPT: { retryable: false, summary: 'The backup archive is not one, or is truncated, damaged or altered: nothing was restored.' },
+  TIPHUB_BACKUP_VERSION: { retryable: false, summary: 'The backup archive was made by a newer tiphub (format or schema version) than this one.' },
+  TIPHUB_BACKUP_TARGET_NOT_EMPTY: { retryable: false, summary: 'A restore goes only into an empty data directory and, on PostgreSQL, a schema without tables.' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

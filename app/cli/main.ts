@@ -27,6 +27,7 @@ import { editorFromEnvironment, MESSAGE_MAX_BYTES, readMessageText } from './tex
 import { formatQuarantineDetail, formatQuarantineList } from '../../src/caselog/quarantine';
 import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../../src/caselog/actions';
 import { PRIORITIES } from '../../src/tagging/vocabulary';
+import { registerBackupCommands } from './backup';
 
 interface Ctx {
   cfg: Readonly<Config>;
@@ -612,6 +613,8 @@ export async function main(argv: string[]): Promise<number> {
       const { cfg } = context(program);
       exitCode = await runChat(cfg, { as: o.as }, { input: process.stdin, out: process.stdout });
     });
+
+  registerBackupCommands(program, () => context(program), (code) => (exitCode = code));
 
   registerOperatorCommands(program, () => {
     const { cfg, log } = context(program);
