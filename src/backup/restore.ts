@@ -154,15 +154,20 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
     db = pg ?? (await openPglite(path.join(work, 'caselog')));
     extract = tar.extract();
     feeding = pipeline(Readable.from(decryptArchive(input, secret)), extract);
-    feeding.catch(() => undefined); // its error also ends the entries below; awaited after them
+    feeding.catch(() => undefined); // awaited after the entries
+    // The tar reader does not always pass an error of its input on to a reader waiting for it:
+    // every wait below also ends when the envelope fails (a wrong key, a truncated file).
+    const failed = new Promise<never>((_, reject) => feeding!.catch(reject));
+    failed.catch(() => undefined);
+    const race = <T>(p: Promise<T>) => Promise.race([p, failed]);
     const entries = (extract as unknown as AsyncIterable<Readable & { header: tar.Header }>)[Symbol.asyncIterator]();
 
-    const first = await entries.next();
+    const first = await race(entries.next());
     if (first.done || first.value.header.name !== 'backup.json') {
       await feeding; // a key or envelope error is the one to report
       throw corrupt('it does not begin with backup.json');
     }
-    const head = parseJson<BackupHead>(await readAll(first.value, 16 << 20), 'backup.json');
+    const head = parseJson<BackupHead>(await race(readAll(first.value, 16 << 20)), 'backup.json');
     const latest = migrations[migrations.length - 1]!.id;
     if (head.format !== BACKUP_FORMAT || head.schemaVersion > latest) {
       throw new TiphubError('TIPHUB_BACKUP_VERSION', `the backup is of schema version ${head.schemaVersion} (format ${head.format}); this tiphub knows up to ${latest} (format ${BACKUP_FORMAT}): restore it with the version that made it, or a newer one`);
@@ -190,7 +195,7 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
       }
       const columnsOf = new Map(head.tables.map((t) => [t.name, t.columns.filter((c) => here.get(t.name)!.has(c))]));
       for (;;) {
-        const next = await entries.next();
+        const next = await race(entries.next());
         if (next.done) break;
         const e = next.value;
         const name = e.header.name;
@@ -200,13 +205,13 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
         if (db_) {
           const cols = columnsOf.get(db_[1]!);
           if (!cols) throw corrupt('it holds rows of a table its head does not name');
-          loaded[db_[1]!]! += await loadPiece(tx, db_[1]!, cols, await readAll(e, 64 << 20));
+          loaded[db_[1]!]! += await loadPiece(tx, db_[1]!, cols, await race(readAll(e, 64 << 20)));
         } else if (media && SHA256_RE.test(media[1]!)) {
           const size = e.header.size ?? 0;
-          if (await restoreMedia(store, media[1]!, e, size)) restoredMedia.set(media[1]!, size);
+          if (await race(restoreMedia(store, media[1]!, e, size))) restoredMedia.set(media[1]!, size);
           else rejectedMedia.add(media[1]!);
         } else if (name === 'manifest.json') {
-          manifest = parseJson<BackupManifest>(await readAll(e, 256 << 20), 'manifest.json');
+          manifest = parseJson<BackupManifest>(await race(readAll(e, 256 << 20)), 'manifest.json');
         } else {
           throw corrupt('it holds an entry of an unknown kind');
         }
