@@ -57,6 +57,9 @@ async function tablesIn(schema: string): Promise<number> {
 const svg = (hue: number) =>
   Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect width="640" height="480" fill="hsl(${hue},60%,40%)"/><circle cx="300" cy="240" r="${90 + hue / 4}" fill="#f4f4f4"/></svg>`);
 
+// Each test runs the program a dozen times (each opening the case log): more than the default time on a busy machine.
+jest.setTimeout(600_000);
+
 describe.each(BACKENDS)('backup and restore on %s', (backend: Backend) => {
   let s: TestSetup;
   let work: string;
