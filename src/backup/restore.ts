@@ -151,7 +151,6 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
   let extract: tar.Extract | null = null;
   let feeding: Promise<void> | null = null;
   try {
-    db = pg ?? (await openPglite(path.join(work, 'caselog')));
     extract = tar.extract();
     feeding = pipeline(Readable.from(decryptArchive(input, secret)), extract);
     feeding.catch(() => undefined); // awaited after the entries
@@ -172,6 +171,8 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
     if (head.format !== BACKUP_FORMAT || head.schemaVersion > latest) {
       throw new TiphubError('TIPHUB_BACKUP_VERSION', `the backup is of schema version ${head.schemaVersion} (format ${head.format}); this tiphub knows up to ${latest} (format ${BACKUP_FORMAT}): restore it with the version that made it, or a newer one`);
     }
+    // Opened once the archive's key and head checked out (opening PGlite takes seconds).
+    db = pg ?? (await openPglite(path.join(work, 'caselog')));
     // The schema as it was when the backup was made; later migrations run when it is opened.
     // No migration touches a row of an empty case log, so the keys given here are never used.
     await migrate(db, { keyring: async () => new Keyring(randomBytes(32)) }, { upTo: head.schemaVersion });

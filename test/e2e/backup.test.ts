@@ -93,7 +93,7 @@ describe.each(BACKENDS)('backup and restore on %s', (backend: Backend) => {
   async function newTarget(base: Record<string, string> = s.env): Promise<{ env: Record<string, string>; dataDir: string; schema: string | null }> {
     const dataDir = path.join(tmpDir('tiphub-restore'), 'data');
     const schema = backend === 'postgres' ? newSchema() : null;
-    const env = { ...base, TIPHUB_DATA_DIR: dataDir };
+    const env: Record<string, string> = { ...base, TIPHUB_DATA_DIR: dataDir };
     if (schema) env.DATABASE_URL = await createSchema(schema);
     targets.push({ dataDir: path.dirname(dataDir), schema });
     return { env, dataDir, schema };
