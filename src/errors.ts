@@ -44,6 +44,10 @@ export const errorCodes = {
   TIPHUB_DASHBOARD_FAILED: { retryable: true, summary: 'The dashboard failed to answer a request (a fault on the server, logged there); trying again may help.' },
   TIPHUB_ALERT_UNDELIVERED: { retryable: true, summary: 'The alert webhook could not be reached or answered 5xx, 408 or 429; the alert is posted again with backoff.' },
   TIPHUB_ALERT_REJECTED: { retryable: false, summary: 'The alert webhook refused an alert for good (a 4xx answer other than 408 and 429): it is logged and not posted again.' },
+  TIPHUB_BACKUP_KEY_WRONG: { retryable: false, summary: 'The secret or passphrase given does not open the backup archive (another secret made it, e.g. before a key rotation; or the wrong passphrase).' },
+  TIPHUB_BACKUP_CORRUPT: { retryable: false, summary: 'The backup archive is not one, or is truncated, damaged or altered: nothing was restored.' },
+  TIPHUB_BACKUP_VERSION: { retryable: false, summary: 'The backup archive was made by a newer tiphub (format or schema version) than this one.' },
+  TIPHUB_BACKUP_TARGET_NOT_EMPTY: { retryable: false, summary: 'A restore goes only into an empty data directory and, on PostgreSQL, a schema without tables.' },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -30,6 +30,7 @@ import { PRIORITIES } from '../../src/tagging/vocabulary';
 import { registerAlertsCommands } from './alerts';
 import { commandLogger, endedByClosedPipe, guardOutput, progress, waitingWriter } from './output';
 import { versionText } from './version';
+import { registerBackupCommands } from './backup';
 
 interface Ctx {
   cfg: Readonly<Config>;
@@ -652,6 +653,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   registerAlertsCommands(program, () => context(program));
+  registerBackupCommands(program, () => context(program), (code) => (exitCode = code));
 
   registerOperatorCommands(program, () => {
     const { cfg, log } = context(program);
