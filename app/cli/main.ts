@@ -28,7 +28,7 @@ import { formatQuarantineDetail, formatQuarantineList } from '../../src/caselog/
 import { CASE_STATUSES, CLOSE_REASONS, formatCaseView, NOTE_MAX_BYTES } from '../../src/caselog/actions';
 import { PRIORITIES } from '../../src/tagging/vocabulary';
 import { registerJobsCommands } from './jobs';
-import { formatRetried, retryQuarantined } from '../hub/quarantine-retry';
+import { dashboardQuarantine, formatRetried, retryQuarantined } from '../hub/quarantine-retry';
 import { findRedis } from '../hub/redis-provision';
 import { confirmOnTty } from './confirm';
 
@@ -241,7 +241,10 @@ export async function main(argv: string[]): Promise<number> {
       const access = await openCaseLogAccess(cfg, log, { role: 'dashboard', allowHub: false });
       try {
         // Live list: the Redis the intake workers publish on (REDIS_URL); without it, the list changes on reload.
-        const served = await serveDashboard(cfg, access.local!.db, log, cfg.redisUrl ? { redis: cfg.redisUrl } : {});
+        const served = await serveDashboard(cfg, access.local!.db, log, {
+          ...(cfg.redisUrl ? { redis: cfg.redisUrl } : {}),
+          quarantine: dashboardQuarantine(cfg, access.keyring, access.service, cfg.redisUrl ?? null),
+        });
         process.stderr.write(`tiphub dashboard: ${served.url} Ctrl-C stops it.\n`);
         const sig = await waitForSignal();
         log.info({ signal: sig }, 'stopping');

@@ -25,6 +25,7 @@ import { openCaseLogAccess } from './access';
 import { caseLogOps, startControlServer, type OpHandler } from './control';
 import { provideRedis } from './redis-provision';
 import { LocalCaseLogService } from './service';
+import { dashboardQuarantine } from './quarantine-retry';
 
 export interface RunningHub {
   readonly redis: string;
@@ -186,7 +187,11 @@ export async function startHub(
       const control = await startControlServer(cfg.dataDir, ops, log);
       stack.push(() => control.close());
       if (cfg.dashboard.enabled) {
-        const dashboard = await serveDashboard(cfg, caselog.db, log, { relayOutbox: (ids) => relay.relay(caselog.db, ids).then(() => undefined), redis: redis.target });
+        const dashboard = await serveDashboard(cfg, caselog.db, log, {
+          relayOutbox: (ids) => relay.relay(caselog.db, ids).then(() => undefined),
+          redis: redis.target,
+          quarantine: dashboardQuarantine(cfg, caselog.keyring, service, redis.target),
+        });
         stack.push(() => dashboard.close());
         dashboardUrl = dashboard.url;
       }

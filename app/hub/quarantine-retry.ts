@@ -19,7 +19,8 @@ import type { Config } from '../../src/config';
 import type { Keyring } from '../../src/crypto/keyring';
 import { SEAL_AAD_INTAKE } from '../../src/crypto/aad';
 import { describeIssues, InboundMessage, isEventOnly, isIgnored, isRejected, type Origin } from '../../src/contracts/inbound-message';
-import { describeForeignError, isTiphubError } from '../../src/errors';
+import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
+import type { DashboardQuarantine } from '../../src/dashboard/routes/quarantine';
 import { unsealQuarantined, type QuarantineOutcome, type QuarantinedPayload } from '../../src/caselog/quarantine';
 import { createIntakeQueue, sealForIntake } from '../../src/queue/intake-queue';
 import type { RedisTarget } from '../../src/queue/redis';
@@ -146,4 +147,16 @@ export function formatRetried(rows: readonly RetriedEntry[]): string {
   const queued = rows.filter((r) => r.outcome !== 'refused').length;
   lines.push(`quarantine: ${queued} of ${rows.length} retried entr${rows.length === 1 ? 'y' : 'ies'} left quarantine`);
   return lines.join('\n');
+}
+
+/** The dashboard's quarantine page's port (src/dashboard/routes/quarantine.ts), on a case log opened with its keys. */
+export function dashboardQuarantine(cfg: Readonly<Config>, keyring: Keyring, service: CaseLogService, redis: RedisTarget | null): DashboardQuarantine {
+  return {
+    show: (id) => service.showQuarantine(id),
+    async retry(id) {
+      if (!redis) throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', 'no Redis: a retried message is queued there');
+      return (await retryQuarantined(cfg, keyring, service, redis, [id]))[0] ?? null;
+    },
+    drop: (id, actor) => service.dropQuarantine(id, actor),
+  };
 }
