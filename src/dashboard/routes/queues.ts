@@ -14,9 +14,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { Queue } from 'bullmq';
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
 import { connectRedis, type RedisTarget } from '../../queue/redis';
 import { esc } from '../html';
 import { noQuery } from '../schemas';
@@ -79,6 +76,13 @@ const queuesPlugin: FastifyPluginAsync<QueueBoardOptions> = async (app, opts) =>
       if (typeof payload !== 'string' || !type.startsWith('text/html') || !req.operatorSession) return payload;
       return payload.replace('<head>', `<head>\n<meta name="tiphub-csrf" content="${esc(req.operatorSession.csrf)}"><script src="${CSRF_SCRIPT}"></script>`);
     });
+    // Loaded only where the board is served: its static-file plugin pulls in an ES module that
+    // not every loader of this file takes (Jest's CommonJS runtime), and a dashboard without Redis never needs it.
+    const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([
+      import('@bull-board/api'),
+      import('@bull-board/api/bullMQAdapter'),
+      import('@bull-board/fastify'),
+    ]);
     const adapter = new FastifyAdapter();
     adapter.setBasePath(BULL_BOARD_PATH);
     createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter, options: { uiConfig: { boardTitle: 'tiphub queues' } } });
