@@ -125,6 +125,8 @@ describe.each(BACKENDS)('tiphub quarantine retry and drop on %s', (backend) => {
     await s.cleanup();
   });
 
+  // The machine may be busy: each command gets five minutes, not the helper's 90 s.
+  const run = (args: string[], env: Record<string, string>) => runCli(args, env, { timeoutMs: 300_000 });
   const idsOf = (list: string) => [...list.matchAll(/^\s*(\d+)\s{2}/gm)].map((m) => Number(m[1]));
   const lineOf = (list: string, id: number) => list.split('\n').find((l) => new RegExp(`^\\s*${id}\\s{2}`).test(l)) ?? '';
 
@@ -137,49 +139,49 @@ describe.each(BACKENDS)('tiphub quarantine retry and drop on %s', (backend) => {
         JSON.stringify({ id: 'r2', from: PHONE, text: 42 }),
       ].join('\n') + '\n',
     );
-    const ingest = await runCli(['ingest', file], s.env);
+    const ingest = await run(['ingest', file], s.env);
     expect(ingest.stdout).toContain('0 accepted, 0 already present, 2 rejected');
-    const list = await runCli(['quarantine', 'list'], s.env);
+    const list = await run(['quarantine', 'list'], s.env);
     const ids = idsOf(list.stdout);
     expect(ids).toHaveLength(2);
     const [photo, bad] = [Math.min(...ids), Math.max(...ids)];
     expect(lineOf(list.stdout, photo)).toContain('TIPHUB_MEDIA_UNREADABLE');
 
     // The photo is still missing: the entry stays, with the reason, and the command says so.
-    const early = await runCli(['quarantine', 'retry', String(photo)], s.env);
+    const early = await run(['quarantine', 'retry', String(photo)], s.env);
     expect(early.code).toBe(1);
     expect(early.stdout).toContain(`quarantine ${photo}: still refused: TIPHUB_MEDIA_UNREADABLE`);
-    expect(idsOf((await runCli(['quarantine', 'list'], s.env)).stdout)).toEqual(expect.arrayContaining([photo, bad]));
+    expect(idsOf((await run(['quarantine', 'list'], s.env)).stdout)).toEqual(expect.arrayContaining([photo, bad]));
     noMarkers(early.stdout + early.stderr);
 
     // Put in place, and retried through the running hub: queued, out of quarantine, then a report.
     fs.writeFileSync(path.join(s.dataDir, 'later.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 9, 8, 7, 6]));
     hub = startCli(['start'], { ...s.env, TIPHUB_LOG_LEVEL: 'info' });
     await hub.waitForOutput(/hub ready/);
-    const retry = await runCli(['quarantine', 'retry', String(photo)], s.env);
+    const retry = await run(['quarantine', 'retry', String(photo)], s.env);
     expect(retry.stdout).toContain(`quarantine ${photo}: queued for the case log; removed from quarantine`);
     expect(retry.code).toBe(0);
     noMarkers(retry.stdout + retry.stderr);
-    const after = await runCli(['quarantine', 'list'], s.env);
+    const after = await run(['quarantine', 'list'], s.env);
     expect(idsOf(after.stdout)).toEqual([bad]);
-    await waitFor(async () => (await runCli(['export', '--format', 'jsonl'], s.env)).stdout.includes(`${TEXT} with a photo`) || null, 30_000, 500);
+    await waitFor(async () => (await run(['export', '--format', 'jsonl'], s.env)).stdout.includes(`${TEXT} with a photo`) || null, 30_000, 500);
 
     // The bad line is refused again by --all (nothing fixed it) and keeps its entry.
-    const all = await runCli(['quarantine', 'retry', '--all'], s.env);
+    const all = await run(['quarantine', 'retry', '--all'], s.env);
     expect(all.code).toBe(1);
     expect(all.stdout).toContain(`quarantine ${bad}: still refused: TIPHUB_INGEST_LINE_INVALID: text: expected string`);
     expect(all.stdout).toContain('quarantine: 0 of 1 retried entry left quarantine');
 
     // Dropped: not without --yes off a terminal; with it, gone, and recorded.
-    const ask = await runCli(['quarantine', 'drop', String(bad)], s.env);
+    const ask = await run(['quarantine', 'drop', String(bad)], s.env);
     expect(ask.code).toBe(1);
     expect(ask.stderr).toContain('not dropped');
-    expect(idsOf((await runCli(['quarantine', 'list'], s.env)).stdout)).toEqual([bad]);
-    const drop = await runCli(['quarantine', 'drop', String(bad), '--yes', '--as', 'night-shift'], s.env);
+    expect(idsOf((await run(['quarantine', 'list'], s.env)).stdout)).toEqual([bad]);
+    const drop = await run(['quarantine', 'drop', String(bad), '--yes', '--as', 'night-shift'], s.env);
     expect(drop.code).toBe(0);
     expect(drop.stdout).toContain(`quarantine: entry ${bad} dropped`);
-    expect((await runCli(['quarantine', 'list'], s.env)).stdout).toContain('quarantine: empty');
-    expect((await runCli(['quarantine', 'drop', String(bad), '--yes'], s.env)).stderr).toContain(`no entry ${bad}`);
+    expect((await run(['quarantine', 'list'], s.env)).stdout).toContain('quarantine: empty');
+    expect((await run(['quarantine', 'drop', String(bad), '--yes'], s.env)).stderr).toContain(`no entry ${bad}`);
     noMarkers(hub.output());
 
     await hub.stop();
@@ -193,6 +195,6 @@ describe.each(BACKENDS)('tiphub quarantine retry and drop on %s', (backend) => {
     } finally {
       await access.close();
     }
-    expect((await runCli(['verify'], s.env)).code).toBe(0);
+    expect((await run(['verify'], s.env)).code).toBe(0);
   });
 });
