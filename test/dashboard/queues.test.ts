@@ -48,19 +48,25 @@ describe.each(BACKENDS)('Bull Board and the quarantine page on %s', (backend) =>
     await access?.close();
     await env?.cleanup();
   });
-  const req = (as: string, method: 'GET' | 'PUT' | 'POST', url: string, opts: { csrf?: boolean; form?: string } = {}) =>
-    app.inject({
+  let base = '';
+  const req = async (as: string, method: 'GET' | 'PUT' | 'POST', url: string, opts: { csrf?: boolean; form?: string } = {}) => {
+    if (!base) {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    }
+    const res = await fetch(`${base}${url}`, {
       method,
-      url,
+      redirect: 'manual',
       headers: {
-        host: 'localhost',
-        origin: 'http://localhost',
+        origin: base,
         cookie: who[as]!.cookie,
         ...(opts.csrf ? { 'x-csrf-token': who[as]!.csrf } : {}),
         ...(opts.form !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
-      ...(opts.form !== undefined ? { payload: opts.form } : {}),
+      ...(opts.form !== undefined ? { body: opts.form } : {}),
     });
+    return { statusCode: res.status, headers: { location: res.headers.get('location'), 'content-security-policy': res.headers.get('content-security-policy') ?? '' }, body: await res.text() };
+  };
 
   test('an analyst is refused Bull Board, its API and the quarantine page', async () => {
     for (const url of ['/admin/queues', '/admin/queues/api/queues', '/admin/quarantine']) expect([url, (await req('ana', 'GET', url)).statusCode]).toEqual([url, 403]);
@@ -70,7 +76,7 @@ describe.each(BACKENDS)('Bull Board and the quarantine page on %s', (backend) =>
   test('an admin gets Bull Board with its CSP and token; a retry needs the token', async () => {
     const worker = new Worker(INTAKE_QUEUE, async () => {
       throw new UnrecoverableError('TIPHUB_SEND_FAILED: no');
-    }, { connection: redisOptions(TEST_REDIS_URL), prefix: env.prefix });
+    }, { connection: redisOptions(TEST_REDIS_URL, { forWorker: true }), prefix: env.prefix });
     await queue.add('message', { v: 1, sealed: 'v1.eA', origin: 'import' }, { jobId: 'in-q-1', attempts: 1 });
     await waitFor(async () => (await queue.getJob('in-q-1'))?.isFailed(), 30_000, 100);
     await worker.close();
