@@ -9,4 +9,6 @@ module.exports = {
   maxWorkers: 1,
   // A handle a test forgot must not hold CI until its time limit; the warning still shows it.
   forceExit: true,
+  // Bull Board's @fastify/static requires an ES-module-only release that Jest cannot require (see the helper).
+  moduleNameMapper: { '^content-disposition$': '<rootDir>/test/helpers/content-disposition.cjs' },
 };

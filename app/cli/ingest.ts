@@ -100,7 +100,8 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
         source: `${path.basename(display)}:${e.line}`,
         code: e.code,
         reason: e.reason,
-        payloadSealed: access.keyring.seal({ file: path.basename(display), line: e.line, text: e.payload }, SEAL_AAD_QUARANTINE),
+        // The folder too (sealed): a retry after a missing photo is put in place needs it (`quarantine retry`).
+        payloadSealed: access.keyring.seal({ file: path.basename(display), line: e.line, text: e.payload, dir: baseDir }, SEAL_AAD_QUARANTINE),
       }));
       await access.service.quarantine(q);
       progress();
@@ -153,10 +154,7 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
         try {
           // The simulator's "platform" is this machine: its media step is a copy into the store,
           // of files inside the input file's folder only (a line may not name any file it likes).
-          for (const md of m.media) {
-            const s = await store.putFile(md.ref, cfg.media.maxBytes, { confineTo: baseDir });
-            Object.assign(md, { sha256: s.sha256, storedSize: s.size, sniffedMime: s.mime, size: s.size });
-          }
+          await storeIngestMedia(store, m, baseDir, cfg.media.maxBytes);
         } catch (err) {
           if (!isTiphubError(err)) throw err;
           rejected.push({ line, reason: err.message, code: err.code, payload: text });
@@ -281,6 +279,14 @@ export function parseIngestLine(text: string, line: number, ctx: IngestLineConte
   if (isRejected(m)) return refuse(m.reason);
   const invalid = refusedMessage(m, ctx.now);
   return invalid ? refuse(invalid) : { accepted: true, line, payload, message: m };
+}
+
+/** Copies a line's media files (inside `baseDir` only) into the store and records what was stored. */
+export async function storeIngestMedia(store: MediaStore, m: InboundMessage, baseDir: string, maxBytes: number): Promise<void> {
+  for (const md of m.media) {
+    const s = await store.putFile(md.ref, maxBytes, { confineTo: baseDir });
+    Object.assign(md, { sha256: s.sha256, storedSize: s.size, sniffedMime: s.mime, size: s.size });
+  }
 }
 
 /** A message that will not go through: at most a day ahead of this clock (clock skew). */

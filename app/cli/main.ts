@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { describeConfig, loadConfig, type Config } from '../config';
 import { describeForeignError, isTiphubError, TiphubError } from '../../src/errors';
 import type { Logger } from '../../src/log';
-import { openCaseLogAccess } from '../hub/access';
+import { openCaseLogAccess, type CaseLogAccess } from '../hub/access';
 import { startHub } from '../hub/hub';
 import { formatVerify } from '../../src/caselog/verify';
 import { runIngest } from './ingest';
@@ -31,6 +31,10 @@ import { registerAlertsCommands } from './alerts';
 import { commandLogger, endedByClosedPipe, guardOutput, progress, waitingWriter } from './output';
 import { versionText } from './version';
 import { registerBackupCommands } from './backup';
+import { registerJobsCommands } from './jobs';
+import { dashboardQuarantine, formatRetried, retryQuarantined } from '../hub/quarantine-retry';
+import { findRedis } from '../hub/redis-provision';
+import { confirmOnTty } from './confirm';
 
 interface Ctx {
   cfg: Readonly<Config>;
@@ -82,10 +86,10 @@ async function withOperatorService(cfg: Readonly<Config>, log: Logger, as: strin
 }
 
 /** The quarantine commands' service: the hub's, or the case log opened here with its keys. */
-async function withQuarantineService(cfg: Readonly<Config>, log: Logger, fn: (s: CaseLogService) => Promise<void>): Promise<void> {
+async function withQuarantineService(cfg: Readonly<Config>, log: Logger, fn: (s: CaseLogService, access: CaseLogAccess) => Promise<void>): Promise<void> {
   const access = await openCaseLogAccess(cfg, log, { role: 'quarantine' });
   try {
-    await fn(access.local ? new LocalCaseLogService(access.local.db, null, access.local.keyring) : access.service);
+    await fn(access.local ? new LocalCaseLogService(access.local.db, null, access.local.keyring) : access.service, access);
   } finally {
     await access.close();
   }
@@ -262,7 +266,10 @@ export async function main(argv: string[]): Promise<number> {
       const access = await openCaseLogAccess(cfg, log, { role: 'dashboard', allowHub: false });
       try {
         // Live list: the Redis the intake workers publish on (REDIS_URL); without it, the list changes on reload.
-        const served = await serveDashboard(cfg, access.local!.db, log, cfg.redisUrl ? { redis: cfg.redisUrl } : {});
+        const served = await serveDashboard(cfg, access.local!.db, log, {
+          ...(cfg.redisUrl ? { redis: cfg.redisUrl } : {}),
+          quarantine: dashboardQuarantine(cfg, access.keyring, access.service, cfg.redisUrl ?? null),
+        });
         process.stderr.write(`tiphub dashboard: ${served.url} Ctrl-C stops it.\n`);
         const sig = await waitForSignal();
         log.info({ signal: sig }, 'stopping');
@@ -581,6 +588,58 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(formatQuarantineDetail(d) + '\n');
       });
     });
+  const quarantineId = (idText: string) => {
+    const id = Number(idText);
+    if (!Number.isSafeInteger(id) || id < 1) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'the quarantine id is a whole number, as `tiphub quarantine list` shows');
+    return id;
+  };
+  quarantine
+    .command('retry')
+    .description("feed an entry (or --all) through its channel's normalize again, after a fix: queued, it leaves quarantine; refused, it stays with the new reason")
+    .argument('[id]', 'as in `tiphub quarantine list`')
+    .option('--all', 'every entry')
+    .action(async (idText: string | undefined, o: { all?: boolean }) => {
+      if ((idText === undefined) === !o.all) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'give an entry id or --all (not both)');
+      const ids = idText === undefined ? ('all' as const) : [quarantineId(idText)];
+      const { cfg, log } = context(program);
+      await withQuarantineService(cfg, log, async (service, access) => {
+        // The running hub's Redis (where its workers take the intake queue), else the one that answers here.
+        const redis = access.hubRedis ?? (await findRedis(cfg));
+        if (!redis) throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', 'no Redis answers: a retried message is queued there (start the hub, or set REDIS_URL)');
+        const done = await retryQuarantined(cfg, access.keyring, service, redis, ids);
+        if (ids !== 'all' && !done.length) {
+          process.stderr.write(`quarantine: no entry ${ids[0]}\n`);
+          exitCode = 1;
+          return;
+        }
+        process.stdout.write(formatRetried(done) + '\n');
+        if (done.some((d) => d.outcome === 'refused')) exitCode = 1;
+      });
+    });
+  quarantine
+    .command('drop')
+    .description("delete an entry for good (recorded in the operators' audit chain); asks first on a terminal")
+    .argument('<id>', 'as in `tiphub quarantine list`')
+    .option('--yes', 'do not ask')
+    .option('--as <operator>', 'who drops it, for the audit chain: an enabled operator once any exists (default: your user name)')
+    .action(async (idText: string, o: { yes?: boolean; as?: string }) => {
+      const id = quarantineId(idText);
+      if (!o.yes && !(await confirmOnTty(`drop quarantine entry ${id} for good? [y/N] `))) {
+        process.stderr.write('quarantine: not dropped (give --yes when not on a terminal)\n');
+        exitCode = 1;
+        return;
+      }
+      const { cfg, log } = context(program);
+      await withQuarantineService(cfg, log, async (service) => {
+        const actor = await service.resolveActor(o.as ?? null, os.userInfo().username);
+        if (!(await service.dropQuarantine(id, actor))) {
+          process.stderr.write(`quarantine: no entry ${id}\n`);
+          exitCode = 1;
+          return;
+        }
+        process.stdout.write(`quarantine: entry ${id} dropped\n`);
+      });
+    });
   quarantine
     .command('purge')
     .description('delete the entries older than the retention (retention.quarantineDays, or --older-than)')
@@ -654,6 +713,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerAlertsCommands(program, () => context(program));
   registerBackupCommands(program, () => context(program), (code) => (exitCode = code));
+  registerJobsCommands(program, () => context(program), (code) => (exitCode = code));
 
   registerOperatorCommands(program, () => {
     const { cfg, log } = context(program);

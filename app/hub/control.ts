@@ -18,7 +18,7 @@ import { errorCodes, isTiphubError, TiphubError, type ErrorCode } from '../../sr
 import type { Logger } from '../../src/log';
 import type { ExportFormat } from '../../src/caselog/export';
 import type { PurgePlan, PurgeSummary } from '../../src/caselog/purge';
-import type { QuarantineDetail, QuarantineEntry, QuarantineListing } from '../../src/caselog/quarantine';
+import type { QuarantineDetail, QuarantineEntry, QuarantineListing, QuarantineOutcome, QuarantinedPayload } from '../../src/caselog/quarantine';
 import type { AssignChange, CaseLogService, PriorityChange } from './service';
 import type { CaseView, StatusChange, TagChange } from '../../src/caselog/actions';
 import type { VerifyResult } from '../../src/caselog/verify';
@@ -77,6 +77,14 @@ export type OpHandler = (
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
+/** A retry's outcome as it came over the socket: queued, or refused with a code and a reason. */
+function settleOutcome(v: unknown): QuarantineOutcome {
+  const o = (v ?? {}) as { ok?: unknown; code?: unknown; reason?: unknown };
+  if (o.ok === true) return { ok: true };
+  if (typeof o.code !== 'string' || typeof o.reason !== 'string') throw new TiphubError('TIPHUB_HUB_PROTOCOL', 'a quarantine retry outcome is { ok: true } or { ok: false, code, reason }');
+  return { ok: false, code: o.code.slice(0, 64), reason: o.reason.slice(0, 500) };
+}
+
 export function caseLogOps(service: CaseLogService, hello: () => HubHello): Record<string, OpHandler> {
   return {
     hello: async () => helloToWire(hello()),
@@ -101,6 +109,10 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     'quarantine.list': async (a) => service.listQuarantine(Number(a.limit ?? 50)),
     'quarantine.show': async (a) => service.showQuarantine(Number(a.id)),
     'quarantine.purge': async (a) => service.purgeQuarantine(Number(a.olderThanDays)),
+    // Retry and drop (issue 14, item 4): payloads go out sealed, to a caller that holds the token.
+    'quarantine.payloads': async (a) => service.quarantinedPayloads(a.ids === 'all' ? 'all' : Array.isArray(a.ids) ? a.ids.map(Number) : []),
+    'quarantine.settle': async (a) => service.settleQuarantine(Number(a.id), settleOutcome(a.outcome)),
+    'quarantine.drop': async (a) => service.dropQuarantine(Number(a.id), String(a.actor)),
     'purge.plan': async (a) => service.planPurge(Number(a.olderThanDays)),
     'purge.run': async (a) => service.purgeCases(Number(a.olderThanDays), String(a.actor)),
   };
@@ -408,6 +420,15 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   purgeQuarantine(olderThanDays: number) {
     return callHub<number>(this.dataDir, 'quarantine.purge', { olderThanDays });
+  }
+  quarantinedPayloads(ids: readonly number[] | 'all') {
+    return callHub<QuarantinedPayload[]>(this.dataDir, 'quarantine.payloads', { ids });
+  }
+  settleQuarantine(id: number, outcome: QuarantineOutcome) {
+    return callHub<boolean>(this.dataDir, 'quarantine.settle', { id, outcome });
+  }
+  dropQuarantine(id: number, actor: string) {
+    return callHub<boolean>(this.dataDir, 'quarantine.drop', { id, actor });
   }
 
   // --- Retention (issue 10, item 17) ---

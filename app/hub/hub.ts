@@ -28,6 +28,7 @@ import { startHubOps } from './ops';
 import { LocalCaseLogService } from './service';
 import { startProcessStats } from './process-stats';
 import { startAlerts } from '../../src/alerts';
+import { dashboardQuarantine } from './quarantine-retry';
 
 export interface RunningHub {
   readonly redis: string;
@@ -204,7 +205,11 @@ export async function startHub(
       const control = await startControlServer(cfg.dataDir, ops, log);
       stack.push(() => control.close());
       if (cfg.dashboard.enabled) {
-        const dashboard = await serveDashboard(cfg, caselog.db, log, { relayOutbox: (ids) => relay.relay(caselog.db, ids).then(() => undefined), redis: redis.target });
+        const dashboard = await serveDashboard(cfg, caselog.db, log, {
+          relayOutbox: (ids) => relay.relay(caselog.db, ids).then(() => undefined),
+          redis: redis.target,
+          quarantine: dashboardQuarantine(cfg, caselog.keyring, service, redis.target),
+        });
         stack.push(() => dashboard.close());
         dashboardUrl = dashboard.url;
       }

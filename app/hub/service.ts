@@ -7,12 +7,17 @@ import type { Db } from '../../src/caselog/db';
 import { exportCaseLog, type ExportFormat, type ExportSummary } from '../../src/caselog/export';
 import {
   addQuarantine,
+  dropQuarantine,
   listQuarantine,
+  quarantinedPayloads,
+  settleQuarantine,
   purgeQuarantine,
   showQuarantine,
   type QuarantineDetail,
   type QuarantineEntry,
   type QuarantineListing,
+  type QuarantineOutcome,
+  type QuarantinedPayload,
 } from '../../src/caselog/quarantine';
 import type { Keyring } from '../../src/crypto/keyring';
 import { TiphubError } from '../../src/errors';
@@ -72,6 +77,12 @@ export interface CaseLogService {
   showQuarantine(id: number): Promise<QuarantineDetail | null>;
   /** Deletes entries older than that many days; returns how many. */
   purgeQuarantine(olderThanDays: number): Promise<number>;
+  // Retry and drop (issue 14, item 4): the payloads travel sealed; whoever retries opens them.
+  quarantinedPayloads(ids: readonly number[] | 'all'): Promise<QuarantinedPayload[]>;
+  /** A retried entry: deleted once queued, else kept with the new reason; false when it is gone. */
+  settleQuarantine(id: number, outcome: QuarantineOutcome): Promise<boolean>;
+  /** Deletes one entry, recorded in the operators' audit chain; false when there is no such entry. */
+  dropQuarantine(id: number, actor: string): Promise<boolean>;
 
   // Retention (issue 10, item 17): closed cases unchanged for that many days.
   planPurge(olderThanDays: number): Promise<PurgePlan>;
@@ -199,5 +210,17 @@ export class LocalCaseLogService implements CaseLogService {
 
   purgeQuarantine(olderThanDays: number) {
     return purgeQuarantine(this.db, olderThanDays);
+  }
+
+  quarantinedPayloads(ids: readonly number[] | 'all') {
+    return quarantinedPayloads(this.db, ids);
+  }
+
+  settleQuarantine(id: number, outcome: QuarantineOutcome) {
+    return settleQuarantine(this.db, id, outcome);
+  }
+
+  dropQuarantine(id: number, actor: string) {
+    return dropQuarantine(this.db, id, actor);
   }
 }

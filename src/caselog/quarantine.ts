@@ -1,7 +1,8 @@
 import type { Keyring } from '../crypto/keyring';
 import { SEAL_AAD_INTAKE, SEAL_AAD_QUARANTINE } from '../crypto/aad';
 import { TiphubError } from '../errors';
-import type { Queryable } from './db';
+import type { Db, Queryable } from './db';
+import { appendAudit } from '../operators/audit';
 
 export interface QuarantineEntry {
   readonly channel: string;
@@ -232,15 +233,8 @@ export async function showQuarantine(q: Queryable, keyring: Keyring, id: number,
   const listing = listingOf(r);
   const field = /^([A-Za-z_][A-Za-z0-9_.[\]]{0,80}): /.exec(r.reason)?.[1] ?? null;
   if (r.payload_sealed === null) return { ...listing, field, sealedAs: null, unsealError: null, shape: null };
-  for (const ctx of QUARANTINE_CONTEXTS) {
-    let payload: unknown;
-    try {
-      payload = keyring.unseal(r.payload_sealed, ctx);
-    } catch {
-      continue;
-    }
-    return { ...listing, field, sealedAs: ctx, unsealError: null, shape: payloadShape(payload, vocabulary) };
-  }
+  const opened = unsealQuarantined(keyring, r.payload_sealed);
+  if (opened) return { ...listing, field, sealedAs: opened.sealedAs, unsealError: null, shape: payloadShape(opened.payload, vocabulary) };
   return { ...listing, field, sealedAs: null, unsealError: 'the payload could not be opened (another secret, or altered)', shape: null };
 }
 
@@ -276,4 +270,65 @@ export function formatQuarantineList(rows: readonly QuarantineListing[]): string
   return rows
     .map((r) => `${String(r.id).padStart(6)}  ${r.at}  ${r.channel.padEnd(9)}  ${r.code}  ${r.source}  ${r.sealedBytes === null ? 'no payload' : `${r.sealedBytes} B sealed`}  ${r.reason}`)
     .join('\n');
+}
+
+// --- Retry and drop (issue 14, item 4) ----------------------------------------------------------
+// A retry opens an entry's payload where the keys are (the command, or the hub's dashboard), feeds
+// it through its channel's normalize again and, when it becomes a message, queues it and deletes
+// the entry; when it still fails the entry stays with the new reason. A drop deletes it, with an
+// entry in the operators' audit chain (who dropped which entry, its channel and code, never its
+// payload).
+
+/** An entry with its payload still sealed, for a retry. */
+export interface QuarantinedPayload {
+  readonly id: number;
+  readonly channel: string;
+  readonly source: string;
+  readonly code: string;
+  readonly payloadSealed: string | null;
+}
+
+/** The entries asked for (all of them: `'all'`), oldest first, payloads sealed. */
+export async function quarantinedPayloads(q: Queryable, ids: readonly number[] | 'all'): Promise<QuarantinedPayload[]> {
+  const { rows } = await q.query<{ id: number; channel: string; source: string; code: string; payload_sealed: string | null }>(
+    ids === 'all'
+      ? 'SELECT id, channel, source, code, payload_sealed FROM quarantine ORDER BY id'
+      : 'SELECT id, channel, source, code, payload_sealed FROM quarantine WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint) ORDER BY id',
+    ids === 'all' ? [] : [JSON.stringify(ids.filter((id) => Number.isSafeInteger(id) && id > 0))],
+  );
+  return rows.map((r) => ({ id: Number(r.id), channel: r.channel, source: r.source, code: r.code, payloadSealed: r.payload_sealed }));
+}
+
+/** The contexts an entry's payload may be sealed under, tried in turn: what opened it, or null. */
+export function unsealQuarantined(keyring: Keyring, sealed: string): { readonly sealedAs: (typeof QUARANTINE_CONTEXTS)[number]; readonly payload: unknown } | null {
+  for (const ctx of QUARANTINE_CONTEXTS) {
+    try {
+      return { sealedAs: ctx, payload: keyring.unseal(sealed, ctx) };
+    } catch {
+      /* the next context */
+    }
+  }
+  return null;
+}
+
+/** What a retry came to: queued (the entry is deleted) or refused again (the entry keeps the new reason). */
+export type QuarantineOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly reason: string };
+
+/** Settles one retried entry; false when it was no longer there (dropped meanwhile). */
+export async function settleQuarantine(q: Queryable, id: number, outcome: QuarantineOutcome): Promise<boolean> {
+  const { rows } = outcome.ok
+    ? await q.query<{ id: number }>('DELETE FROM quarantine WHERE id = $1 RETURNING id', [id])
+    : await q.query<{ id: number }>('UPDATE quarantine SET code = $2, reason = $3 WHERE id = $1 RETURNING id', [id, outcome.code, outcome.reason]);
+  return rows.length > 0;
+}
+
+/** Deletes one entry and records who did, in the same transaction; false when there is no such entry. */
+export async function dropQuarantine(db: Db, id: number, actor: string): Promise<boolean> {
+  if (!Number.isSafeInteger(id) || id < 1) return false;
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ channel: string; code: string }>('DELETE FROM quarantine WHERE id = $1 RETURNING channel, code', [id]);
+    if (!rows[0]) return false;
+    await appendAudit(tx, actor, 'quarantine.drop', { id, channel: rows[0].channel, code: rows[0].code });
+    return true;
+  });
 }

@@ -32,6 +32,8 @@ import { refusalOf, type RelayOutbox } from './case-actions';
 import { stringsFor } from './i18n';
 import settingsRoutes from './routes/settings';
 import openapiRoutes, { openapiOptions } from './routes/openapi';
+import queuesRoutes, { BULL_BOARD_PATH, type QueueBoardOptions } from './routes/queues';
+import quarantineRoutes, { type DashboardQuarantine } from './routes/quarantine';
 
 export interface DashboardOptions {
   readonly db: Db;
@@ -83,9 +85,13 @@ export interface DashboardOptions {
   /** Between two live events (default 500 ms) and two heartbeats (default 15 s); tests shorten them. */
   readonly liveCoalesceMs?: number;
   readonly liveHeartbeatMs?: number;
+  /** Bull Board for admins under /admin/queues (routes/queues.ts): the hub's Redis, prefix and queues; without it the page is not there. */
+  readonly queueBoard?: QueueBoardOptions;
+  /** The quarantine page's detail, retry and drop, run where the keys are (routes/quarantine.ts); without it the page lists entries only. */
+  readonly quarantine?: DashboardQuarantine;
 }
 
-const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'announceCases', 'liveCoalesceMs', 'liveHeartbeatMs', 'queueDepth', 'channelStates', 'rulesDir', 'cannedReplies', 'mediaRoot']);
+const KNOWN = new Set(['db', 'log', 'secureCookies', 'requireTotp', 'trustedOrigins', 'trustProxy', 'loginFailuresPerClient', 'sessionIdleMs', 'sessionAbsoluteMs', 'relayOutbox', 'caseUpdates', 'announceCases', 'liveCoalesceMs', 'liveHeartbeatMs', 'queueDepth', 'channelStates', 'rulesDir', 'cannedReplies', 'mediaRoot', 'queueBoard', 'quarantine']);
 
 export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance> {
   for (const k of Object.keys(opts)) if (!KNOWN.has(k)) throw new TiphubError('TIPHUB_CONFIG_INVALID', `unknown dashboard option ${k}`);
@@ -118,6 +124,8 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   // Every route declares its schema (the API's documentation is generated from them later):
   // a route without one fails at start, not in review.
   app.addHook('onRoute', (route) => {
+    // Bull Board's routes are its own, schemaless (routes/queues.ts guards them).
+    if (route.url === BULL_BOARD_PATH || route.url.startsWith(`${BULL_BOARD_PATH}/`)) return;
     const schema = route.schema as { response?: unknown; params?: unknown; querystring?: unknown; body?: unknown } | undefined;
     const missing = (what: string) => new TiphubError('TIPHUB_CONFIG_INVALID', `dashboard route ${String(route.method)} ${route.url} has no ${what} schema`);
     if (!schema?.response) throw missing('response');
@@ -167,6 +175,8 @@ export async function buildApp(opts: DashboardOptions): Promise<FastifyInstance>
   await app.register(recordsRoutes, { mediaRoot: o.mediaRoot });
   await app.register(settingsRoutes);
   await app.register(openapiRoutes);
+  if (o.queueBoard) await app.register(queuesRoutes, o.queueBoard);
+  await app.register(quarantineRoutes, o.quarantine ? { quarantine: o.quarantine } : {});
 
   return app;
 }

@@ -14,6 +14,7 @@ import type { RedisTarget } from '../queue/redis';
 import { publishCaseUpdates, subscribeCaseUpdates, type CaseUpdatesSubscription } from '../queue/case-updates';
 import { connectRedis } from '../queue/redis';
 import { overviewQueueNames, queueDepthReader } from './overview';
+import type { DashboardQuarantine } from './routes/quarantine';
 
 export interface ServedDashboard {
   readonly url: string;
@@ -25,7 +26,7 @@ export interface ServedDashboard {
  * sweeper does). `redis`: the Redis the intake workers publish case updates on (under
  * cfg.queue.prefix), for the live list; without it the list changes on reload only.
  */
-export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger, opts: { relayOutbox?: RelayOutbox; redis?: RedisTarget } = {}): Promise<ServedDashboard> {
+export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger, opts: { relayOutbox?: RelayOutbox; redis?: RedisTarget; quarantine?: DashboardQuarantine } = {}): Promise<ServedDashboard> {
   const d = cfg.dashboard;
   // Checked at start, before any connection opens: a bad replies file stops the dashboard with the file and entry named.
   const cannedReplies = loadCannedReplies(d.cannedReplies ?? path.join(packageRoot(), 'config', 'replies.yaml'));
@@ -71,6 +72,9 @@ export async function serveDashboard(cfg: Readonly<Config>, db: Db, log: Logger,
     ...(updates ? { caseUpdates: updates } : {}),
     ...(depth ? { queueDepth: depth.read } : {}),
     ...(channelStates ? { channelStates } : {}),
+    // Bull Board for admins, on every queue of the hub; the quarantine page's keyed actions where the caller has the keys.
+    ...(opts.redis ? { queueBoard: { redis: opts.redis, prefix: cfg.queue.prefix, names: overviewQueueNames(Object.keys(cfg.channels)) } } : {}),
+    ...(opts.quarantine ? { quarantine: opts.quarantine } : {}),
     ...(publisher ? { announceCases: (refs: readonly string[]) => publishCaseUpdates(publisher, cfg.queue.prefix, refs, log) } : {}),
   }).catch(async (err: unknown) => {
     await closeRedis();
