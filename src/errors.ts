@@ -42,6 +42,7 @@ export const errorCodes = {
   TIPHUB_DASHBOARD_MEDIA_TYPE: { retryable: false, summary: "A media file's sniffed type is not on the allow-list for a thumbnail or for playing in the page; it can still be downloaded." },
   TIPHUB_DASHBOARD_MEDIA_RANGE: { retryable: false, summary: 'A byte range asked of a media file lies outside the file.' },
   TIPHUB_DASHBOARD_FAILED: { retryable: true, summary: 'The dashboard failed to answer a request (a fault on the server, logged there); trying again may help.' },
+  TIPHUB_MEDIA_STORE_FAILED: { retryable: true, summary: "The media store (the data directory's media folder) could not be written: replaced by a file, full or read-only. The media is fetched again later." },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
