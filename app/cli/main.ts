@@ -9,6 +9,7 @@ import { startHub } from '../hub/hub';
 import { formatVerify } from '../../src/caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
+import { stopWithin } from './shutdown';
 import { channelStatus, formatStatus } from './status';
 import { runKeysRotate } from './keys';
 import { serveDashboard } from '../../src/dashboard/serve';
@@ -141,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
       stopping = true;
       await Promise.all(watchers);
       log.info({ signal: sig }, 'stopping');
-      await hub.stop();
+      exitCode = await stopWithin(hub.stop, log);
     });
 
   program
@@ -152,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
       const hub = await startHub(cfg, log, { adapters: false });
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'stopping');
-      await hub.stop();
+      exitCode = await stopWithin(hub.stop, log);
     });
 
   program
