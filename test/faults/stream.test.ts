@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../app/config';
 import { openPostgres, type Db } from '../../src/caselog/db';
+import { createIntakeQueue } from '../../src/queue/intake-queue';
 import { BotApiStandin, textUpdate } from '../helpers/bot-api-standin';
 import { runCli, startCli, type Background } from '../helpers/cli';
 import { newSecret, setup, waitFor, type TestSetup } from '../helpers/env';
@@ -112,8 +113,20 @@ describe('faults survived during a steady stream, on postgres', () => {
     }, 1000);
 
     const figures: string[] = [];
+    let callsAtFault = 0;
     const recovered = async (label: string, t0: number, before: number) => {
-      await waitFor(async () => (await storedBelow(before)) >= before, 120_000, 100);
+      await waitFor(async () => (await storedBelow(before)) >= before, 120_000, 100).catch(async (err: unknown) => {
+        const q = createIntakeQueue(redis.url, s.cfg);
+        const counts = await q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed').catch(() => null);
+        await q.close();
+        const activity = (await db.query<{ state: string; wait: string; q: string; age: number }>(
+          `SELECT state, coalesce(wait_event_type || ':' || wait_event, '') AS wait, left(query, 80) AS q, extract(epoch FROM now() - xact_start)::int AS age FROM pg_stat_activity WHERE application_name = $1`,
+          [tagged.app],
+        )).rows;
+        const missing = (await db.query<{ k: number }>(`SELECT k FROM generate_series(1, $1::int) k WHERE NOT EXISTS (SELECT 1 FROM reports WHERE native_id = k::text) LIMIT 10`, [before])).rows.map((r) => r.k);
+        throw new Error(`${label}: not recovered: ${await storedBelow(before)}/${before} stored, missing ${missing.join(',')}; stand-in pending ${api.pending()}, confirmed ${api.confirmed}, getUpdates calls ${api.getUpdatesCalls} (${api.getUpdatesCalls - callsAtFault} since the fault); intake ${JSON.stringify(counts)}\nconnections ${JSON.stringify(activity)}\n` +
+          procs.map((p, i) => `--- process ${i} (exit ${p.child.exitCode}):\n${p.output().slice(-1500)}`).join('\n'), { cause: err });
+      });
       figures.push(`${label}: ${secondsSince(t0)} s until the ${before} messages sent before it were stored`);
     };
     try {
@@ -123,6 +136,7 @@ describe('faults survived during a steady stream, on postgres', () => {
       let t0 = Date.now();
       workerA.child.kill('SIGKILL');
       await workerA.stop();
+      callsAtFault = api.getUpdatesCalls;
       const workerA2 = start(['worker']);
       await recovered('(a) worker killed mid-batch', t0, at);
 
