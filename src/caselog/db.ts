@@ -82,6 +82,15 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   pool.on('error', () => {
     /* an idle client lost its connection; the next query reconnects */
   });
+  // Every connection keeps a listener of its own for its whole life. The pool's idle listener is
+  // removed the moment a client is handed over, and a transaction's own one is attached only once
+  // its pool.connect() promise resolves, a microtask later: a server's FATAL (57P01, a failover)
+  // parsed from the same socket read as the statement that freed the client fell in that gap, was
+  // an unhandled 'error' and ended the hub. The statement in flight still fails with the error, and
+  // a client that broke is no longer queryable, so the next one on it fails and it is destroyed.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   try {
     if (schema) {
       // Two processes creating it at once: the loser's "already exists" is success too.
