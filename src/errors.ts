@@ -48,6 +48,7 @@ export const errorCodes = {
   TIPHUB_BACKUP_CORRUPT: { retryable: false, summary: 'The backup archive is not one, or is truncated, damaged or altered: nothing was restored.' },
   TIPHUB_BACKUP_VERSION: { retryable: false, summary: 'The backup archive was made by a newer tiphub (format or schema version) than this one.' },
   TIPHUB_BACKUP_TARGET_NOT_EMPTY: { retryable: false, summary: 'A restore goes only into an empty data directory and, on PostgreSQL, a schema without tables.' },
+  TIPHUB_MEDIA_STORE_FAILED: { retryable: true, summary: "The media store (the data directory's media folder) could not be written: replaced by a file, full or read-only. The media is fetched again later." },
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

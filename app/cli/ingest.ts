@@ -91,6 +91,9 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
     const baseDir = path.dirname(abs);
     const pending = new Map<string, Pending>();
     const seenIds = new Set<string>();
+    // What this run queued (absent from the case log when queued), and the lines found already there.
+    const queuedIds: string[] = [];
+    let foundPresent = 0;
     const reject = async (entries: { line: number; reason: string; code: string; payload: string }[]) => {
       if (!entries.length) return;
       for (const e of entries) io.err.write(`${display}:${e.line}: ${e.reason}\n`);
@@ -169,9 +172,11 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
       for (const a of accepted) {
         if (present.has(a.message.id) || seenIds.has(a.message.id)) {
           summary.present++;
+          foundPresent++;
           continue;
         }
         seenIds.add(a.message.id);
+        queuedIds.push(a.message.id);
         const job = sealForIntake(access.keyring, a.message, 'import');
         toAdd.push({ line: a.line, jobId: intakeJobId(a.message.id), messageId: a.message.id, job, requeued: false });
       }
@@ -206,6 +211,13 @@ export async function runIngest(cfg: Readonly<Config>, log: Logger, file: string
     // Jobs that failed for good were quarantined by the worker, with the reason shown here.
     for (const f of failures.sort((a, b) => a.line - b.line)) io.err.write(`${display}:${f.line}: ${f.reason}\n`);
     summary.rejected += failures.length;
+    // A job whose first attempt committed and whose worker died (or lost Redis) before saying so
+    // runs again and answers "present": the jobs' answers over-count duplicates. What this run
+    // queued and the case log now holds is what it accepted.
+    let stored = 0;
+    for (let i = 0; i < queuedIds.length; i += 2000) stored += (await access.service.presentReports(queuedIds.slice(i, i + 2000))).length;
+    summary.accepted = stored;
+    summary.present = foundPresent;
     bar?.stop();
     return summary;
   } finally {

@@ -10,6 +10,7 @@ import { formatVerify } from '../../src/caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
 import { formatStatus, NEEDS_PERSON_HELP, readStatus, useColour } from './status';
+import { stopWithin } from './shutdown';
 import { runKeysRotate } from './keys';
 import { serveDashboard } from '../../src/dashboard/serve';
 import { openOperatorService, registerOperatorCommands } from './operator';
@@ -170,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       stopping = true;
       await Promise.all(watchers);
       log.info({ signal: sig }, 'stopping');
-      await hub.stop();
+      exitCode = await stopWithin(hub.stop, log);
     });
 
   program
@@ -181,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
       const hub = await startHub(cfg, log, { adapters: false });
       const sig = await waitForSignal();
       log.info({ signal: sig }, 'stopping');
-      await hub.stop();
+      exitCode = await stopWithin(hub.stop, log);
     });
 
   program

@@ -57,7 +57,7 @@ export async function startHub(
     const access = await openCaseLogAccess(cfg, log, { role: 'hub', allowHub: false });
     stack.push(() => access.close());
     const caselog = access.local!;
-    const redis = await provideRedis(cfg, log);
+    const redis = await provideRedis(cfg, log, { wait: true }); // a Redis that is down (restarting) is waited for
     stack.push(() => redis.stop());
     // One outbox relay for the whole process (intake, media steps, operator actions, dashboard);
     // closed after everything that uses it has stopped.

@@ -26,10 +26,34 @@ export interface ProvidedRedis {
 
 const HOW = 'set REDIS_URL, start Redis on 127.0.0.1:6379, or install redis-server (Debian: apt-get install redis-server) so tiphub can start its own';
 
-export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { defaultTarget?: string } = {}): Promise<ProvidedRedis> {
+/** The first wait between two tries of a Redis that does not answer, doubled up to the last. */
+export const REDIS_WAIT_FIRST_MS = 500;
+export const REDIS_WAIT_MAX_MS = 15_000;
+
+/**
+ * Waits until `target` answers, trying again after 0.5 s, 1 s, 2 s… up to 15 s between tries, for
+ * as long as it takes (a long-running process started before its Redis, or during a restart).
+ * One line per try, counting them and saying the next wait; never the URL (it may hold a password).
+ */
+export async function waitForRedis(target: RedisTarget, log: Logger, opts: { firstMs?: number; maxMs?: number } = {}): Promise<void> {
+  let wait = opts.firstMs ?? REDIS_WAIT_FIRST_MS;
+  const max = opts.maxMs ?? REDIS_WAIT_MAX_MS;
+  for (let attempt = 1; !(await redisAnswers(target, 3000)); attempt++) {
+    log.warn({ code: 'TIPHUB_REDIS_UNAVAILABLE', attempt, retryInMs: wait }, 'Redis does not answer; waiting for it');
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(max, wait * 2);
+  }
+}
+
+/**
+ * Finds or starts Redis. With `wait` (the long-running commands: start, worker, adapter) a
+ * REDIS_URL that does not answer is waited for (waitForRedis) instead of failing the start.
+ */
+export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { defaultTarget?: string; wait?: boolean } = {}): Promise<ProvidedRedis> {
   const none = async () => undefined;
   if (cfg.redisUrl) {
-    if (!(await redisAnswers(cfg.redisUrl, 3000))) throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', 'REDIS_URL does not answer');
+    if (opts.wait) await waitForRedis(cfg.redisUrl, log);
+    else if (!(await redisAnswers(cfg.redisUrl, 3000))) throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', 'REDIS_URL does not answer');
     return { target: cfg.redisUrl, private: false, stop: none };
   }
   const fallback = opts.defaultTarget ?? DEFAULT_REDIS;

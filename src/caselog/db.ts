@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Pool, types as pgTypes, type PoolClient } from 'pg';
-import { TiphubError } from '../errors';
+import { describeForeignError, TiphubError } from '../errors';
 import type { Keyring } from '../crypto/keyring';
 import type { Extension } from '@electric-sql/pglite';
 
@@ -50,6 +50,18 @@ function wrapConnectError(err: unknown): TiphubError {
   return new TiphubError('TIPHUB_CASELOG_UNAVAILABLE', `cannot reach PostgreSQL${code ? ` (${code})` : ''}`, { cause: err });
 }
 
+/**
+ * The connection itself failed (the server ended it, a failover, the network), not the statement:
+ * class 08 (connection exception), 57P01–57P03 (administrator shutdown, crash, cannot connect
+ * now), a socket's reset, or pg's own "Connection terminated" errors, which carry no SQLSTATE.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (code.startsWith('08') || /^57P0[123]$/.test(code) || /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT)$/.test(code)) return true;
+  return !code && typeof e?.message === 'string' && /^Connection terminated|connection (is )?closed|Client has encountered a connection error/i.test(e.message);
+}
+
 export interface PostgresOptions {
   url: string;
   /** A schema to work in (tests isolate themselves this way); created if missing. */
@@ -69,6 +81,15 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   });
   pool.on('error', () => {
     /* an idle client lost its connection; the next query reconnects */
+  });
+  // Every connection keeps a listener of its own for its whole life. The pool's idle listener is
+  // removed the moment a client is handed over, and a transaction's own one is attached only once
+  // its pool.connect() promise resolves, a microtask later: a server's FATAL (57P01, a failover)
+  // parsed from the same socket read as the statement that freed the client fell in that gap, was
+  // an unhandled 'error' and ended the hub. The statement in flight still fails with the error, and
+  // a client that broke is no longer queryable, so the next one on it fails and it is destroyed.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
   });
   try {
     if (schema) {
@@ -92,6 +113,14 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
       const client = await pool.connect().catch((err) => {
         throw wrapConnectError(err);
       });
+      // A checked-out client has no listener of the pool's: without this one, a connection the
+      // server ends (a failover's pg_terminate_backend, 57P01) emits an unhandled 'error' and
+      // ends the process. The statement in flight fails with it; the transaction is retried.
+      let broken: unknown = null;
+      const onError = (err: unknown) => {
+        broken ??= err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         // Statements issued together run one after another on this connection, in order
@@ -111,10 +140,16 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (!broken) await client.query('ROLLBACK').catch((e: unknown) => (broken = e));
+        if (broken || isConnectionLost(err)) {
+          broken ??= err;
+          throw new TiphubError('TIPHUB_CASELOG_UNAVAILABLE', `the connection to PostgreSQL was lost during a transaction (${describeForeignError(err)})`, { cause: err });
+        }
         throw err;
       } finally {
-        client.release();
+        // A broken connection is destroyed, not handed to the next transaction.
+        client.release(broken ? (broken instanceof Error ? broken : new Error('connection lost')) : undefined);
+        client.removeListener('error', onError);
       }
     },
     close: () => pool.end(),

@@ -37,9 +37,14 @@ export class MediaStore {
     }
   }
 
+  /**
+   * Stores a stream. A failure to write on our side (the media folder replaced by a file, a full
+   * or read-only disk) is TIPHUB_MEDIA_STORE_FAILED, retryable: the media is fetched again later,
+   * never marked missing for it.
+   */
   async put(source: Readable, maxBytes: number): Promise<StoredMedia> {
     const tmpDir = path.join(this.root, 'tmp');
-    fs.mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
+    ours(() => fs.mkdirSync(tmpDir, { recursive: true, mode: 0o700 }));
     const tmp = path.join(tmpDir, randomUUID());
     const hash = createHash('sha256');
     let size = 0;
@@ -53,17 +58,22 @@ export class MediaStore {
         cb(null, chunk);
       },
     });
+    const out = fs.createWriteStream(tmp, { mode: 0o600 });
+    let outFailed: unknown = null;
+    out.once('error', (e) => (outFailed ??= e));
     try {
-      await pipeline(source, meter, fs.createWriteStream(tmp, { mode: 0o600 }));
+      await pipeline(source, meter, out);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
-      throw err;
+      throw err === outFailed ? storeFailed(err) : err;
     }
     const sha256 = hash.digest('hex');
     const dest = this.pathOf(sha256);
-    fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
-    if (fs.existsSync(dest)) fs.rmSync(tmp, { force: true });
-    else fs.renameSync(tmp, dest);
+    ours(() => {
+      fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
+      if (fs.existsSync(dest)) fs.rmSync(tmp, { force: true });
+      else fs.renameSync(tmp, dest);
+    });
     return { sha256, size, mime: sniffMime(head), path: dest };
   }
 
@@ -101,6 +111,20 @@ export class MediaStore {
     } finally {
       if (!handedOver) fs.closeSync(fd);
     }
+  }
+}
+
+function storeFailed(err: unknown): TiphubError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return new TiphubError('TIPHUB_MEDIA_STORE_FAILED', `the media store cannot be written (${code ?? 'error'})`, { cause: err });
+}
+
+/** A step writing to the store: its failure is ours, not the media's. */
+function ours<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw storeFailed(err);
   }
 }
 

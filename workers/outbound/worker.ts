@@ -19,6 +19,10 @@ import { outboundQueueName, SEAL_AAD_OUTBOUND, type OutboundJobData, type Outbou
 import { connectRedis, countInWindow, informantCounterKey, redisOptions, type RedisTarget } from '../../src/queue/redis';
 import { sealRow } from '../../src/crypto/keyring';
 import { NO_METRICS, type PipelineMetrics } from '../../src/metrics/port';
+import { SEAL_AAD_OUTBOUND_SENT } from '../../src/crypto/aad';
+
+/** How long the mark of a message sent but not yet recorded is kept (longer than any retry). */
+const SENT_MARK_SECONDS = 7 * 86_400;
 
 export interface OutboundWorkerOptions {
   readonly cfg: Readonly<Config>;
@@ -129,6 +133,23 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
     const addressSealed = p.kind === 'stopped' ? p.addressSealed : who.address_sealed;
     if (!addressSealed) return { sent: false, skipped: 'no address' };
     if (await alreadySent(p, jobId)) return { sent: false, skipped: 'already sent' };
+    // Sent before, its record not written (the case log failed over, the process ended between the
+    // two): recorded now, never sent a second time.
+    const markKey = `${cfg.queue.prefix}:outbound-sent:${channel}:${jobId}`;
+    const mark = await counters.get(markKey);
+    if (mark) {
+      let m: { job: string; nativeId: string; platformRef?: string; text: string; lang: string } | null;
+      try {
+        m = keyring.unseal(mark, SEAL_AAD_OUTBOUND_SENT);
+      } catch {
+        m = null;
+      }
+      if (m && m.job === jobId) {
+        await record(p, jobId, 'message.sent', { nativeId: m.nativeId, language: m.lang }, m.text, { id: m.nativeId, ref: m.platformRef });
+        await counters.del(markKey).catch(() => undefined);
+        return { sent: true, nativeId: m.nativeId };
+      }
+    }
     if (p.kind === 'ack') {
       const { rows: recent } = await db.query(
         `SELECT 1 FROM events WHERE case_id = $1 AND kind = 'message.sent' AND data->>'kind' = 'ack' AND data->>'to' = $2
@@ -154,7 +175,13 @@ export function startOutboundWorker(opts: OutboundWorkerOptions): { worker: Work
       const { nativeId, platformRef } = await adapter.send(sender.address, { text, replyTo: await quoteOf(p.replyTo) });
       sent = true;
       metrics.outboundSent(channel);
+      // Marked as sent (sealed: the platform's ids may name the recipient) before the record: a
+      // record that fails is retried without sending again.
+      const marked = await counters
+        .set(markKey, keyring.seal({ job: jobId, nativeId, platformRef, text, lang }, SEAL_AAD_OUTBOUND_SENT), 'EX', SENT_MARK_SECONDS)
+        .then(() => true, () => false);
       await record(p, jobId, 'message.sent', { nativeId, language: lang }, text, { id: nativeId, ref: platformRef });
+      if (marked) await counters.del(markKey).catch(() => undefined);
       return { sent: true, nativeId };
     } catch (err) {
       // Only a failed send: a failed record of a sent message is not a send failure.
