@@ -4,10 +4,10 @@
  * over its control socket (the embedded case log is single-process).
  */
 import type { Db } from '../../src/caselog/db';
+import { dropQuarantine } from '../../src/operators/quarantine-drop';
 import { exportCaseLog, type ExportFormat, type ExportSummary } from '../../src/caselog/export';
 import {
   addQuarantine,
-  dropQuarantine,
   listQuarantine,
   quarantinedPayloads,
   settleQuarantine,

@@ -1,8 +1,7 @@
 import type { Keyring } from '../crypto/keyring';
 import { SEAL_AAD_INTAKE, SEAL_AAD_QUARANTINE } from '../crypto/aad';
 import { TiphubError } from '../errors';
-import type { Db, Queryable } from './db';
-import { appendAudit } from '../operators/audit';
+import type { Queryable } from './db';
 
 export interface QuarantineEntry {
   readonly channel: string;
@@ -320,15 +319,4 @@ export async function settleQuarantine(q: Queryable, id: number, outcome: Quaran
     ? await q.query<{ id: number }>('DELETE FROM quarantine WHERE id = $1 RETURNING id', [id])
     : await q.query<{ id: number }>('UPDATE quarantine SET code = $2, reason = $3 WHERE id = $1 RETURNING id', [id, outcome.code, outcome.reason]);
   return rows.length > 0;
-}
-
-/** Deletes one entry and records who did, in the same transaction; false when there is no such entry. */
-export async function dropQuarantine(db: Db, id: number, actor: string): Promise<boolean> {
-  if (!Number.isSafeInteger(id) || id < 1) return false;
-  return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ channel: string; code: string }>('DELETE FROM quarantine WHERE id = $1 RETURNING channel, code', [id]);
-    if (!rows[0]) return false;
-    await appendAudit(tx, actor, 'quarantine.drop', { id, channel: rows[0].channel, code: rows[0].code });
-    return true;
-  });
 }
