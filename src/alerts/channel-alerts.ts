@@ -62,6 +62,15 @@ const PENDING_GRACE_MS = 5_000;
 
 const CLEAR = `if redis.call('hget', KEYS[1], 'alertPending') == ARGV[1] then redis.call('hdel', KEYS[1], 'alertPending') end return 1`;
 
+/**
+ * States whose detail is for the person at `tiphub status`, not for a webhook or a log line: a
+ * captcha's detail carries the platform's challenge token. The alert says fixed words instead.
+ */
+const FIXED_DETAIL: Readonly<Record<string, string>> = {
+  'needs-captcha': 'the platform asks for a captcha: tiphub status says how to answer it',
+  'needs-login': 'the channel must be linked again: tiphub status says how',
+};
+
 interface Pending {
   kind: ChannelAlert['kind'];
   state: string;
@@ -90,7 +99,7 @@ export class ChannelAlerts {
     if (!got) return null;
     const p = JSON.parse(got) as Pending;
     const alert: ChannelAlert = {
-      kind: p.kind, channel, state: p.state, detail: p.detail || null, since: new Date(p.since).toISOString(), at: new Date(p.at).toISOString(),
+      kind: p.kind, channel, state: p.state, detail: FIXED_DETAIL[p.state] ?? (p.detail || null), since: new Date(p.since).toISOString(), at: new Date(p.at).toISOString(),
     };
     await this.queue.add(alert.kind, alert, { jobId: `channel-${channel}-${alert.kind === 'channel.down' ? 'down' : 'up'}-${p.since}-${p.at}` });
     await this.redis.eval(CLEAR, 1, k, got);

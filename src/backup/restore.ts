@@ -229,6 +229,10 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
         if (seqs.has(s.name)) await tx.query(`SELECT setval($1::regclass, $2, $3)`, [ident(s.name), s.lastValue, s.isCalled]);
       }
       for (const f of fks) await tx.query(`ALTER TABLE ${f.tbl} ADD CONSTRAINT ${ident(f.name)} ${f.def}`);
+      // A restored log is a new lineage: the outbox and alert job ids are made of the instance and
+      // a row id its sequences hand out again, and Redis may still keep the jobs the original made
+      // after the backup (BullMQ would silently ignore a reply or an alert with such an id).
+      await tx.query(`INSERT INTO meta (key, value) VALUES ('instance', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [randomBytes(6).toString('hex')]);
     });
     const m = manifest as unknown as BackupManifest;
     await db.close();

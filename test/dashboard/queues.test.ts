@@ -95,6 +95,12 @@ describe.each(BACKENDS)('Bull Board and the quarantine page on %s', (backend) =>
     const ok = await req('boss', 'PUT', `/admin/queues/api/queues/${INTAKE_QUEUE}/retry/failed`, { csrf: true });
     expect(ok.statusCode).toBeLessThan(300);
     await waitFor(async () => !(await (await queue.getJob('in-q-1'))!.isFailed()) || null, 10_000, 100);
+    // Writes that lose tips or answer twice are refused, token or not; the job is still there.
+    for (const url of [`/admin/queues/api/queues/${INTAKE_QUEUE}/empty`, `/admin/queues/api/queues/${INTAKE_QUEUE}/obliterate`, `/admin/queues/api/queues/${INTAKE_QUEUE}/clean/waiting`]) {
+      expect((await req('boss', 'PUT', url, { csrf: true })).statusCode).toBe(403);
+    }
+    expect((await req('boss', 'POST', `/admin/queues/api/queues/${INTAKE_QUEUE}/add`, { csrf: true })).statusCode).toBe(403);
+    expect(await queue.getJob('in-q-1')).toBeTruthy();
   });
 
   test('an admin retries one quarantined message and drops another from the page', async () => {

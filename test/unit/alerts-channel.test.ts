@@ -46,11 +46,16 @@ test('down past the debounce: one alert from two checking processes; back: one u
   // Within the debounce: nothing yet.
   expect((await both(ch, t0 + 2000 + 29_000)).filter(Boolean)).toHaveLength(0);
   // Another down state (still down): the debounce runs from the first.
-  await writeChannelState(redisA, prefix, ch, { state: 'needs-login', mode: 'polling' }, 'A', t0 + 20_000);
+  // A captcha's detail carries the platform's challenge token: for tiphub status, never for the webhook.
+  await writeChannelState(redisA, prefix, ch, { state: 'needs-captcha', detail: 'answer the captcha: tiphub signal challenge 5f3a9c1e-token CAPTCHA', mode: 'polling' }, 'A', t0 + 20_000);
   const down = (await both(ch, t0 + 2000 + 30_000)).filter(Boolean);
   expect(down).toEqual([
-    { kind: 'channel.down', channel: ch, state: 'needs-login', detail: null, since: new Date(t0 + 2000).toISOString(), at: new Date(t0 + 32_000).toISOString() },
+    {
+      kind: 'channel.down', channel: ch, state: 'needs-captcha', detail: 'the platform asks for a captcha: tiphub status says how to answer it',
+      since: new Date(t0 + 2000).toISOString(), at: new Date(t0 + 32_000).toISOString(),
+    },
   ]);
+  expect(JSON.stringify(down)).not.toContain('5f3a9c1e');
   expect((await both(ch, t0 + 60_000)).filter(Boolean)).toHaveLength(0);
   // A standby's "connecting" is neither down nor up.
   await writeChannelState(redisB, prefix, ch, { state: 'connecting', mode: 'polling' }, 'B', t0 + 61_000);

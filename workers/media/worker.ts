@@ -108,6 +108,9 @@ export function startMediaWorker(opts: MediaWorkerOptions) {
     } catch (err) {
       const final = !(isTiphubError(err) && err.retryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (!final) throw err;
+      // Our own store failing (disk full, folder replaced) is never the informant's media missing:
+      // the row stays pending and the job failed, for `tiphub jobs retry` once the store is back.
+      if (isTiphubError(err, 'TIPHUB_MEDIA_STORE_FAILED')) throw err;
       const reason = isTiphubError(err, 'TIPHUB_MEDIA_TOO_LARGE') ? `larger than ${mb(opts.maxBytes)}` : isTiphubError(err) ? err.message : 'download failed';
       await markMissing(p, reason);
       metrics.mediaFailed(channel, isTiphubError(err) ? err.code : 'other');

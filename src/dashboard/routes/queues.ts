@@ -22,6 +22,8 @@ import { refuse } from '../plugins/auth';
 import { stringsFor } from '../i18n';
 
 export const BULL_BOARD_PATH = '/admin/queues';
+/** The Bull Board writes allowed (below its path): retry failed jobs, one or all; pause and resume. */
+const BOARD_WRITES = /^\/api\/queues\/(?:pause|resume|[^/]+\/(?:retry\/failed|pause|resume|[^/]+\/retry(?:\/failed)?))$/;
 
 /** Bull Board's page: our origin only, its inline styles, no font or script from elsewhere. */
 export const BULL_BOARD_CSP = [
@@ -67,6 +69,12 @@ const queuesPlugin: FastifyPluginAsync<QueueBoardOptions> = async (app, opts) =>
     // After auth: a second guard, in case a route slipped by without the permission.
     board.addHook('preHandler', async (req, reply) => {
       if (req.operatorSession?.operator.role !== 'admin') return refuse(req, reply, 403, 'TIPHUB_DASHBOARD_FORBIDDEN', stringsFor(req.operatorSession?.operator.language).forbidden);
+      // Of Bull Board's writes, only retries and pausing: emptying, obliterating or cleaning a
+      // queue loses tips that live only in Redis, and an added or duplicated outbound job has a new
+      // id, so its informant would be answered twice.
+      if (req.method !== 'GET' && req.method !== 'HEAD' && !BOARD_WRITES.test(req.url.split('?')[0]!.slice(BULL_BOARD_PATH.length))) {
+        return refuse(req, reply, 403, 'TIPHUB_DASHBOARD_FORBIDDEN', stringsFor(req.operatorSession.operator.language).forbidden);
+      }
     });
     board.addHook('onRequest', async (_req, reply) => {
       reply.header('content-security-policy', BULL_BOARD_CSP);
