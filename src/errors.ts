@@ -19,6 +19,7 @@ export const errorCodes = {
   TIPHUB_CASELOG_CORRUPT: { retryable: false, summary: 'The case log failed verification (event chain, report content or counters).' },
   TIPHUB_REDIS_UNAVAILABLE: { retryable: true, summary: 'Redis could not be reached or started.' },
   TIPHUB_HUB_PROTOCOL: { retryable: false, summary: 'The control socket of the running hub answered something unexpected.' },
+  TIPHUB_STOPPED: { retryable: false, summary: 'Asked to stop (SIGTERM or SIGINT) before it had finished starting: what it had opened was closed.' },
   TIPHUB_HUB_UNAVAILABLE: { retryable: true, summary: 'The running hub did not answer on its control socket.' },
   TIPHUB_UNKNOWN_OPERATION: { retryable: false, summary: 'The hub was asked for an operation it does not know.' },
   TIPHUB_ADAPTER_UNKNOWN: { retryable: false, summary: 'No adapter is registered for that channel.' },
@@ -47,6 +48,8 @@ export const errorCodes = {
   TIPHUB_BACKUP_KEY_WRONG: { retryable: false, summary: 'The secret or passphrase given does not open the backup archive (another secret made it, e.g. before a key rotation; or the wrong passphrase).' },
   TIPHUB_BACKUP_CORRUPT: { retryable: false, summary: 'The backup archive is not one, or is truncated, damaged or altered: nothing was restored.' },
   TIPHUB_BACKUP_VERSION: { retryable: false, summary: 'The backup archive was made by a newer tiphub (format or schema version) than this one.' },
+  TIPHUB_BACKUP_WRITE_FAILED: { retryable: true, summary: 'The backup archive could not be written (disk full, the target gone, the reader closed): nothing was kept under its name; run it again.' },
+  TIPHUB_BACKUP_PLACE_FAILED: { retryable: false, summary: 'The restore committed the case log but could not move all its files (media, key file) into the data directory: they are kept in the folder the message names.' },
   TIPHUB_BACKUP_TARGET_NOT_EMPTY: { retryable: false, summary: 'A restore goes only into an empty data directory and, on PostgreSQL, a schema without tables.' },
   TIPHUB_MEDIA_STORE_FAILED: { retryable: true, summary: "The media store (the data directory's media folder) could not be written: replaced by a file, full or read-only. The media is fetched again later." },
 } as const;

@@ -3,9 +3,10 @@
  * media store (src/backup/*). Under a key derived from the hub secret by default, so a nightly
  * job needs nothing typed; with `--passphrase`, under a passphrase read from standard input.
  *
- * On the embedded case log the backup opens the folder itself: while `tiphub start` holds it the
- * backup is refused (stop the hub for it, or run the case log on PostgreSQL, where a backup runs
- * beside the workers on its own snapshot).
+ * The case log is read in one snapshot while the workers go on: on PostgreSQL directly; on the
+ * embedded case log by this process when no hub runs, else by the running hub, which streams the
+ * archive's plain tar over its control socket. It is encrypted here, so the secret or passphrase
+ * never reaches the hub.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +20,7 @@ import { configuredSecret } from '../../src/caselog/open';
 import { formatVerify } from '../../src/caselog/verify';
 import { readSecretFile } from '../../src/crypto/secret-file';
 import { PASSPHRASE_MIN_CHARS, type ArchiveSecret } from '../../src/backup/format';
-import { writeBackup, type BackupSummary } from '../../src/backup/write';
+import { sealBackup, type ArchiveSink, type BackupSummary } from '../../src/backup/write';
 import { restoreBackup, type RestoreSummary } from '../../src/backup/restore';
 
 type Input = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -75,15 +76,15 @@ function describeRows(rows: Readonly<Record<string, number>>, media: number, byt
 
 /** Writes the archive to FILE (whole or not at all: a temporary name, renamed at the end) or to standard output (`-`). */
 export async function runBackup(cfg: Readonly<Config>, log: Logger, file: string, secret: ArchiveSecret | null): Promise<BackupSummary> {
-  const access = await openCaseLogAccess(cfg, log, { role: 'backup', allowHub: false });
+  const key: ArchiveSecret = secret ?? { kind: 'secret', secret: configuredSecret(cfg)! };
+  const access = await openCaseLogAccess(cfg, log, { role: 'backup' });
   try {
-    const key: ArchiveSecret = secret ?? { kind: 'secret', secret: configuredSecret(cfg)! };
-    const mediaRoot = path.join(cfg.dataDir, 'media');
-    if (file === '-') return await writeBackup(access.local!.db, mediaRoot, key, process.stdout);
+    const produce = (sink: ArchiveSink) => access.service.backupArchive(sink);
+    if (file === '-') return await sealBackup(key, process.stdout, produce);
     const target = path.resolve(file);
     const tmp = path.join(path.dirname(target), `.${path.basename(target)}.partial-${randomBytes(4).toString('hex')}`);
     try {
-      const summary = await writeBackup(access.local!.db, mediaRoot, key, fs.createWriteStream(tmp, { mode: 0o600, flags: 'wx' }));
+      const summary = await sealBackup(key, fs.createWriteStream(tmp, { mode: 0o600, flags: 'wx' }), produce);
       fs.renameSync(tmp, target);
       return summary;
     } finally {

@@ -23,6 +23,7 @@ import type { AssignChange, CaseLogService, PriorityChange } from './service';
 import type { CaseView, StatusChange, TagChange } from '../../src/caselog/actions';
 import type { VerifyResult } from '../../src/caselog/verify';
 import type { CaseLogStats } from '../../src/caselog/stats';
+import type { ArchiveSink, BackupSummary } from '../../src/backup/write';
 import type { ReplyRequest, ReplyResult } from '../../src/conversation/operator';
 
 export function controlDir(dataDir: string): string {
@@ -113,6 +114,8 @@ export function caseLogOps(service: CaseLogService, hello: () => HubHello): Reco
     'quarantine.payloads': async (a) => service.quarantinedPayloads(a.ids === 'all' ? 'all' : Array.isArray(a.ids) ? a.ids.map(Number) : []),
     'quarantine.settle': async (a) => service.settleQuarantine(Number(a.id), settleOutcome(a.outcome)),
     'quarantine.drop': async (a) => service.dropQuarantine(Number(a.id), String(a.actor)),
+    // A backup (issue 14, item 5) of the case log the hub holds: the plain tar, in base64 chunks.
+    backup: async (_a, emit) => service.backupArchive((chunk) => emit(chunk.toString('base64'))),
     'purge.plan': async (a) => service.planPurge(Number(a.olderThanDays)),
     'purge.run': async (a) => service.purgeCases(Number(a.olderThanDays), String(a.actor)),
   };
@@ -429,6 +432,10 @@ export class RemoteCaseLogService implements CaseLogService {
   }
   dropQuarantine(id: number, actor: string) {
     return callHub<boolean>(this.dataDir, 'quarantine.drop', { id, actor });
+  }
+
+  backupArchive(sink: ArchiveSink) {
+    return callHub<BackupSummary>(this.dataDir, 'backup', {}, (c) => sink(Buffer.from(c, 'base64')));
   }
 
   // --- Retention (issue 10, item 17) ---

@@ -32,6 +32,7 @@ import { MediaStore } from '../../src/media/store';
 import { addNote, assign, editTags, resolveActor, setPriority, setStatus, showCase, type CaseView, type StatusChange, type TagChange } from '../../src/caselog/actions';
 import { quarantineVocabulary } from '../../adapters/registry';
 import { readCaseLogStats, type CaseLogStats } from '../../src/caselog/stats';
+import { writeBackupTar, type ArchiveSink, type BackupSummary } from '../../src/backup/write';
 
 /** What the operator actions on a case answer (issue 11, item 1). */
 export interface AssignChange {
@@ -84,6 +85,12 @@ export interface CaseLogService {
   /** Deletes one entry, recorded in the operators' audit chain; false when there is no such entry. */
   dropQuarantine(id: number, actor: string): Promise<boolean>;
 
+  /**
+   * The backup archive's plain tar (src/backup/write.ts), piece by piece into `sink`; whoever
+   * asked encrypts it. Through the hub, so a running embedded case log is backed up too.
+   */
+  backupArchive(sink: ArchiveSink): Promise<BackupSummary>;
+
   // Retention (issue 10, item 17): closed cases unchanged for that many days.
   planPurge(olderThanDays: number): Promise<PurgePlan>;
   purgeCases(olderThanDays: number, actor: string): Promise<Omit<PurgeSummary, 'reportIds'>>;
@@ -110,6 +117,11 @@ export class LocalCaseLogService implements CaseLogService {
 
   planPurge(olderThanDays: number) {
     return planPurge(this.db, { olderThanDays });
+  }
+
+  backupArchive(sink: ArchiveSink) {
+    if (!this.retention) throw new TiphubError('TIPHUB_CONFIG_INVALID', 'this case log was opened without its media store: it cannot be backed up from here');
+    return writeBackupTar(this.db, this.retention.mediaRoot, sink);
   }
 
   async purgeCases(olderThanDays: number, actor: string) {

@@ -16,7 +16,7 @@ import { openPglite, openPostgres, type Db, type Queryable } from '../caselog/db
 import { migrations, migrate } from '../caselog/migrations';
 import { Keyring } from '../crypto/keyring';
 import { KEY_FILE } from '../crypto/secret-file';
-import { TiphubError } from '../errors';
+import { describeForeignError, TiphubError } from '../errors';
 import { MediaStore } from '../media/store';
 import { BACKUP_FORMAT, ident, listSequences, listTables, SHA256_RE, type BackupHead, type BackupManifest } from './archive';
 import { decryptArchive, type ArchiveSecret } from './format';
@@ -116,6 +116,39 @@ async function loadPiece(tx: Queryable, table: string, columns: readonly string[
     await tx.query(`INSERT INTO ${ident(table)} (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::${ident(table)}, $1::jsonb)`, [`[${batch.join(',')}]`]);
   }
   return lines.length;
+}
+
+
+/**
+ * The restored folder `work` takes the data directory's place. A data directory that does not exist
+ * is the folder renamed; one that exists (holding only its key file, or a mount point, which cannot
+ * be replaced) receives the folder's entries one by one and keeps its own key file. `keyFile` (the
+ * secret given with --secret-file) is copied in when the data directory has none. When a move fails,
+ * nothing is removed: what is not moved yet stays in `work`, and the error says where.
+ */
+export function placeRestored(work: string, dataDir: string, keyFile: string | null): void {
+  try {
+    if (keyFile && !fs.existsSync(path.join(dataDir, KEY_FILE))) fs.copyFileSync(keyFile, path.join(work, KEY_FILE), fs.constants.COPYFILE_EXCL);
+    if (!fs.existsSync(dataDir)) {
+      try {
+        fs.renameSync(work, dataDir);
+        return;
+      } catch {
+        fs.mkdirSync(dataDir, { mode: 0o700 });
+      }
+    }
+    for (const name of fs.readdirSync(work)) {
+      if (name === KEY_FILE && fs.existsSync(path.join(dataDir, KEY_FILE))) continue; // the data directory's own stays
+      fs.renameSync(path.join(work, name), path.join(dataDir, name));
+    }
+    fs.rmSync(work, { recursive: true, force: true });
+  } catch (err) {
+    throw new TiphubError(
+      'TIPHUB_BACKUP_PLACE_FAILED',
+      `the case log is restored, but its files could not all be moved into ${dataDir} (${describeForeignError(err)}): what is left is in ${work}; move it there by hand`,
+      { cause: err },
+    );
+  }
 }
 
 /**
@@ -239,13 +272,7 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
     db = null;
     committed = true;
 
-    // The folder takes the data directory's place (with its key file, if it had one).
-    if (target.keyFile) fs.copyFileSync(target.keyFile, path.join(work, KEY_FILE), fs.constants.COPYFILE_EXCL);
-    if (fs.existsSync(dataDir)) {
-      if (fs.existsSync(path.join(dataDir, KEY_FILE))) fs.renameSync(path.join(dataDir, KEY_FILE), path.join(work, KEY_FILE));
-      fs.rmdirSync(dataDir);
-    }
-    fs.renameSync(work, dataDir);
+    placeRestored(work, dataDir, target.keyFile ?? null);
     return {
       schemaVersion: head.schemaVersion,
       createdAt: head.createdAt,
@@ -261,6 +288,8 @@ export async function restoreBackup(input: AsyncIterable<Buffer>, secret: Archiv
     const envelope = feeding ? await feeding.then(() => null, (e: unknown) => e) : null;
     if (db && db !== pg) await db.close().catch(() => undefined);
     if (pg && !committed) await emptySchema(pg).catch(() => undefined);
+    // Once committed, the folder holds the only copy of the restored media (and, on PGlite, the case log).
+    if (committed) throw err;
     fs.rmSync(work, { recursive: true, force: true });
     throw envelope instanceof TiphubError && !(err instanceof TiphubError && err.code !== 'TIPHUB_BACKUP_CORRUPT') ? envelope : err;
   } finally {

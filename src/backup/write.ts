@@ -7,17 +7,24 @@
  */
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { Transform, type Writable } from 'node:stream';
+import { once } from 'node:events';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import type { Db } from '../caselog/db';
 import { MediaStore } from '../media/store';
 import { BACKUP_FORMAT, ident, listSequences, listTables, mediaEntryName, SHA256_RE, type BackupHead, type BackupManifest, type MediaEntry } from './archive';
 import { encryptStream, newArchiveKey, type ArchiveSecret } from './format';
+import { describeForeignError, isTiphubError, TiphubError } from '../errors';
 
 /** Rows per FETCH, and the size a db/<table>/<n>.jsonl piece grows to before it is written. */
 const FETCH_ROWS = 1000;
 const PIECE_BYTES = 4 << 20;
+/** The largest piece of the archive handed to a sink at once (one control-socket line carries one). */
+const SINK_CHUNK_BYTES = 256 << 10;
+
+/** Where the archive's bytes go, piece by piece; the next piece waits until this one is taken. */
+export type ArchiveSink = (chunk: Buffer) => Promise<void>;
 
 export interface BackupSummary {
   readonly schemaVersion: number;
@@ -60,13 +67,63 @@ async function addMedia(pack: tar.Pack, store: MediaStore, m: MediaEntry): Promi
 }
 
 /**
- * Writes the archive of the case log `db` and the media store under `mediaRoot` to `out`,
- * encrypted under `secret`. Nothing is kept in memory beyond one piece of rows or one chunk.
+ * Encrypts under `secret` into `out` what `produce` writes: the archive's plain tar, made here
+ * (writeBackupTar) or by the running hub that holds the embedded case log (its control socket).
  */
-export async function writeBackup(db: Db, mediaRoot: string, secret: ArchiveSecret, out: Writable): Promise<BackupSummary> {
+export async function sealBackup(secret: ArchiveSecret, out: Writable, produce: (sink: ArchiveSink) => Promise<BackupSummary>): Promise<BackupSummary> {
+  const enc = encryptStream(await newArchiveKey(secret));
+  const sealed = pipeline(enc, out);
+  // The output's own failure (disk full, a closed pipe) says more than the broken write it causes.
+  let outErr: unknown = null;
+  sealed.catch((e: unknown) => (outErr ??= e));
+  const writeFailed = (err: unknown) =>
+    new TiphubError('TIPHUB_BACKUP_WRITE_FAILED', `the archive could not be written (${err ? describeForeignError(err) : 'its output closed'})`, { cause: err ?? undefined });
+  const sink: ArchiveSink = async (chunk) => {
+    if (enc.destroyed) throw writeFailed(outErr);
+    if (!enc.write(chunk)) await once(enc, 'drain');
+  };
+  let summary: BackupSummary;
+  try {
+    summary = await produce(sink);
+  } catch (err) {
+    const cause = outErr;
+    enc.destroy();
+    await sealed.catch(() => undefined);
+    throw cause && (!isTiphubError(err) || err.code === 'TIPHUB_BACKUP_WRITE_FAILED') ? writeFailed(cause) : err;
+  }
+  enc.end();
+  await sealed.catch((err: unknown) => {
+    throw writeFailed(err);
+  });
+  return summary;
+}
+
+/**
+ * Writes the archive's plain tar of the case log `db` and the media store under `mediaRoot` to
+ * `sink`. Nothing is kept in memory beyond one piece of rows or one chunk.
+ */
+export async function writeBackupTar(db: Db, mediaRoot: string, sink: ArchiveSink): Promise<BackupSummary> {
   const pack = tar.pack();
-  const sealed = pipeline(pack, encryptStream(await newArchiveKey(secret)), out);
-  sealed.catch(() => undefined); // awaited below; a failure also fails the writes above it
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      void (async () => {
+        for (let at = 0; at < chunk.length; at += SINK_CHUNK_BYTES) await sink(chunk.subarray(at, at + SINK_CHUNK_BYTES));
+      })().then(() => cb(), cb);
+    },
+  });
+  const sealed = pipeline(pack, out);
+  // A failing sink fails the writes into the pack ("tar entry destroyed"): its own error is the one to tell.
+  let sinkErr: unknown = null;
+  sealed.catch((e: unknown) => (sinkErr ??= e));
+  try {
+    return await packInto(db, mediaRoot, pack, sealed);
+  } catch (err) {
+    pack.destroy();
+    throw sinkErr ?? err;
+  }
+}
+
+async function packInto(db: Db, mediaRoot: string, pack: tar.Pack, sealed: Promise<void>): Promise<BackupSummary> {
   const createdAt = new Date().toISOString();
   const rows: Record<string, number> = {};
   const snapshot = await db.transaction(async (tx) => {

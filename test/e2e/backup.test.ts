@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { Client } from 'pg';
 import { BACKENDS, createSchema, dropSchema, newSchema, setup, TEST_DATABASE_URL, tmpDir, type Backend, type TestSetup } from '../helpers/env';
-import { BIN, runCli, type CliResult } from '../helpers/cli';
+import { BIN, runCli, startCli, type CliResult } from '../helpers/cli';
 
 /** The program with `input` on its standard input (a passphrase). */
 function runWithInput(args: string[], env: Record<string, string>, input: string): Promise<CliResult> {
@@ -212,6 +212,35 @@ describe.each(BACKENDS)('backup and restore on %s', (backend: Backend) => {
       expect(ok.stderr).toBe('');
       expect(ok.stdout).toMatch(/^verify: intact: 3 cases, 3 reports/m);
       expect(await exportOf(t.env)).toBe(await exportOf(s.env));
+    });
+
+    test('while the hub holds the embedded case log, the backup goes through it and tips keep landing; the archive restores', async () => {
+      const hub = startCli(['start'], s.env);
+      let before: string;
+      const file = path.join(work, 'live.tbk');
+      try {
+        await hub.waitForOutput(/tiphub is running/);
+        fs.writeFileSync(path.join(work, 'live.jsonl'), JSON.stringify({ id: 'b4', from: '+9647700000104', text: 'Convoy of white pickups heading north on the ring road' }) + '\n');
+        expect((await runCli(['ingest', path.join(work, 'live.jsonl')], s.env)).stdout).toContain('1 accepted');
+        before = await exportOf(s.env);
+        const b = await runCli(['backup', file], s.env);
+        expect(b.stderr).toMatch(/^backup: \d cases, 4 reports, \d+ events, 2 media file\(s\) \(\d+ bytes\), schema \d+, in /m);
+        expect(b.code).toBe(0);
+        for (const clear of ['pickups', '+9647700000104', 'JFIF']) expect(fs.readFileSync(file).includes(Buffer.from(clear))).toBe(false);
+        // The hub went on: still holding the log, still taking tips.
+        expect(hub.child.exitCode).toBeNull();
+        fs.writeFileSync(path.join(work, 'later.jsonl'), JSON.stringify({ id: 'b5', from: '+9647700000105', text: 'Power cut in the whole eastern district since noon' }) + '\n');
+        expect((await runCli(['ingest', path.join(work, 'later.jsonl')], s.env)).stdout).toContain('1 accepted');
+      } finally {
+        expect(await hub.stop()).toBe(0);
+      }
+      // The archive holds the log as it was when the backup ran: four reports, not the fifth.
+      const t = await newTarget();
+      const r = await runCli(['restore', file], t.env);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^verify: intact: \d cases, 4 reports/m);
+      expect(await exportOf(t.env)).toBe(before);
+      expect(mediaFiles(t.dataDir)).toEqual(mediaFiles(s.dataDir));
     });
 
     test('a truncated or altered archive is refused and leaves nothing behind', async () => {
