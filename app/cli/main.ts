@@ -10,7 +10,7 @@ import { formatVerify } from '../../src/caselog/verify';
 import { runIngest } from './ingest';
 import { runChat } from './chat';
 import { formatStatus, NEEDS_PERSON_HELP, readStatus, useColour } from './status';
-import { stopWithin } from './shutdown';
+import { listenForStop, stopWithin } from './shutdown';
 import { runKeysRotate } from './keys';
 import { serveDashboard } from '../../src/dashboard/serve';
 import { openOperatorService, registerOperatorCommands } from './operator';
@@ -113,12 +113,18 @@ async function withCaseService(cfg: Readonly<Config>, log: Logger, as: string | 
 /** Commander's collector for a repeatable option. */
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (s: string) => resolve(s);
-    process.once('SIGINT', on);
-    process.once('SIGTERM', on);
-  });
+/**
+ * Starts the hub with SIGTERM/SIGINT already heard: null when one came before it was running (it
+ * closed what it had opened, the case log first among them).
+ */
+async function startUntilStopped(cfg: Readonly<Config>, log: Logger, stop: ReturnType<typeof listenForStop>, opts: Parameters<typeof startHub>[2] = {}) {
+  try {
+    return await startHub(cfg, log, { ...opts, signal: stop.signal });
+  } catch (err) {
+    if (!isTiphubError(err, 'TIPHUB_STOPPED')) throw err;
+    log.warn({ signal: await stop.received }, 'stopped before it was running');
+    return null;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -153,7 +159,9 @@ export async function main(argv: string[]): Promise<number> {
     .action(async () => {
       const { cfg, log } = context(program);
       keepRunningOnStrayRejections(log);
-      const hub = await startHub(cfg, log);
+      const stop = listenForStop();
+      const hub = await startUntilStopped(cfg, log, stop);
+      if (!hub) return;
       process.stderr.write(
         `tiphub is running (data in ${cfg.dataDir}).` + (hub.dashboardUrl ? ` Dashboard: ${hub.dashboardUrl} (add an operator: tiphub operator add NAME).` : '') + ' Ctrl-C stops it.\n',
       );
@@ -167,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
             ? watchLogin(hub.redis, cfg.queue.prefix, c, { out: process.stderr, timeoutMs: Number.MAX_SAFE_INTEGER, stopped: () => stopping, keepWatching: true, pollMs: 1000 })
             : Promise.resolve(process.stderr.write(`${c}: if it needs linking, run \`tiphub ${c} link\` on a terminal or open the dashboard's channels page.\n`)),
         );
-      const sig = await waitForSignal();
+      const sig = await stop.received;
       stopping = true;
       await Promise.all(watchers);
       log.info({ signal: sig }, 'stopping');
@@ -179,8 +187,10 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the workers only (scale them out against one Redis and one PostgreSQL)')
     .action(async () => {
       const { cfg, log } = context(program);
-      const hub = await startHub(cfg, log, { adapters: false });
-      const sig = await waitForSignal();
+      const stop = listenForStop();
+      const hub = await startUntilStopped(cfg, log, stop, { adapters: false });
+      if (!hub) return;
+      const sig = await stop.received;
       log.info({ signal: sig }, 'stopping');
       exitCode = await stopWithin(hub.stop, log);
     });
@@ -195,12 +205,14 @@ export async function main(argv: string[]): Promise<number> {
         throw new TiphubError('TIPHUB_ADAPTER_UNKNOWN', `channel ${JSON.stringify(channel).slice(0, 30)} is not built or not configured (enabled: ${enabledChannels(cfg).join(', ')})`);
       }
       keepRunningOnStrayRejections(log);
-      const hub = await startHub(cfg, log, { workers: false, channels: [channel] });
+      const stop = listenForStop();
+      const hub = await startUntilStopped(cfg, log, stop, { workers: false, channels: [channel] });
+      if (!hub) return;
       if (!hub.adapters.has(channel)) {
         await hub.stop();
         throw new TiphubError('TIPHUB_CONFIG_INVALID', `the ${channel} adapter did not start (see the log above)`);
       }
-      const sig = await waitForSignal();
+      const sig = await stop.received;
       log.info({ signal: sig }, 'stopping');
       await hub.stop();
     });
@@ -272,7 +284,7 @@ export async function main(argv: string[]): Promise<number> {
           quarantine: dashboardQuarantine(cfg, access.keyring, access.service, cfg.redisUrl ?? null),
         });
         process.stderr.write(`tiphub dashboard: ${served.url} Ctrl-C stops it.\n`);
-        const sig = await waitForSignal();
+        const sig = await listenForStop().received;
         log.info({ signal: sig }, 'stopping');
         await served.close();
       } finally {

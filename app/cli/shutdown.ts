@@ -6,6 +6,25 @@
  */
 import type { Logger } from '../../src/log';
 
+/**
+ * Listens for SIGTERM/SIGINT from now on, the start included: `signal` aborts at the first (a
+ * start waiting for Redis gives up, closing what it opened), `received` resolves with its name.
+ */
+export function listenForStop(): { readonly signal: AbortSignal; readonly received: Promise<string> } {
+  const ac = new AbortController();
+  const received = new Promise<string>((resolve) => {
+    const on = (name: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      ac.abort();
+      resolve(name);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+  return { signal: ac.signal, received };
+}
+
 /** How long a stop may take: a batch commit takes well under a second; a database that hangs does not hold the process. */
 export const STOP_WITHIN_MS = 30_000;
 

@@ -43,7 +43,8 @@ export interface RunningHub {
 export async function startHub(
   cfg: Readonly<Config>,
   log: Logger,
-  opts: { workers?: boolean; adapters?: boolean; channels?: ChannelName[] } = {},
+  /** `signal`: a stop asked for during the start (SIGTERM while Redis is waited for) ends it with TIPHUB_STOPPED, everything opened closed. */
+  opts: { workers?: boolean; adapters?: boolean; channels?: ChannelName[]; signal?: AbortSignal } = {},
 ): Promise<RunningHub> {
   const stack: (() => Promise<void>)[] = [];
   let dashboardUrl: string | null = null;
@@ -57,7 +58,7 @@ export async function startHub(
     const access = await openCaseLogAccess(cfg, log, { role: 'hub', allowHub: false });
     stack.push(() => access.close());
     const caselog = access.local!;
-    const redis = await provideRedis(cfg, log, { wait: true }); // a Redis that is down (restarting) is waited for
+    const redis = await provideRedis(cfg, log, { wait: true, signal: opts.signal }); // a Redis that is down (restarting) is waited for
     stack.push(() => redis.stop());
     // One outbox relay for the whole process (intake, media steps, operator actions, dashboard);
     // closed after everything that uses it has stopped.

@@ -15,6 +15,7 @@ import type { Config } from '../../src/config';
 import { TiphubError } from '../../src/errors';
 import type { Logger } from '../../src/log';
 import { redisAnswers, redisPasswordFile, type RedisTarget } from '../../src/queue/redis';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 
@@ -35,12 +36,16 @@ export const REDIS_WAIT_MAX_MS = 15_000;
  * as long as it takes (a long-running process started before its Redis, or during a restart).
  * One line per try, counting them and saying the next wait; never the URL (it may hold a password).
  */
-export async function waitForRedis(target: RedisTarget, log: Logger, opts: { firstMs?: number; maxMs?: number } = {}): Promise<void> {
+export async function waitForRedis(target: RedisTarget, log: Logger, opts: { firstMs?: number; maxMs?: number; signal?: AbortSignal } = {}): Promise<void> {
   let wait = opts.firstMs ?? REDIS_WAIT_FIRST_MS;
   const max = opts.maxMs ?? REDIS_WAIT_MAX_MS;
+  const stopped = () => new TiphubError('TIPHUB_STOPPED', 'asked to stop while waiting for Redis');
   for (let attempt = 1; !(await redisAnswers(target, 3000)); attempt++) {
+    if (opts.signal?.aborted) throw stopped();
     log.warn({ code: 'TIPHUB_REDIS_UNAVAILABLE', attempt, retryInMs: wait }, 'Redis does not answer; waiting for it');
-    await new Promise((r) => setTimeout(r, wait));
+    await sleep(wait, undefined, { signal: opts.signal }).catch(() => {
+      throw stopped();
+    });
     wait = Math.min(max, wait * 2);
   }
 }
@@ -49,10 +54,10 @@ export async function waitForRedis(target: RedisTarget, log: Logger, opts: { fir
  * Finds or starts Redis. With `wait` (the long-running commands: start, worker, adapter) a
  * REDIS_URL that does not answer is waited for (waitForRedis) instead of failing the start.
  */
-export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { defaultTarget?: string; wait?: boolean } = {}): Promise<ProvidedRedis> {
+export async function provideRedis(cfg: Readonly<Config>, log: Logger, opts: { defaultTarget?: string; wait?: boolean; signal?: AbortSignal } = {}): Promise<ProvidedRedis> {
   const none = async () => undefined;
   if (cfg.redisUrl) {
-    if (opts.wait) await waitForRedis(cfg.redisUrl, log);
+    if (opts.wait) await waitForRedis(cfg.redisUrl, log, { signal: opts.signal });
     else if (!(await redisAnswers(cfg.redisUrl, 3000))) throw new TiphubError('TIPHUB_REDIS_UNAVAILABLE', 'REDIS_URL does not answer');
     return { target: cfg.redisUrl, private: false, stop: none };
   }

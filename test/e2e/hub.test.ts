@@ -57,4 +57,19 @@ describe('tiphub start on the embedded case log', () => {
     expect(alone.stdout).toMatch(/^verify: intact: \d+ cases, 200 reports/);
     expect(alone.stderr).toContain('case log opened');
   });
+
+  test('stopped while it waits for Redis: it closes the case log it opened and ends with status 0', async () => {
+    // Nothing listens on port 1: the start waits for Redis, with the embedded case log already open.
+    hub = startCli(['start'], { ...s.env, REDIS_URL: 'redis://127.0.0.1:1' });
+    await hub.waitForOutput(/Redis does not answer; waiting for it/);
+    expect(readLock(s.dataDir)?.pid).toBe(hub.child.pid);
+    // Before, no handler was installed yet: the signal ended the process (no status) with the folder open.
+    expect(await hub.stop('SIGTERM')).toBe(0);
+    expect(hub.output()).toMatch(/"msg":"stopped before it was running"/);
+    expect(hub.output()).not.toContain('tiphub is running');
+    hub = null;
+    // The folder was closed properly and its lock released: a command opens it at once.
+    expect(readLock(s.dataDir)).toBeNull();
+    expect((await runCli(['verify'], s.env)).stdout).toMatch(/^verify: intact: 0 cases, 0 reports/);
+  });
 });
