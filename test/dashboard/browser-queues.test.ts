@@ -171,7 +171,7 @@ test('an admin retries a quarantined message and drops another from the quaranti
 
   await page.click(`tr.quarantined[data-id="${bad}"] a`);
   await page.click('button[name=retry]');
-  await page.waitForURL(new RegExp(`/admin/quarantine/${bad}\\?refused=`));
+  await page.waitForURL(new RegExp(`/admin/quarantine/${bad}\\?refused=1$`));
   expect(await page.locator('p.error').textContent()).toContain('TIPHUB_INGEST_LINE_INVALID');
   await page.click('button[name=drop]');
   await page.waitForURL(/\/admin\/quarantine\?done=dropped/);

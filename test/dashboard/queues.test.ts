@@ -125,7 +125,11 @@ describe.each(BACKENDS)('Bull Board and the quarantine page on %s', (backend) =>
     expect(await queue.getWaitingCount()).toBeGreaterThan(0);
 
     const refused = await req('boss', 'POST', `/admin/quarantine/${bad}/retry`, { form: `_csrf=${who.boss!.csrf}` });
-    expect(String(refused.headers.location)).toContain(`/admin/quarantine/${bad}?refused=TIPHUB_INGEST_LINE_INVALID`);
+    expect([refused.statusCode, refused.headers.location]).toEqual([303, `/admin/quarantine/${bad}?refused=1`]);
+    // The page says why with the reason the entry carries now, never with text from the address.
+    const again = await req('boss', 'GET', `/admin/quarantine/${bad}?refused=1`);
+    expect(again.body).toMatch(/<p class="error" role="alert">[^<]*: TIPHUB_INGEST_LINE_INVALID: text: expected string<\/p>/);
+    expect((await req('boss', 'GET', `/admin/quarantine/${bad}?refused=${encodeURIComponent('Call +9647700000000 now')}`)).statusCode).toBe(400);
     expect((await req('ana', 'POST', `/admin/quarantine/${bad}/drop`, { form: `_csrf=${who.ana!.csrf}` })).statusCode).toBe(403);
     const dropped = await req('boss', 'POST', `/admin/quarantine/${bad}/drop`, { form: `_csrf=${who.boss!.csrf}` });
     expect(dropped.statusCode).toBe(303);

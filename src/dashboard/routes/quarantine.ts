@@ -26,7 +26,8 @@ export interface DashboardQuarantine {
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } }, additionalProperties: false } as const;
 const csrfBody = { type: 'object', properties: { _csrf: { type: 'string' } } } as const;
-const detailQuery = { type: 'object', properties: { refused: { type: 'string', maxLength: 600 } }, additionalProperties: false } as const;
+// After a refused retry: the page says so, with the reason the entry now carries (never text from the URL).
+const detailQuery = { type: 'object', properties: { refused: { type: 'string', enum: ['1'] } }, additionalProperties: false } as const;
 const listQuery = { type: 'object', properties: { done: { type: 'string', enum: ['retried', 'dropped'] }, id: { type: 'integer', minimum: 1 } }, additionalProperties: false } as const;
 const admin = { permission: 'operators' as const };
 const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
@@ -55,7 +56,7 @@ const quarantinePlugin: FastifyPluginAsync<{ quarantine?: DashboardQuarantine }>
     const session = req.operatorSession!;
     const t = quarantineStrings(session.operator.language);
     const id = (req.params as { id: number }).id;
-    const refused = (req.query as { refused?: string }).refused;
+    const refused = (req.query as { refused?: '1' }).refused === '1';
     const d = opts.quarantine ? await opts.quarantine.show(id) : ((await listQuarantine(app.caselog, { limit: 10_000 })).find((r) => r.id === id) ?? null);
     if (!d) return refuse(req, reply, 404, 'TIPHUB_DASHBOARD_NOT_FOUND', stringsFor(session.operator.language).notFound);
     const detail = d as Partial<QuarantineDetail> & typeof d;
@@ -74,7 +75,7 @@ const quarantinePlugin: FastifyPluginAsync<{ quarantine?: DashboardQuarantine }>
       req,
       reply,
       `${t.title} ${id}`,
-      html`<h1>${t.title} ${String(id)}</h1>${refused ? html`<p class="error" role="alert">${t.stillRefused}: ${refused}</p>` : ''}<dl class="quarantine-entry">
+      html`<h1>${t.title} ${String(id)}</h1>${refused ? html`<p class="error" role="alert">${t.stillRefused}: ${d.code}: ${d.reason}</p>` : ''}<dl class="quarantine-entry">
 <dt>${t.at}</dt><dd>${minute(d.at)}</dd><dt>${t.channel}</dt><dd>${d.channel}</dd><dt>${t.source}</dt><dd>${d.source}</dd><dt>${t.code}</dt><dd class="code">${d.code}</dd><dt>${t.reason}</dt><dd class="reason">${d.reason}</dd>${detail.field ? html`<dt>${t.field}</dt><dd>${detail.field}</dd>` : ''}<dt>${t.payload}</dt><dd>${payload}</dd></dl>${actions}<p><a href="/admin/quarantine">${t.back}</a></p>`,
     );
   });
@@ -83,7 +84,7 @@ const quarantinePlugin: FastifyPluginAsync<{ quarantine?: DashboardQuarantine }>
     const id = (req.params as { id: number }).id;
     const r = opts.quarantine ? await opts.quarantine.retry(id) : null;
     if (!r) return refuse(req, reply, 404, 'TIPHUB_DASHBOARD_NOT_FOUND', stringsFor(req.operatorSession!.operator.language).notFound);
-    if (r.outcome === 'refused') return reply.redirect(`/admin/quarantine/${id}?refused=${encodeURIComponent(`${r.code}: ${r.reason}`.slice(0, 600))}`, 303);
+    if (r.outcome === 'refused') return reply.redirect(`/admin/quarantine/${id}?refused=1`, 303);
     return reply.redirect('/admin/quarantine?done=retried', 303);
   });
 
