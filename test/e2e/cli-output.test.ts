@@ -116,6 +116,23 @@ describe('tiphub output on a terminal and on a pipe (embedded case log)', () => 
     }
   });
 
+  test('a command does not load the WhatsApp Web library (puppeteer, ~600 modules): only a live session does', async () => {
+    const main = path.resolve(__dirname, '../../dist/app/cli/main.js');
+    const probe = `require(${JSON.stringify(main)}); const loaded = Object.keys(require.cache); process.stdout.write(JSON.stringify({ n: loaded.length, wweb: loaded.filter((k) => k.includes('/node_modules/puppeteer-core/') || k.endsWith('/whatsapp-web.js/src/Client.js')).length }))`;
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', probe], { env: { PATH: process.env.PATH ?? '' } });
+      let text = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+      child.on('error', reject);
+      child.on('close', () => (err ? reject(new Error(err)) : resolve(text)));
+    });
+    const r = JSON.parse(out) as { n: number; wweb: number };
+    expect(r.wweb).toBe(0);
+    expect(r.n).toBeGreaterThan(100); // the probe did load the program
+  });
+
   test('on a pipe, a CLI command logs nothing below a warning; --log-level brings the JSON lines back', async () => {
     const quiet = await runCli(['verify'], env);
     expect(quiet.code).toBe(0);

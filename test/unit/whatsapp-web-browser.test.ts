@@ -94,7 +94,7 @@ test('Chromium missing: disconnected "browser failed to start" at once, retried 
 test('the real client: a failed re-injection after start is an event, not an unhandled rejection', async () => {
   env = fakePorts();
   const client = makeWebClient({ clientId: 'guard', dataPath: `${env.dataDir}/whatsapp-web`, chromiumPath: '/nonexistent/chromium' });
-  expect(client).toBeInstanceOf(GuardedClient);
+  expect(client).toBeInstanceOf(GuardedClient());
   const inject = () => (client as unknown as { inject(): Promise<void> }).inject();
   // Before start, the library's own errors come through (initialize reports them).
   await expect(inject()).rejects.toBeDefined();

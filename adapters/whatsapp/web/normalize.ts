@@ -16,7 +16,7 @@
  * ack of one of our sent messages (`message_ack`: a delivery status of the nativeId our send
  * returned; acks of the informants' messages and pending ones ignored).
  */
-import WAWebJS from 'whatsapp-web.js';
+import type WAWebJS from 'whatsapp-web.js';
 import type { NormalizeContext } from '../../../src/contracts/channel-adapter';
 import type { DeliveryStatus, EventOnly, Ignored, InboundMessage, MediaKind, MediaRef, Rejected } from '../../../src/contracts/inbound-message';
 import type { WebPayload } from '../payload';
@@ -30,13 +30,20 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 /** A WhatsApp id as a string, whether the data holds it serialized or as a wid object. */
 const wid = (v: unknown): string | null => (typeof v === 'string' ? str(v) : isObj(v) ? str(v._serialized) : null);
 
+/*
+ * The library's Message class and its ack codes, from their own files: the package's entry loads
+ * puppeteer and ~600 modules (half a second at every command), which only a live session needs.
+ * The same objects the entry exports (its index.js re-exports these files).
+ */
 /** The library's Message class (its types declare only an interface; the module exports the class). */
-export const WebMessage = (WAWebJS as unknown as { Message: new (client: null, data: object) => WAWebJS.Message }).Message;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const WebMessage = require('whatsapp-web.js/src/structures/Message') as new (client: null, data: object) => WAWebJS.Message;
 
 export const WEB_EVENTS = ['message', 'message_edit', 'message_revoke_everyone', 'message_reaction', 'message_ack'] as const;
 
 /** whatsapp-web.js's MessageAck (src/util/Constants.js): -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played. */
-const ACK = (WAWebJS as unknown as { MessageAck: Record<'ACK_ERROR' | 'ACK_PENDING' | 'ACK_SERVER' | 'ACK_DEVICE' | 'ACK_READ' | 'ACK_PLAYED', number> }).MessageAck;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ACK = (require('whatsapp-web.js/src/util/Constants') as { MessageAck: Record<'ACK_ERROR' | 'ACK_PENDING' | 'ACK_SERVER' | 'ACK_DEVICE' | 'ACK_READ' | 'ACK_PLAYED', number> }).MessageAck;
 const ACK_STATUS: ReadonlyMap<number, DeliveryStatus> = new Map([
   [ACK.ACK_SERVER, 'sent'],
   [ACK.ACK_DEVICE, 'delivered'],

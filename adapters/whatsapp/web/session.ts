@@ -14,7 +14,7 @@
  * One session per clientId across processes: a standby waits for the lease.
  */
 import * as path from 'node:path';
-import WAWebJS from 'whatsapp-web.js';
+import type WAWebJS from 'whatsapp-web.js';
 import type { ChannelState, LeasePort, LogPort } from '../../../src/contracts/channel-adapter';
 import { describeForeignError } from '../../../src/errors';
 import type { WhatsAppSettings } from '../config';
@@ -53,39 +53,48 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-backgr
 export const PAGE_FAILED = 'tiphub:page_failed';
 
 type LibraryClient = WebClient & { emit(event: string, ...args: unknown[]): boolean; inject(): Promise<void> };
-const LibraryClient = WAWebJS.Client as unknown as new (options: WAWebJS.ClientOptions) => LibraryClient;
+
+/** The library, loaded when a session starts: its entry pulls in puppeteer (~600 modules), which no other command needs. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const library = () => require('whatsapp-web.js') as typeof WAWebJS;
 
 /**
  * whatsapp-web.js's Client, with one guard: after a navigation (WhatsApp Web reloading itself,
  * a logout) the library injects itself again from an async page listener whose failure nobody
  * awaits; in Node that unhandled rejection would end the whole hub. Once started, a failed
- * injection is an event instead, and the session restarts the browser.
+ * injection is an event instead, and the session restarts the browser. Made once, on first use.
  */
-export class GuardedClient extends LibraryClient {
-  private started = false;
+let guardedClient: (new (options: WAWebJS.ClientOptions) => LibraryClient) | null = null;
+export function GuardedClient(): new (options: WAWebJS.ClientOptions) => LibraryClient {
+  if (guardedClient) return guardedClient;
+  const LibraryClient = library().Client as unknown as new (options: WAWebJS.ClientOptions) => LibraryClient;
+  class Guarded extends LibraryClient {
+    private started = false;
 
-  override async initialize(): Promise<void> {
-    try {
-      await super.initialize();
-    } finally {
-      this.started = true;
+    override async initialize(): Promise<void> {
+      try {
+        await super.initialize();
+      } finally {
+        this.started = true;
+      }
+    }
+
+    override async inject(): Promise<void> {
+      if (!this.started) return super.inject();
+      try {
+        await super.inject();
+      } catch (err) {
+        this.emit(PAGE_FAILED, err);
+      }
     }
   }
-
-  override async inject(): Promise<void> {
-    if (!this.started) return super.inject();
-    try {
-      await super.inject();
-    } catch (err) {
-      this.emit(PAGE_FAILED, err);
-    }
-  }
+  return (guardedClient = Guarded);
 }
 
 /** The real client: LocalAuth (no userDataDir of ours: LocalAuth sets it), Debian's Chromium, headless. */
 export const makeWebClient: MakeClient = (o) =>
-  new GuardedClient({
-    authStrategy: new WAWebJS.LocalAuth({ clientId: o.clientId, dataPath: o.dataPath }),
+  new (GuardedClient())({
+    authStrategy: new (library().LocalAuth)({ clientId: o.clientId, dataPath: o.dataPath }),
     puppeteer: { executablePath: o.chromiumPath, headless: true, args: CHROMIUM_ARGS },
     // The page's cached copy stays in our data directory, not in the working directory.
     webVersionCache: { type: 'local', path: path.join(o.dataPath, 'web-cache') },
@@ -196,6 +205,8 @@ export class WebSession {
 
   private async run(): Promise<void> {
     const lease = this.o.lease;
+    // After start has returned: the first client loads the library (half a second of module loading).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (!this.stopped) {
       if (lease && !lease.held) {
         this.o.state({ state: 'connecting', detail: 'waiting for the session lease', mode: MODE });
