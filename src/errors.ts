@@ -19,7 +19,7 @@ export const errorCodes = {
   TIPHUB_CASELOG_CORRUPT: { retryable: false, summary: 'The case log failed verification (event chain, report content or counters).' },
   TIPHUB_REDIS_UNAVAILABLE: { retryable: true, summary: 'Redis could not be reached or started.' },
   TIPHUB_HUB_PROTOCOL: { retryable: false, summary: 'The control socket of the running hub answered something unexpected.' },
-  TIPHUB_STOPPED: { retryable: false, summary: 'Asked to stop (SIGTERM or SIGINT) before it had finished starting: what it had opened was closed.' },
+  TIPHUB_START_STOPPED: { retryable: false, summary: 'Asked to stop (SIGTERM or SIGINT) before it had finished starting: what it had opened was closed.' },
   TIPHUB_HUB_UNAVAILABLE: { retryable: true, summary: 'The running hub did not answer on its control socket.' },
   TIPHUB_UNKNOWN_OPERATION: { retryable: false, summary: 'The hub was asked for an operation it does not know.' },
   TIPHUB_ADAPTER_UNKNOWN: { retryable: false, summary: 'No adapter is registered for that channel.' },

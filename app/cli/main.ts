@@ -121,7 +121,7 @@ async function startUntilStopped(cfg: Readonly<Config>, log: Logger, stop: Retur
   try {
     return await startHub(cfg, log, { ...opts, signal: stop.signal });
   } catch (err) {
-    if (!isTiphubError(err, 'TIPHUB_STOPPED')) throw err;
+    if (!isTiphubError(err, 'TIPHUB_START_STOPPED')) throw err;
     log.warn({ signal: await stop.received }, 'stopped before it was running');
     return null;
   }

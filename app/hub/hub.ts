@@ -43,7 +43,7 @@ export interface RunningHub {
 export async function startHub(
   cfg: Readonly<Config>,
   log: Logger,
-  /** `signal`: a stop asked for during the start (SIGTERM while Redis is waited for) ends it with TIPHUB_STOPPED, everything opened closed. */
+  /** `signal`: a stop asked for during the start (SIGTERM while Redis is waited for) ends it with TIPHUB_START_STOPPED, everything opened closed. */
   opts: { workers?: boolean; adapters?: boolean; channels?: ChannelName[]; signal?: AbortSignal } = {},
 ): Promise<RunningHub> {
   const stack: (() => Promise<void>)[] = [];

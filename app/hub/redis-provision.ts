@@ -39,7 +39,7 @@ export const REDIS_WAIT_MAX_MS = 15_000;
 export async function waitForRedis(target: RedisTarget, log: Logger, opts: { firstMs?: number; maxMs?: number; signal?: AbortSignal } = {}): Promise<void> {
   let wait = opts.firstMs ?? REDIS_WAIT_FIRST_MS;
   const max = opts.maxMs ?? REDIS_WAIT_MAX_MS;
-  const stopped = () => new TiphubError('TIPHUB_STOPPED', 'asked to stop while waiting for Redis');
+  const stopped = () => new TiphubError('TIPHUB_START_STOPPED', 'asked to stop while waiting for Redis');
   for (let attempt = 1; !(await redisAnswers(target, 3000)); attempt++) {
     if (opts.signal?.aborted) throw stopped();
     log.warn({ code: 'TIPHUB_REDIS_UNAVAILABLE', attempt, retryInMs: wait }, 'Redis does not answer; waiting for it');
