@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import type { Config } from '../config';
 import { Keyring } from '../crypto/keyring';
 import { createKeyFile, keyFilePath, nextKeyFilePath, readKeyFile } from '../crypto/secret-file';
-import { TiphubError } from '../errors';
+import { isTiphubError, TiphubError } from '../errors';
 import type { Logger } from '../log';
 import { openPglite, openPostgres, withKeys, type Db, type Queryable } from './db';
 import { type HeldLock } from './lock';
@@ -102,7 +102,7 @@ export function keyringFor(cfg: Pick<Config, 'secret' | 'dataDir'>, storedCheck:
  */
 const ROTATION_LOCK_CLASS = 72026120;
 
-async function holdRotationGuard(url: string, schema: string, exclusive: boolean): Promise<{ release(): Promise<void> }> {
+async function lockGuard(url: string, schema: string, exclusive: boolean): Promise<Client> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
@@ -113,12 +113,65 @@ async function holdRotationGuard(url: string, schema: string, exclusive: boolean
         ? new TiphubError('TIPHUB_CASELOG_LOCKED', 'other tiphub processes have this case log open: stop the hub, its workers and adapters first')
         : new TiphubError('TIPHUB_CASELOG_LOCKED', 'a key rotation is running on this case log; start again when it has finished', { retryable: true });
     }
+    return client;
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
   }
-  client.on('error', () => undefined); // a dropped connection drops the lock; nothing to do here
-  return { release: () => client.end().catch(() => undefined) };
+}
+
+/**
+ * The guard's connection can be cut (a failover, pg_terminate_backend), and its lock goes with it:
+ * a rotation could then start beside this process. The guard takes it again, on a new connection,
+ * after 0.5 s, 1 s, 2 s… up to 15 s. If a rotation got in first, that is an error in the log and the
+ * guard stops trying (this process holds the old key: it must be restarted once the rotation ended).
+ */
+async function holdRotationGuard(url: string, schema: string, exclusive: boolean, log: Logger): Promise<{ release(): Promise<void> }> {
+  let client = await lockGuard(url, schema, exclusive);
+  let released = false;
+  let wait = 500;
+  const watch = (c: Client) => {
+    let lost = false;
+    const onLost = () => {
+      if (lost || released) return;
+      lost = true;
+      log.warn({ code: 'TIPHUB_CASELOG_UNAVAILABLE' }, 'the key-rotation guard lost its connection to PostgreSQL; taking it again');
+      void retake();
+    };
+    c.on('error', onLost);
+    c.on('end', onLost);
+  };
+  const retake = async (): Promise<void> => {
+    while (!released) {
+      await new Promise((r) => setTimeout(r, wait).unref());
+      if (released) return;
+      try {
+        const next = await lockGuard(url, schema, exclusive);
+        if (released) {
+          await next.end().catch(() => undefined);
+          return;
+        }
+        client = next;
+        wait = 500;
+        watch(next);
+        log.info('the key-rotation guard holds its lock again');
+        return;
+      } catch (err) {
+        if (isTiphubError(err, 'TIPHUB_CASELOG_LOCKED')) {
+          log.error({ code: 'TIPHUB_CASELOG_LOCKED' }, 'a key rotation started while this process had lost its guard: restart this process when the rotation has finished (it holds the old key)');
+          return;
+        }
+        wait = Math.min(15_000, wait * 2);
+      }
+    }
+  };
+  watch(client);
+  return {
+    release: async () => {
+      released = true;
+      await client.end().catch(() => undefined);
+    },
+  };
 }
 
 export interface OpenOptions {
@@ -139,7 +192,7 @@ export async function openCaseLogHere(cfg: Readonly<Config>, opts: OpenOptions):
     db = await openPostgres({ url: cfg.databaseUrl, schema: opts.schema, max: opts.poolSize });
     try {
       const { rows } = await db.query<{ s: string }>('SELECT current_schema() AS s');
-      guard = await holdRotationGuard(cfg.databaseUrl, opts.schema ?? rows[0]!.s, opts.exclusive === true);
+      guard = await holdRotationGuard(cfg.databaseUrl, opts.schema ?? rows[0]!.s, opts.exclusive === true, opts.log);
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
