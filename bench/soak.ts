@@ -13,6 +13,10 @@
  * already sent (same message id: must not become a second report); 10 % of the cases whose
  * reference an informant got receive an operator reply (the `reply` operation, as `tiphub reply`).
  *
+ * With `--backup-at MIN`: at that minute `tiphub backup` runs beside the hub, as a nightly job would
+ * (on PGlite through the hub's control socket); its time and size are printed, and the lines
+ * around it show what it cost the intake.
+ *
  * Every S seconds (60): the hub's RSS (/proc/<pid>/status VmRSS), its heap and event-loop delay
  * (the hub's opt-in `hub.statsLogSeconds` line), the queues (waiting+active), messages sent and
  * stored, answers received. At the end: RSS of the first sample against the last, the slope
@@ -63,10 +67,12 @@ interface Options {
   rate: number;
   db: 'pglite' | 'postgres';
   everyS: number;
+  /** Minute at which `tiphub backup` runs beside the hub (through its control socket on PGlite); null: none. */
+  backupAtMin: number | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { minutes: 10, rate: 20, db: 'pglite', everyS: 60 };
+  const o: Options = { minutes: 10, rate: 20, db: 'pglite', everyS: 60, backupAtMin: null };
   for (let i = 0; i < argv.length; i++) {
     const [k, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const v = () => inline ?? argv[++i] ?? '';
@@ -78,11 +84,12 @@ function parseArgs(argv: string[]): Options {
     if (k === '--minutes') o.minutes = num('--minutes', 0.05);
     else if (k === '--rate') o.rate = num('--rate', 0.1);
     else if (k === '--every') o.everyS = num('--every', 1);
+    else if (k === '--backup-at') o.backupAtMin = num('--backup-at', 0);
     else if (k === '--db') {
       const d = v();
       if (d !== 'pglite' && d !== 'postgres') throw new Error('soak: --db is pglite or postgres');
       o.db = d;
-    } else throw new Error(`soak: unknown option ${k} (known: --minutes N, --rate R, --db pglite|postgres, --every S)`);
+    } else throw new Error(`soak: unknown option ${k} (known: --minutes N, --rate R, --db pglite|postgres, --every S, --backup-at MIN)`);
   }
   return o;
 }
@@ -381,6 +388,25 @@ async function main() {
     };
     await report();
     let nextReport = t0 + o.everyS * 1000;
+    let backupDue = o.backupAtMin === null ? Infinity : t0 + o.backupAtMin * 60_000;
+    const runBackup = () => {
+      const file = path.join(dataDir, 'soak-backup.tbk');
+      const started = Date.now();
+      const storedBefore = outcome.inserted;
+      const child = spawn(process.execPath, [BIN, 'backup', file], { env: { PATH: process.env.PATH ?? '', ...env, TIPHUB_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
+      const done = new Promise<void>((resolve) =>
+        child.on('close', (code) => {
+          const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
+          console.log(`backup: exit ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s, ${mb(size)} MB, with about ${storedBefore} reports in the log; ${err.trim().split('\n').slice(-1)[0] ?? ''}`);
+          fs.rmSync(file, { force: true });
+          resolve();
+        }),
+      );
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
+    };
     const inFlight = new Set<Promise<void>>();
     while (!stopFeed && Date.now() - t0 < durationMs) {
       if (hub.exitCode !== null || hub.signalCode !== null) {
@@ -399,6 +425,10 @@ async function main() {
       if (Date.now() >= nextReport) {
         nextReport += o.everyS * 1000;
         await report();
+      }
+      if (Date.now() >= backupDue) {
+        backupDue = Infinity;
+        runBackup();
       }
       await sleep(20);
     }
