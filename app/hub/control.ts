@@ -168,7 +168,12 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
   const expected = Buffer.from(token);
   fs.rmSync(tokenFile, { force: true });
   fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600, flag: 'wx' });
+  // Connections still open when the hub stops (a chat session, a reader paused on a pipe) are
+  // ended, then cut: server.close() alone would wait for them, and the stop for its time limit.
+  const open = new Set<net.Socket>();
   const server = net.createServer((sock) => {
+    open.add(sock);
+    sock.on('close', () => open.delete(sock));
     const send = (obj: unknown) =>
       new Promise<void>((resolve) => {
         if (sock.destroyed) return resolve();
@@ -254,6 +259,11 @@ export async function startControlServer(dataDir: string, ops: Record<string, Op
         server.close(() => resolve());
         fs.rmSync(file, { force: true });
         fs.rmSync(tokenFile, { force: true });
+        for (const sock of open) sock.end();
+        const cut = setTimeout(() => {
+          for (const sock of open) sock.destroy();
+        }, 1000);
+        cut.unref();
       }),
   };
 }

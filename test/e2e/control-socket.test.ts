@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setup, TEST_REDIS_URL, type TestSetup } from '../helpers/env';
 import { runCli, startCli, type Background } from '../helpers/cli';
-import { callHub, callHubWith, controlDir, controlSocketPath, controlTokenPath, type HubHello } from '../../app/hub/control';
+import { callHub, callHubWith, controlDir, controlSocketPath, controlTokenPath, openHubStream, type HubHello } from '../../app/hub/control';
 
 // The test Redis has no password; its `default` user accepts any with AUTH, so a URL can carry one.
 const PASSWORD = 'MARKERPASSWORD0fRedis';
@@ -73,5 +73,15 @@ describe('the control socket of a running hub', () => {
     const verify = await runCli(['verify'], s.env);
     expect(verify.code).toBe(0);
     expect(hub!.output()).not.toContain(PASSWORD);
+  });
+
+  test('a connection left open (a chat session) does not hold the hub up when it stops: exit 0', async () => {
+    const chunks: string[] = [];
+    const stream = await openHubStream(s.dataDir, 'chat', { address: '+9647700000777', name: null }, (c) => void chunks.push(c));
+    stream.send({ text: 'Checkpoint closed near the old bridge since Monday evening' });
+    // Stopped with the session still open: before, the hub waited for it until its 30 s limit (exit 1).
+    expect(await hub!.stop('SIGTERM')).toBe(0);
+    hub = null;
+    expect(await stream.done).toBeDefined();
   });
 });
