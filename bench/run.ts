@@ -189,6 +189,18 @@ function sqlProfileLine(name: string, d: DedupeStats | null, reports: number): s
   return `sql_profile_${name} (batch transaction statements by own time): ${top.join(' | ')}`;
 }
 
+/** The machine's idle and total CPU time so far (/proc/stat, in ticks). */
+function machineIdle(): { idle: number; total: number } {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: (cpu[3] ?? 0) + (cpu[4] ?? 0), total: cpu.reduce((a, b) => a + b, 0) };
+  } catch {
+    return { idle: 0, total: 0 };
+  }
+}
+
+const idleShare = (a: { idle: number; total: number }, b: { idle: number; total: number }) => (b.total > a.total ? (b.idle - a.idle) / (b.total - a.total) : 0);
+
 async function main() {
   const parts = partsToRun();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tiphub-bench-'));
@@ -252,39 +264,47 @@ async function main() {
     return m;
   };
 
-  /** tiphub end to end on `t`: sink → intake worker → committed; the grouping's stats when all are in. */
+  /** tiphub end to end on `t`: sink → intake worker(s) → committed; the grouping's stats when all are in. */
   let warmups = 0;
-  const endToEnd = async (t: Target, ls: Line[]) => {
+  const endToEnd = async (t: Target, ls: Line[], workers = 1) => {
     await deleteKeysWithPrefix(REDIS_URL, `${t.prefix}:flood`); // a second round starts with no sender counted
     const queue = createIntakeQueue(REDIS_URL, t.cfg);
     const counters = connectRedis(REDIS_URL);
     const sink = createIntakeSink(queue, t.keyring, log, { flood: { counters, perMinute: t.cfg.conversation.floodPerMinute, prefix: t.prefix } });
-    const tip = await startChild('tiphub', t.env);
+    const tips = await Promise.all(Array.from({ length: workers }, () => startChild('tiphub', t.env)));
+    const tip = tips[0]!;
+    const done = () => tips.reduce((n, c) => n + c.done, 0);
     // Warm-up (not measured): the worker's JIT and the log's pages in memory, as in a running hub.
     if (WARMUP > 0) {
       const w = ++warmups; // ids of their own: a job id BullMQ still holds would be ignored
       const warm = workload(WARMUP, WORKLOAD_START - 86_400_000).map((l) => ({ ...l, id: `u${w}${l.id}` }));
       await inFlight(warm, IN_FLIGHT, (l) => sink(toMessage(l, t.keyring)));
-      await until(() => tip.done >= warm.length, 300_000);
+      await until(() => done() >= warm.length, 300_000);
     }
-    await until(() => tip.load !== null, 10_000);
-    const load0 = tip.load!;
-    const done0 = tip.done;
+    await until(() => tips.every((c) => c.load !== null), 10_000);
+    const load0 = tips.map((c) => c.load!);
+    const done0 = done();
     const dedupe0 = tip.dedupe;
+    const idle0 = machineIdle();
     const start = performance.now();
     await inFlight(ls, IN_FLIGHT, (l) => sink(toMessage(l, t.keyring)));
     const enqueuedSecs = (performance.now() - start) / 1000;
-    await until(() => tip.done >= done0 + ls.length, 900_000);
+    await until(() => done() >= done0 + ls.length, 900_000);
     const seconds = (performance.now() - start) / 1000;
-    const dedupe = since(tip.dedupe, dedupe0);
-    const load1 = tip.load!;
-    const span = load1.at - load0.at;
-    const worker = `worker CPU ${((100 * (load1.cpuMs - load0.cpuMs)) / span).toFixed(0)}% of a core, event loop busy ${((100 * (load1.busyMs - load0.busyMs)) / span).toFixed(0)}%`;
-    const stats = await stopChild(tip);
+    const idle = idleShare(idle0, machineIdle());
+    // The grouping's stats are the first worker's (with one worker: all of them).
+    const dedupe = workers === 1 ? since(tip.dedupe, dedupe0) : null;
+    const each = tips.map((c, i) => {
+      const l1 = c.load!;
+      const span = l1.at - load0[i]!.at;
+      return `worker${workers > 1 ? ` ${i + 1}` : ''} CPU ${((100 * (l1.cpuMs - load0[i]!.cpuMs)) / span).toFixed(0)}% of a core, event loop busy ${((100 * (l1.busyMs - load0[i]!.busyMs)) / span).toFixed(0)}%`;
+    });
+    const stopped = await Promise.all(tips.map((c) => stopChild(c)));
+    const stats = { peakRss: Math.max(...stopped.map((x) => x.peakRss)), rss: Math.max(...stopped.map((x) => x.rss)) };
     await queue.close();
     counters.disconnect();
-    // The machine's 1-minute load average: others may be using its two cores at the same time.
-    return { rate: ls.length / seconds, seconds, enqueuedSecs, dedupe, stats, load: `${worker}; machine load ${os.loadavg()[0]!.toFixed(1)}` };
+    // The machine's 1-minute load average and idle share: others may be using its two cores at the same time.
+    return { rate: ls.length / seconds, seconds, enqueuedSecs, dedupe, stats, load: `${each.join(', ')}; machine idle ${(100 * idle).toFixed(0)}%, load ${os.loadavg()[0]!.toFixed(1)}` };
   };
 
   const lines = workload(N, WORKLOAD_START);
@@ -385,6 +405,22 @@ async function main() {
         console.log(`writer_alone (${writers} at once): ${(part.length / ((performance.now() - t0) / 1000)).toFixed(0)} reports/s`);
       }
       await alone.close();
+      // 5. Two worker processes against one (issue 15), each pair member on a fresh schema, same messages.
+      const one = await endToEnd(await target('workers1'), lines, 1);
+      const two = await endToEnd(await target('workers2'), lines, 2);
+      console.log(`workers_1: ${N} reports in ${one.seconds.toFixed(2)} s = ${one.rate.toFixed(0)} reports/s (${one.load})`);
+      console.log(`workers_2: ${N} reports in ${two.seconds.toFixed(2)} s = ${two.rate.toFixed(0)} reports/s (${two.load})`);
+      console.log(`workers_speedup=${(two.rate / one.rate).toFixed(2)}`);
+      // The case log stays exact with two writers: the same reports, exact copies grouped the same.
+      for (const [name, sch] of [['workers_1', `${schema}_workers1`], ['workers_2', `${schema}_workers2`]] as const) {
+        const { rows } = await pg.query<{ reports: number; cases: number; exact: number; near: number; followup: number }>(
+          `SELECT (SELECT count(*) FROM ${sch}.reports)::int AS reports, (SELECT count(*) FROM ${sch}.cases)::int AS cases,
+                  (SELECT count(*) FROM ${sch}.reports WHERE duplicate_kind = 'exact')::int AS exact,
+                  (SELECT count(*) FROM ${sch}.reports WHERE duplicate_kind = 'near')::int AS near,
+                  (SELECT count(*) FROM ${sch}.reports WHERE duplicate_kind = 'followup')::int AS followup`,
+        );
+        console.log(`${name} case log: ${rows[0]!.reports} reports in ${rows[0]!.cases} cases; exact ${rows[0]!.exact}, near ${rows[0]!.near}, followup ${rows[0]!.followup}`);
+      }
       const counts = await pg.query(`SELECT (SELECT count(*) FROM ${schema}.reports)::int AS reports, (SELECT count(*) FROM ${schema}.cases)::int AS cases`);
       console.log(`case log: ${counts.rows[0].reports} reports in ${counts.rows[0].cases} cases`);
     }

@@ -15,5 +15,5 @@ export function advisoryKey(kind: string, value: string): string {
 
 /** Takes the keys' locks until the transaction ends, in a fixed order (no deadlock between two takers). */
 export async function lockAdvisory(tx: Queryable, keys: Iterable<string>): Promise<void> {
-  await tx.query(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT (jsonb_array_elements_text($1::jsonb))::bigint AS k ORDER BY 1) s`, [JSON.stringify([...new Set(keys)])]);
+  await tx.query(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) AS k ORDER BY 1) s`, [[...new Set(keys)]]);
 }

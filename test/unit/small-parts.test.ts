@@ -58,6 +58,41 @@ test('the event hash covers every field and the previous hash, under the audit k
   expect(h).not.toBe(sha256Hex(`\n${canonicalJson({ case: e.caseRef, seq: 1, at: e.at, kind: e.kind, actor: e.actor, data: e.data })}`));
 });
 
+test('with keys, two batches written at once never share a key, and items of one key are written in the order they came', async () => {
+  // Items: [key, n]; 40 informants, 400 items, two writers, each write takes a while.
+  const items = Array.from({ length: 400 }, (_, n) => ({ key: `p${(n * 7) % 40}`, n }));
+  const running: Set<string>[] = [];
+  let peak = 0;
+  const clashes: string[] = [];
+  const written: { key: string; n: number }[] = [];
+  const b = new Batcher<{ key: string; n: number }, number>({
+    maxSize: 32,
+    maxWaitMs: 1,
+    writers: 2,
+    keys: (it) => [it.key],
+    write: async (batch) => {
+      const mine = new Set(batch.map((it) => it.key));
+      for (const other of running) for (const k of mine) if (other.has(k)) clashes.push(k);
+      running.push(mine);
+      peak = Math.max(peak, running.length);
+      await new Promise((r) => setTimeout(r, 3));
+      running.splice(running.indexOf(mine), 1);
+      written.push(...batch);
+      return batch.map((it) => it.n);
+    },
+  });
+  const results = await Promise.all(items.map((it) => b.submit(it)));
+  expect(results).toEqual(items.map((it) => it.n));
+  expect(clashes).toEqual([]);
+  expect(written).toHaveLength(400);
+  for (let k = 0; k < 40; k++) {
+    const order = written.filter((w) => w.key === `p${k}`).map((w) => w.n);
+    expect(order).toEqual([...order].sort((x, y) => x - y));
+  }
+  // Two writers did run at once (with one, nothing could clash).
+  expect(peak).toBe(2);
+});
+
 test('the batcher writes in batches and, when a batch fails, retries item by item so only the bad one fails', async () => {
   const writes: number[][] = [];
   const b = new Batcher<number, string>({

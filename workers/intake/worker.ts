@@ -222,6 +222,8 @@ export function startIntakeWorker(opts: IntakeWorkerOptions): RunningIntakeWorke
     maxSize: cfg.worker.batchSize,
     maxWaitMs: cfg.worker.batchWaitMs,
     writers: caselog.db.backend === 'pglite' ? 1 : cfg.worker.writers,
+    // The advisory lock keys of write-batch.ts: this process's writers never wait on each other.
+    keys: (it) => (it.fingerprint ? [`m${it.message.id}`, `p${it.pseudonym}`, `f${it.fingerprint}`] : [`m${it.message.id}`, `p${it.pseudonym}`]),
     write: async (items) => {
       const written = await writeBatch(caselog.db, items, { group, rules: cfg.grouping, converse, alerts: alerts !== null });
       if (written.outbox.length) relayNow(written.outbox);

@@ -196,7 +196,7 @@ export async function writeBatchIn(tx: Queryable, batch: readonly IntakeItem[], 
   // 2. Already in the log (a redelivery, a replay, a second import): nothing to write.
   const ids = [...new Set(batch.map((it) => it.message.id))];
   const present = new Set(
-    (await tx.query<{ id: string }>(`SELECT id FROM reports WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))`, [json(ids)])).rows.map(
+    (await tx.query<{ id: string }>(`SELECT id FROM reports WHERE id = ANY($1::text[])`, [ids])).rows.map(
       (r) => r.id,
     ),
   );
