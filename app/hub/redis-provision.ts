@@ -11,11 +11,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../src/config';
 import { TiphubError } from '../../src/errors';
 import type { Logger } from '../../src/log';
 import { redisAnswers, redisPasswordFile, type RedisTarget } from '../../src/queue/redis';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
 

@@ -20,6 +20,8 @@ export interface BatcherOptions<I, R> {
 
 interface Pending<I, R> {
   item: I;
+  /** Its lock keys, read once when it is submitted (only with `keys`). */
+  keys: readonly string[];
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
@@ -39,7 +41,7 @@ export class Batcher<I, R> {
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, keys: this.opts.keys ? [...this.opts.keys(item)] : [], resolve, reject });
       this.schedule();
     });
   }
@@ -77,10 +79,9 @@ export class Batcher<I, R> {
 
   /** The next batch: the first maxSize items, or with `keys` the first ones free of the running batches' keys. */
   private take(): { batch: Pending<I, R>[]; keys: Set<string> | null } {
-    const keysOf = this.opts.keys;
-    if (!keysOf || this.held.size === 0) {
+    if (!this.opts.keys || this.held.size === 0) {
       const batch = this.queue.splice(0, this.opts.maxSize);
-      return { batch, keys: keysOf ? new Set(batch.flatMap((p) => [...keysOf(p.item)])) : null };
+      return { batch, keys: this.opts.keys ? new Set(batch.flatMap((p) => p.keys)) : null };
     }
     const busy = new Set<string>();
     for (const ks of this.held.values()) for (const k of ks) busy.add(k);
@@ -88,13 +89,12 @@ export class Batcher<I, R> {
     const keys = new Set<string>();
     const rest: Pending<I, R>[] = [];
     for (const p of this.queue) {
-      const ks = [...keysOf(p.item)];
-      if (batch.length >= this.opts.maxSize || ks.some((k) => busy.has(k))) {
+      if (batch.length >= this.opts.maxSize || p.keys.some((k) => busy.has(k))) {
         // Waits; so does any later item with one of its keys (written in the order they came).
-        for (const k of ks) busy.add(k);
+        for (const k of p.keys) busy.add(k);
         rest.push(p);
       } else {
-        for (const k of ks) keys.add(k);
+        for (const k of p.keys) keys.add(k);
         batch.push(p);
       }
     }
