@@ -48,7 +48,9 @@ describe.each(BACKENDS)('images across messengers on %s', (backend) => {
     expect(caseOf('p3').ref).toBe(caseOf('p1').ref);
     expect(caseOf('p4').ref).not.toBe(caseOf('p1').ref);
     expect(caseOf('p1').reportCount).toBe(3);
-    expect(caseOf('p1').reports.find((r) => r.nativeId === 'p2')!.duplicate).toEqual(expect.objectContaining({ kind: 'media' }));
+    // Two of the three are linked by their image to another; which two depends on the order the
+    // batches committed in (the first photo moves to join a case its copies formed first).
+    expect(caseOf('p1').reports.filter((r) => r.duplicate?.kind === 'media')).toHaveLength(2);
     const verify = await runCli(['verify'], s.env);
     expect(verify.code).toBe(0);
   });
